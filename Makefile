@@ -1,0 +1,54 @@
+# FaceSign. `make demo` runs the whole stack in simulator mode; `make test` runs every test.
+GO        ?= go
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+PKGS      := ./...
+# Node peers used by interop and conformance tests: every */testdata/node/package.json.
+NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json */*/testdata/node/package.json */*/*/testdata/node/package.json))
+# Reproducible builds: no cgo, no paths, no VCS stamps.
+REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
+
+.PHONY: all build test test-short lint vulncheck bench demo run eif node-deps tools clean
+
+all: build
+
+build:
+	$(REPRO) -o bin/facesign ./cmd/facesign
+	$(REPRO) -o bin/facesign-enclave ./cmd/facesign-enclave
+
+# node-deps installs the pinned npm peers (package-lock.json, integrity checked).
+node-deps:
+	@for d in $(NODE_DIRS); do \
+		if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules ]; then \
+			echo "npm ci in $$d"; (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+		fi; \
+	done
+
+test: node-deps
+	$(GO) test -race -count=1 -timeout 14m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+tools:
+	@command -v staticcheck >/dev/null 2>&1 || test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	PATH=$(GOBIN):$$PATH staticcheck $(PKGS)
+
+# govulncheck needs the vulnerability database, which is not reachable everywhere.
+vulncheck:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+demo run: build
+	./scripts/demo.sh
+
+eif: build
+	./scripts/eif.sh
+
+clean:
+	rm -rf bin

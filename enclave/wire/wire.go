@@ -1,0 +1,166 @@
+// Package wire holds the messages the enclave, the parent and clients
+// exchange, and their one canonical encoding: CBOR with RFC 8949 core
+// deterministic encoding, so that hashes and signatures over them are
+// reproducible by anyone.
+//
+// Nothing here is secret by itself; what is secret travels inside the HPKE
+// envelopes the enclave opens.
+package wire
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+var (
+	encOnce sync.Once
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func modes() (cbor.EncMode, cbor.DecMode) {
+	encOnce.Do(func() {
+		var err error
+		encMode, err = cbor.CoreDetEncOptions().EncMode()
+		if err != nil {
+			panic(err)
+		}
+		decMode, err = cbor.DecOptions{
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+			MaxNestedLevels:   16,
+			MaxArrayElements:  4096,
+			MaxMapPairs:       256,
+			IndefLength:       cbor.IndefLengthForbidden,
+			TagsMd:            cbor.TagsForbidden,
+			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+	})
+	return encMode, decMode
+}
+
+// Marshal encodes v with core deterministic CBOR.
+func Marshal(v any) ([]byte, error) {
+	em, _ := modes()
+	return em.Marshal(v)
+}
+
+// Unmarshal decodes strict CBOR (no duplicate keys, no unknown fields, no
+// indefinite lengths, no tags) into v.
+func Unmarshal(data []byte, v any) error {
+	_, dm := modes()
+	return dm.Unmarshal(data, v)
+}
+
+// Policy is what the enclave promises to do with a face. Clients pin its hash.
+type Policy struct {
+	Engine         string   `cbor:"engine"`
+	ModelSHA256    []byte   `cbor:"model_sha256"`
+	MatchThreshold float32  `cbor:"match_threshold"` // best score at or above: same person
+	NewThreshold   float32  `cbor:"new_threshold"`   // every score below: a new person
+	Margin         float32  `cbor:"margin"`          // best other identity must be this far below the match threshold
+	Actions        []string `cbor:"actions"`         // liveness actions a challenge may ask for
+	ChallengeTTLMS int64    `cbor:"challenge_ttl_ms"`
+	MinFrames      int      `cbor:"min_frames"`
+	MaxFrames      int      `cbor:"max_frames"`
+	MaxFrameBytes  int      `cbor:"max_frame_bytes"`
+	MaxPixels      int      `cbor:"max_pixels"`
+}
+
+// Hash is SHA-256 of the policy's canonical encoding.
+func (p Policy) Hash() ([32]byte, error) { return hashOf(p) }
+
+// Binding is bound into every attestation document: its SHA-256 is the
+// document's user_data. It ties the HPKE key clients seal to, the policy the
+// enclave enforces and the key that signs receipts to one measured enclave.
+type Binding struct {
+	KeyConfig  []byte `cbor:"key_config"` // RFC 9458 key configuration
+	Policy     Policy `cbor:"policy"`
+	ReceiptKey []byte `cbor:"receipt_key"` // Ed25519 public key, 32 bytes
+}
+
+// Hash is SHA-256 of the binding's canonical encoding.
+func (b Binding) Hash() ([32]byte, error) { return hashOf(b) }
+
+func hashOf(v any) ([32]byte, error) {
+	b, err := Marshal(v)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(b), nil
+}
+
+// Status is the outcome of a request.
+type Status string
+
+const (
+	StatusNew      Status = "new"
+	StatusExisting Status = "existing"
+	StatusNotFound Status = "not_found"
+	StatusDeleted  Status = "deleted"
+)
+
+// Receipt is the enclave's signed statement about one answered request, for
+// issuers. It names the unique ID, never the entropy.
+type Receipt struct {
+	UniqueID   string `cbor:"unique_id"`
+	Status     Status `cbor:"status"`
+	IssuedAtMS int64  `cbor:"issued_at_ms"`
+	PolicyHash []byte `cbor:"policy_hash"`
+}
+
+// IssuedAt returns the receipt time.
+func (r Receipt) IssuedAt() time.Time { return time.UnixMilli(r.IssuedAtMS).UTC() }
+
+// SignedReceipt is a Receipt's canonical encoding and its Ed25519 signature
+// by the binding's receipt key, over "facesign-receipt-v1" ‖ Body.
+type SignedReceipt struct {
+	Body      []byte `cbor:"body"`
+	Signature []byte `cbor:"signature"`
+}
+
+const receiptContext = "facesign-receipt-v1"
+
+// SignReceipt signs r with the enclave's receipt key.
+func SignReceipt(key ed25519.PrivateKey, r Receipt) (SignedReceipt, error) {
+	body, err := Marshal(r)
+	if err != nil {
+		return SignedReceipt{}, err
+	}
+	sig := ed25519.Sign(key, append([]byte(receiptContext), body...))
+	return SignedReceipt{Body: body, Signature: sig}, nil
+}
+
+// ErrBadReceipt reports a receipt whose signature, encoding or policy does not check.
+var ErrBadReceipt = errors.New("wire: receipt does not verify")
+
+// Open checks the receipt against binding b (its key and its policy hash) and
+// returns its content.
+func (s SignedReceipt) Open(b Binding) (Receipt, error) {
+	if len(b.ReceiptKey) != ed25519.PublicKeySize {
+		return Receipt{}, fmt.Errorf("%w: binding has no receipt key", ErrBadReceipt)
+	}
+	if !ed25519.Verify(ed25519.PublicKey(b.ReceiptKey), append([]byte(receiptContext), s.Body...), s.Signature) {
+		return Receipt{}, fmt.Errorf("%w: bad signature", ErrBadReceipt)
+	}
+	var r Receipt
+	if err := Unmarshal(s.Body, &r); err != nil {
+		return Receipt{}, fmt.Errorf("%w: %v", ErrBadReceipt, err)
+	}
+	ph, err := b.Policy.Hash()
+	if err != nil {
+		return Receipt{}, err
+	}
+	if string(ph[:]) != string(r.PolicyHash) {
+		return Receipt{}, fmt.Errorf("%w: receipt is for another policy", ErrBadReceipt)
+	}
+	return r, nil
+}
