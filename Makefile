@@ -7,7 +7,7 @@ NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json
 # Reproducible builds: no cgo, no paths, no VCS stamps.
 REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 
-.PHONY: all build test test-short lint vulncheck bench demo run eif node-deps tools clean
+.PHONY: all build test test-short lint vulncheck bench bench-faiss demo run eif node-deps tools clean
 
 all: build
 
@@ -43,6 +43,10 @@ vulncheck:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# bench-faiss runs FAISS (Debian python3-faiss) beside our search kernels on the same vectors.
+bench-faiss: build
+	./scripts/bench-faiss.sh
 
 demo run: build
 	./scripts/demo.sh
