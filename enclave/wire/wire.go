@@ -1,10 +1,3 @@
-// Package wire holds the messages the enclave, the parent and clients
-// exchange, and their one canonical encoding: CBOR with RFC 8949 core
-// deterministic encoding, so that hashes and signatures over them are
-// reproducible by anyone.
-//
-// Nothing here is secret by itself; what is secret travels inside the HPKE
-// envelopes the enclave opens.
 package wire
 
 import (
