@@ -1,0 +1,86 @@
+//go:build amd64 && !purego
+
+package scan
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// useAVX2 selects the assembly kernels: they need AVX2 (integer 256-bit
+// ops) and FMA3. The machines FaceSign targets have both; AVX-512 is not
+// used (the scan is memory-bound and AVX2 already exceeds the bandwidth).
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Accel names the kernel set in use: "go" or "avx2".
+func Accel() string {
+	if useAVX2 {
+		return "avx2"
+	}
+	return "go"
+}
+
+//go:noescape
+func dotF32BlocksAVX2(q *float32, blocks *float32, dim, nblk int, thr float32, out *float32, masks *uint32)
+
+//go:noescape
+func dotF32GroupAVX2(qp *float32, block *float32, dim int, thr *float32, out *float32, masks *uint32)
+
+//go:noescape
+func dotI8BlocksAVX2(packed *int16, qscale float32, blocks *int8, scales *float32, groups, nblk int, thr float32, out *float32, masks *uint32)
+
+//go:noescape
+func dotI8GroupAVX2(packed *int16, qscales *float32, block *int8, scales *float32, groups int, thr *float32, out *float32, masks *uint32)
+
+//go:noescape
+func dotF32AVX2(a, b *float32, n int) float32
+
+//go:noescape
+func readAVX2(p *byte, n int) uint64
+
+func dotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, masks []uint32) {
+	if !useAVX2 {
+		dotF32BlocksGeneric(q, blocks, nblk, thr, out, masks)
+		return
+	}
+	dotF32BlocksAVX2(unsafe.SliceData(q), unsafe.SliceData(blocks), len(q), nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32Group * Lanes]float32, masks *[F32Group]uint32) {
+	if !useAVX2 {
+		dotF32GroupGeneric(qp, block, dim, thr, out, masks)
+		return
+	}
+	dotF32GroupAVX2(unsafe.SliceData(qp), unsafe.SliceData(block), dim, &thr[0], &out[0], &masks[0])
+}
+
+func dotI8Blocks(packed []int16, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+	if !useAVX2 {
+		dotI8BlocksGeneric(packed, qscale, blocks, scales, groups, nblk, thr, out, masks)
+		return
+	}
+	dotI8BlocksAVX2(unsafe.SliceData(packed), qscale, unsafe.SliceData(blocks), unsafe.SliceData(scales), groups, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func dotI8Group(packed []int16, qscales *[I8Group]float32, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+	if !useAVX2 {
+		dotI8GroupGeneric(packed, qscales, block, scales, groups, thr, out, masks)
+		return
+	}
+	dotI8GroupAVX2(unsafe.SliceData(packed), &qscales[0], unsafe.SliceData(block), unsafe.SliceData(scales), groups, &thr[0], &out[0], &masks[0])
+}
+
+func dotF32(a, b []float32) float32 {
+	if !useAVX2 {
+		return dotF32Generic(a, b)
+	}
+	return dotF32AVX2(unsafe.SliceData(a), unsafe.SliceData(b), len(a))
+}
+
+func read(buf []byte) uint64 {
+	if !useAVX2 {
+		return readGeneric(buf)
+	}
+	return readAVX2(unsafe.SliceData(buf), len(buf))
+}

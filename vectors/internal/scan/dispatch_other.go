@@ -1,0 +1,26 @@
+//go:build purego || !amd64
+
+package scan
+
+// Accel names the kernel set in use: "go" or "avx2".
+func Accel() string { return "go" }
+
+func dotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, masks []uint32) {
+	dotF32BlocksGeneric(q, blocks, nblk, thr, out, masks)
+}
+
+func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32Group * Lanes]float32, masks *[F32Group]uint32) {
+	dotF32GroupGeneric(qp, block, dim, thr, out, masks)
+}
+
+func dotI8Blocks(packed []int16, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+	dotI8BlocksGeneric(packed, qscale, blocks, scales, groups, nblk, thr, out, masks)
+}
+
+func dotI8Group(packed []int16, qscales *[I8Group]float32, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+	dotI8GroupGeneric(packed, qscales, block, scales, groups, thr, out, masks)
+}
+
+func dotF32(a, b []float32) float32 { return dotF32Generic(a, b) }
+
+func read(buf []byte) uint64 { return readGeneric(buf) }

@@ -1,0 +1,40 @@
+// Package scan holds the inner loops of the 1:N gallery search: inner
+// products of one or a few queries against blocks of gallery vectors, in
+// float32 and in int8, plus a plain streaming read used as the bandwidth
+// yardstick.
+//
+// # Layout
+//
+// Gallery vectors are stored in blocks of [Lanes] vectors so that one SIMD
+// register holds the same dimension of several vectors and no horizontal
+// reduction is needed:
+//
+//   - float32 block: [dim][Lanes]float32, see [F32BlockLen];
+//   - int8 block: [dim/4][Lanes][4]int8 with dim padded to a multiple of 4
+//     (see [PadDim]), plus one float32 scale per lane kept beside the block.
+//
+// Queries are packed once per search: [PackI8Query] turns a float32 query
+// into int16 with its own scale, [PackF32Group] and [PackI8Group] interleave
+// [F32Group] and [I8Group] queries for the matrix-matrix kernels.
+//
+// # Exactness and twins
+//
+// Every float32 kernel accumulates each vector's score as one chain of fused
+// multiply-adds over the dimensions in order 0, 1, …, dim-1, starting from
+// zero. The one-query kernel, the group kernel and [DotF32] on a single row
+// therefore give bit-identical scores for the same pair of vectors, which is
+// what lets the gallery break ties by slot and lets int8 re-ranking reproduce
+// the float32 answer exactly. The int8 kernels sum integers exactly (no
+// overflow for dim ≤ 4096) and then apply the two scales with two float32
+// multiplications.
+//
+// Each kernel has a portable Go twin (files kernels_generic.go) that gives
+// bit-identical results, using [FMA32] for the fused multiply-add. On amd64
+// with AVX2 and FMA the assembly versions are selected at start-up through
+// golang.org/x/sys/cpu; the build tag purego selects the Go twins everywhere.
+// Tests compare the two on random inputs, bit for bit.
+//
+// Each call reports, per block and query, a bitmask of the lanes whose score
+// is ≥ the caller's threshold, so that the caller only looks at the few
+// scores that can enter its top-k.
+package scan

@@ -1,0 +1,275 @@
+package scan
+
+import (
+	"fmt"
+	"math"
+)
+
+const (
+	// Lanes is the number of gallery vectors in one block.
+	Lanes = 16
+	// F32Group is the number of queries one float32 group kernel call scores.
+	F32Group = 6
+	// I8Group is the number of queries one int8 group kernel call scores.
+	I8Group = 3
+	// MaxDim is the largest dimension the int8 kernels accept without
+	// risking int32 overflow (127·32767·4096 < 2³¹ with room to spare).
+	MaxDim = 4096
+)
+
+// F32BlockLen is the number of float32 values in one float32 block.
+func F32BlockLen(dim int) int { return dim * Lanes }
+
+// PadDim rounds dim up to the multiple of 4 the int8 layout needs.
+func PadDim(dim int) int { return (dim + 3) &^ 3 }
+
+// I8BlockLen is the number of int8 codes in one int8 block.
+func I8BlockLen(dim int) int { return PadDim(dim) * Lanes }
+
+// SetF32Lane writes v into lane l of a float32 block.
+func SetF32Lane(block []float32, l int, v []float32) {
+	dim := len(v)
+	_ = block[F32BlockLen(dim)-1]
+	for d, x := range v {
+		block[d*Lanes+l] = x
+	}
+}
+
+// F32Lane copies lane l of a float32 block into dst.
+func F32Lane(block []float32, l int, dst []float32) {
+	_ = block[F32BlockLen(len(dst))-1]
+	for d := range dst {
+		dst[d] = block[d*Lanes+l]
+	}
+}
+
+// SetI8Lane writes codes (length PadDim(dim)) into lane l of an int8 block.
+func SetI8Lane(block []int8, l int, codes []int8) {
+	if len(codes)%4 != 0 {
+		panic("scan: int8 codes not padded to a multiple of 4")
+	}
+	_ = block[len(codes)*Lanes-1]
+	for g := 0; g < len(codes)/4; g++ {
+		copy(block[g*4*Lanes+l*4:g*4*Lanes+l*4+4], codes[g*4:g*4+4])
+	}
+}
+
+// QuantizeI8 writes the symmetric int8 codes of v into codes (length
+// PadDim(len(v)); the padding is zeroed) and returns the scale s with
+// v ≈ s·codes and the exact residual norm ‖v − s·codes‖ (computed in float64).
+// A zero vector gets scale 0.
+func QuantizeI8(v []float32, codes []int8) (scale float32, residual float64) {
+	if len(codes) != PadDim(len(v)) {
+		panic(fmt.Sprintf("scan: %d codes for dimension %d", len(codes), len(v)))
+	}
+	clear(codes)
+	var m float32
+	for _, x := range v {
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	if m == 0 {
+		return 0, 0
+	}
+	scale = m / 127
+	var r float64
+	for d, x := range v {
+		c := math.RoundToEven(float64(x) / float64(scale))
+		c = max(-127, min(127, c))
+		codes[d] = int8(c)
+		e := float64(x) - float64(scale)*c
+		r += e * e
+	}
+	return scale, math.Sqrt(r)
+}
+
+// I8Query is a query quantised to int16 for the int8 kernels.
+type I8Query struct {
+	// Packed holds, for each group of 4 dimensions, the 4 int16 values
+	// repeated 4 times (one 32-byte vector per group).
+	Packed []int16
+	// Scale maps the int16 values back: q ≈ Scale·q16.
+	Scale float32
+	// Residual is ‖q − Scale·q16‖, computed in float64.
+	Residual float64
+}
+
+// PackI8Query quantises q to int16 with one scale and packs it.
+func PackI8Query(q []float32) I8Query {
+	pd := PadDim(len(q))
+	out := I8Query{Packed: make([]int16, pd/4*16)}
+	var m float32
+	for _, x := range q {
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	if m == 0 {
+		return out
+	}
+	out.Scale = m / 32767
+	var r float64
+	for d, x := range q {
+		c := math.RoundToEven(float64(x) / float64(out.Scale))
+		c = max(-32767, min(32767, c))
+		g, j := d/4, d%4
+		for rep := 0; rep < 4; rep++ {
+			out.Packed[g*16+rep*4+j] = int16(c)
+		}
+		e := float64(x) - float64(out.Scale)*c
+		r += e * e
+	}
+	out.Residual = math.Sqrt(r)
+	return out
+}
+
+// PackF32Group interleaves up to F32Group queries of length dim into the
+// layout [dim][F32Group] the float32 group kernel reads; missing queries are
+// zero.
+func PackF32Group(qs [][]float32, dim int) []float32 {
+	if len(qs) > F32Group {
+		panic("scan: too many queries for one float32 group")
+	}
+	out := make([]float32, dim*F32Group)
+	for j, q := range qs {
+		for d := 0; d < dim; d++ {
+			out[d*F32Group+j] = q[d]
+		}
+	}
+	return out
+}
+
+// I8GroupQuery holds up to I8Group packed int16 queries for the int8 group
+// kernel: Packed is laid out [PadDim/4][I8Group][16]int16.
+type I8GroupQuery struct {
+	Packed []int16
+	Scales [I8Group]float32
+}
+
+// PackI8Group interleaves up to I8Group packed queries; missing queries are
+// zero.
+func PackI8Group(qs []I8Query, dim int) I8GroupQuery {
+	if len(qs) > I8Group {
+		panic("scan: too many queries for one int8 group")
+	}
+	groups := PadDim(dim) / 4
+	out := I8GroupQuery{Packed: make([]int16, groups*I8Group*16)}
+	for j, q := range qs {
+		out.Scales[j] = q.Scale
+		for g := 0; g < groups; g++ {
+			copy(out.Packed[(g*I8Group+j)*16:(g*I8Group+j)*16+16], q.Packed[g*16:g*16+16])
+		}
+	}
+	return out
+}
+
+// DotF32Blocks scores query q against nblk consecutive float32 blocks.
+// out[b·Lanes+l] receives the score of lane l of block b, and bit l of
+// masks[b] is set when that score is ≥ thr.
+func DotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, masks []uint32) {
+	dim := len(q)
+	if dim == 0 || nblk <= 0 {
+		return
+	}
+	_ = blocks[nblk*F32BlockLen(dim)-1]
+	_ = out[nblk*Lanes-1]
+	_ = masks[nblk-1]
+	dotF32Blocks(q, blocks, nblk, thr, out, masks)
+}
+
+// DotF32Group scores the F32Group queries packed in qp (see PackF32Group)
+// against one float32 block: out[j·Lanes+l] is query j against lane l, and
+// bit l of masks[j] is set when that score is ≥ thr[j].
+func DotF32Group(qp, block []float32, thr *[F32Group]float32, out *[F32Group * Lanes]float32, masks *[F32Group]uint32) {
+	dim := len(qp) / F32Group
+	if dim == 0 || len(qp) != dim*F32Group {
+		panic("scan: malformed float32 query group")
+	}
+	_ = block[F32BlockLen(dim)-1]
+	dotF32Group(qp, block, dim, thr, out, masks)
+}
+
+// DotI8Blocks scores q against nblk consecutive int8 blocks whose per-lane
+// scales are scales[b·Lanes+l]; the score is float32(Σ q16·code)·scale·q.Scale.
+// out and masks are as for DotF32Blocks.
+func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, nblk int, thr float32, out []float32, masks []uint32) {
+	groups := len(q.Packed) / 16
+	if groups == 0 || nblk <= 0 {
+		return
+	}
+	if groups*4 > MaxDim {
+		panic("scan: dimension too large for the int8 kernels")
+	}
+	_ = blocks[nblk*groups*4*Lanes-1]
+	_ = scales[nblk*Lanes-1]
+	_ = out[nblk*Lanes-1]
+	_ = masks[nblk-1]
+	dotI8Blocks(q.Packed, q.Scale, blocks, scales, groups, nblk, thr, out, masks)
+}
+
+// DotI8Group scores the I8Group queries in qg against one int8 block with
+// per-lane scales; out and masks are as for DotF32Group.
+func DotI8Group(qg *I8GroupQuery, block []int8, scales []float32, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+	groups := len(qg.Packed) / (I8Group * 16)
+	if groups == 0 || len(qg.Packed) != groups*I8Group*16 {
+		panic("scan: malformed int8 query group")
+	}
+	if groups*4 > MaxDim {
+		panic("scan: dimension too large for the int8 kernels")
+	}
+	_ = block[groups*4*Lanes-1]
+	_ = scales[Lanes-1]
+	dotI8Group(qg.Packed, &qg.Scales, block, scales, groups, thr, out, masks)
+}
+
+// DotF32 is the inner product of a and b as one chain of fused
+// multiply-adds in dimension order: bit-identical to the score the block
+// kernels give the same pair.
+func DotF32(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panic("scan: DotF32 on vectors of different lengths")
+	}
+	if len(a) == 0 {
+		return 0
+	}
+	return dotF32(a, b)
+}
+
+// Read streams through buf with the widest plain loads the CPU has and
+// returns an XOR checksum of its 8-byte words (so the loads cannot be
+// optimised away). len(buf) must be a multiple of 128.
+func Read(buf []byte) uint64 {
+	if len(buf)%128 != 0 {
+		panic("scan: Read needs a multiple of 128 bytes")
+	}
+	if len(buf) == 0 {
+		return 0
+	}
+	return read(buf)
+}
+
+// FMA32 returns x·y + z rounded once to float32, as the FMA instructions do.
+func FMA32(x, y, z float32) float32 {
+	xy := float64(x) * float64(y) // exact: 24+24 significant bits
+	zz := float64(z)
+	s := xy + zz
+	// Two-sum: e is the exact rounding error of s.
+	bv := s - xy
+	av := s - bv
+	e := (xy - av) + (zz - bv)
+	if e != 0 {
+		a := math.Abs(s)
+		if a < 0x1p-120 {
+			return fma32Slow(x, y, z)
+		}
+		// Double rounding is wrong only when s sits exactly half-way
+		// between two float32 values; nudge it towards the true value.
+		b := math.Float64bits(s)
+		if b&(1<<29-1) == 1<<28 {
+			if (e > 0) == (s > 0) {
+				b++
+			} else {
+				b--
+			}
+			s = math.Float64frombits(b)
+		}
+	}
+	return float32(s)
+}

@@ -1,0 +1,276 @@
+package scan
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randVec(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	var s float64
+	for i := range v {
+		x := r.NormFloat64()
+		v[i] = float32(x)
+		s += x * x
+	}
+	for i := range v {
+		v[i] = float32(float64(v[i]) / math.Sqrt(s))
+	}
+	return v
+}
+
+func randF32Blocks(r *rand.Rand, dim, nblk int) []float32 {
+	b := make([]float32, nblk*F32BlockLen(dim))
+	for i := 0; i < nblk*Lanes; i++ {
+		SetF32Lane(b[i/Lanes*F32BlockLen(dim):], i%Lanes, randVec(r, dim))
+	}
+	return b
+}
+
+func randI8Blocks(r *rand.Rand, dim, nblk int) ([]int8, []float32) {
+	b := make([]int8, nblk*I8BlockLen(dim))
+	s := make([]float32, nblk*Lanes)
+	codes := make([]int8, PadDim(dim))
+	for i := 0; i < nblk*Lanes; i++ {
+		s[i], _ = QuantizeI8(randVec(r, dim), codes)
+		SetI8Lane(b[i/Lanes*I8BlockLen(dim):], i%Lanes, codes)
+	}
+	return b, s
+}
+
+var dims = []int{1, 3, 4, 7, 64, 128, 192, 513}
+
+func bitsEqual(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+func TestDotF32BlocksTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, dim := range dims {
+		for _, nblk := range []int{1, 2, 3, 5} {
+			t.Run(fmt.Sprintf("dim=%d/nblk=%d", dim, nblk), func(t *testing.T) {
+				q := randVec(r, dim)
+				blocks := randF32Blocks(r, dim, nblk)
+				thr := float32(r.NormFloat64() * 0.05)
+				got, want := make([]float32, nblk*Lanes), make([]float32, nblk*Lanes)
+				gm, wm := make([]uint32, nblk), make([]uint32, nblk)
+				DotF32Blocks(q, blocks, nblk, thr, got, gm)
+				dotF32BlocksGeneric(q, blocks, nblk, thr, want, wm)
+				if !bitsEqual(got, want) {
+					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
+				}
+				for b := range gm {
+					if gm[b] != wm[b] {
+						t.Fatalf("block %d: mask %016b, twin %016b", b, gm[b], wm[b])
+					}
+				}
+				// Each lane equals the single-row chain.
+				row := make([]float32, dim)
+				for i := 0; i < nblk*Lanes; i++ {
+					F32Lane(blocks[i/Lanes*F32BlockLen(dim):], i%Lanes, row)
+					if d := DotF32(q, row); math.Float32bits(d) != math.Float32bits(got[i]) {
+						t.Fatalf("lane %d: block kernel %v, DotF32 %v", i, got[i], d)
+					}
+					if ref := ref64(q, row); math.Abs(ref-float64(got[i])) > 1e-5 {
+						t.Fatalf("lane %d: %v, float64 reference %v", i, got[i], ref)
+					}
+				}
+			})
+		}
+	}
+}
+
+func ref64(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+func TestDotF32GroupTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, dim := range dims {
+		for _, nq := range []int{1, 4, F32Group} {
+			t.Run(fmt.Sprintf("dim=%d/nq=%d", dim, nq), func(t *testing.T) {
+				qs := make([][]float32, nq)
+				var thr [F32Group]float32
+				for j := range qs {
+					qs[j] = randVec(r, dim)
+					thr[j] = float32(r.NormFloat64() * 0.05)
+				}
+				for j := nq; j < F32Group; j++ {
+					thr[j] = float32(math.Inf(1))
+				}
+				qp := PackF32Group(qs, dim)
+				block := randF32Blocks(r, dim, 1)
+				var got, want [F32Group * Lanes]float32
+				var gm, wm [F32Group]uint32
+				DotF32Group(qp, block, &thr, &got, &gm)
+				dotF32GroupGeneric(qp, block, dim, &thr, &want, &wm)
+				if !bitsEqual(got[:], want[:]) || gm != wm {
+					t.Fatalf("group kernel differs from the Go twin")
+				}
+				// Same bits as the one-query kernel.
+				one := make([]float32, Lanes)
+				var m [1]uint32
+				for j, q := range qs {
+					DotF32Blocks(q, block, 1, thr[j], one, m[:])
+					if !bitsEqual(one, got[j*Lanes:(j+1)*Lanes]) || m[0] != gm[j] {
+						t.Fatalf("query %d: group kernel differs from the one-query kernel", j)
+					}
+				}
+				for j := nq; j < F32Group; j++ {
+					if gm[j] != 0 {
+						t.Fatalf("padding query %d has mask %b", j, gm[j])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestDotI8Twin(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, dim := range dims {
+		for _, nblk := range []int{1, 2, 5} {
+			t.Run(fmt.Sprintf("dim=%d/nblk=%d", dim, nblk), func(t *testing.T) {
+				blocks, scales := randI8Blocks(r, dim, nblk)
+				var qs []I8Query
+				var thr [I8Group]float32
+				for j := 0; j < I8Group; j++ {
+					q := randVec(r, dim)
+					qs = append(qs, PackI8Query(q))
+					thr[j] = float32(r.NormFloat64() * 0.05)
+				}
+				got, want := make([]float32, nblk*Lanes), make([]float32, nblk*Lanes)
+				gm, wm := make([]uint32, nblk), make([]uint32, nblk)
+				DotI8Blocks(&qs[0], blocks, scales, nblk, thr[0], got, gm)
+				dotI8BlocksGeneric(qs[0].Packed, qs[0].Scale, blocks, scales, len(qs[0].Packed)/16, nblk, thr[0], want, wm)
+				if !bitsEqual(got, want) {
+					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
+				}
+				for b := range gm {
+					if gm[b] != wm[b] {
+						t.Fatalf("block %d: mask %016b, twin %016b", b, gm[b], wm[b])
+					}
+				}
+				qg := PackI8Group(qs, dim)
+				for b := 0; b < nblk; b++ {
+					blk := blocks[b*I8BlockLen(dim) : (b+1)*I8BlockLen(dim)]
+					sc := scales[b*Lanes : (b+1)*Lanes]
+					var g, w [I8Group * Lanes]float32
+					var gmk, wmk [I8Group]uint32
+					DotI8Group(&qg, blk, sc, &thr, &g, &gmk)
+					dotI8GroupGeneric(qg.Packed, &qg.Scales, blk, sc, PadDim(dim)/4, &thr, &w, &wmk)
+					if !bitsEqual(g[:], w[:]) || gmk != wmk {
+						t.Fatalf("block %d: group kernel differs from the Go twin", b)
+					}
+					one := make([]float32, Lanes)
+					var m [1]uint32
+					for j := range qs {
+						DotI8Blocks(&qs[j], blk, sc, 1, thr[j], one, m[:])
+						if !bitsEqual(one, g[j*Lanes:(j+1)*Lanes]) || m[0] != gmk[j] {
+							t.Fatalf("block %d query %d: group kernel differs from the one-query kernel", b, j)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestI8Error checks the quantisation error bound the gallery relies on:
+// |approx − exact| ≤ r·‖q‖ + (‖v‖ + r)·rq plus float32 rounding.
+func TestI8Error(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, dim := range []int{4, 128, 192} {
+		for i := 0; i < 200; i++ {
+			v, q := randVec(r, dim), randVec(r, dim)
+			codes := make([]int8, PadDim(dim))
+			scale, res := QuantizeI8(v, codes)
+			blk := make([]int8, I8BlockLen(dim))
+			SetI8Lane(blk, 3, codes)
+			scales := make([]float32, Lanes)
+			scales[3] = scale
+			pq := PackI8Query(q)
+			out := make([]float32, Lanes)
+			DotI8Blocks(&pq, blk, scales, 1, 0, out, make([]uint32, 1))
+			exact := ref64(v, q)
+			bound := res*1.0001 + (1.0001+res)*pq.Residual + 1e-6
+			if d := math.Abs(float64(out[3]) - exact); d > bound {
+				t.Fatalf("dim %d: error %g exceeds bound %g", dim, d, bound)
+			}
+		}
+	}
+}
+
+func TestFMA32(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	check := func(x, y, z float32) {
+		t.Helper()
+		want := fma32Slow(x, y, z)
+		if got := FMA32(x, y, z); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("FMA32(%g, %g, %g) = %g, want %g", x, y, z, got, want)
+		}
+		// The hardware (or twin) chain: DotF32([z x], [1 y]) = fma(x, y, z).
+		if got := DotF32([]float32{z, x}, []float32{1, y}); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("DotF32 chain fma(%g, %g, %g) = %g, want %g", x, y, z, got, want)
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		x := float32(r.NormFloat64())
+		y := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(40)-20)))
+		z := float32(r.NormFloat64())
+		check(x, y, z)
+		// Near-cancellation and half-way cases.
+		check(x, y, -x*y)
+		check(x, 1+0x1p-24, float32(math.Ldexp(1, r.IntN(20)-10)))
+	}
+	// Half-way cases built on purpose: z + tiny product with the sum
+	// landing on a float32 midpoint in float64.
+	// x·y = 2⁻²⁴·(1 − 2⁻⁴⁶): in float64 z + x·y rounds onto the float32
+	// midpoint above z, although the true value lies just below it.
+	for i := 0; i < 20000; i++ {
+		e := r.IntN(40) - 20
+		z := float32(math.Ldexp(1+float64(r.IntN(1<<23))*0x1p-23, e))
+		x := float32(math.Ldexp(1+0x1p-23, e-24))
+		y := float32(1 - 0x1p-23)
+		check(x, y, z)
+		check(-x, y, -z)
+		check(x, -y, z)
+		check(x, y, -z)
+	}
+	check(1e-30, 1e-20, 1e-45)
+	check(-1e-25, 1e-20, 3e-45)
+}
+
+func TestRead(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{128, 256, 4096, 128 * 1001} {
+		buf := make([]byte, n)
+		for i := range buf {
+			buf[i] = byte(r.Uint32())
+		}
+		if got, want := Read(buf), readGeneric(buf); got != want {
+			t.Fatalf("n=%d: Read %x, twin %x", n, got, want)
+		}
+	}
+}
+
+func TestQuantizeZero(t *testing.T) {
+	codes := make([]int8, 4)
+	if s, r := QuantizeI8(make([]float32, 3), codes); s != 0 || r != 0 {
+		t.Fatalf("zero vector: scale %v residual %v", s, r)
+	}
+	if q := PackI8Query(make([]float32, 3)); q.Scale != 0 || q.Residual != 0 {
+		t.Fatalf("zero query: %+v", q)
+	}
+}
