@@ -1,7 +1,5 @@
 package scan
 
-
-
 // The Go twins of the assembly kernels. They are always compiled so that
 // tests can compare them with the assembly bit for bit; the purego build tag
 // (or a CPU without AVX2 and FMA) makes them the ones in use.
@@ -117,4 +115,3 @@ func maskGE(s []float32, thr float32) uint32 {
 	}
 	return m
 }
-
