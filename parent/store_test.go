@@ -1,0 +1,233 @@
+package parent
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func scanAll(t *testing.T, s Store, from uint64) map[uint64][]byte {
+	t.Helper()
+	got := map[uint64][]byte{}
+	var last uint64
+	first := true
+	err := s.Scan(context.Background(), from, func(seq uint64, rec []byte) error {
+		if !first && seq <= last {
+			t.Fatalf("scan out of order: %d after %d", seq, last)
+		}
+		first, last = false, seq
+		got[seq] = rec
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func dirSnapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+func TestDirStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := OpenDirStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(0); seq < 12; seq++ {
+		if err := s.Put(ctx, seq, []byte(fmt.Sprintf("record %d", seq))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("idempotent retry", func(t *testing.T) {
+		before := dirSnapshot(t, dir)
+		if err := s.Put(ctx, 3, []byte("record 3")); err != nil {
+			t.Fatalf("identical retry: %v", err)
+		}
+		if after := dirSnapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatal("identical retry changed the directory")
+		}
+	})
+	t.Run("conflict changes nothing", func(t *testing.T) {
+		before := dirSnapshot(t, dir)
+		for _, rec := range [][]byte{[]byte("record 3!"), {}, []byte("record 4")} {
+			if err := s.Put(ctx, 3, rec); !errors.Is(err, ErrConflict) {
+				t.Fatalf("conflicting put %q: %v", rec, err)
+			}
+		}
+		if after := dirSnapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatal("a conflicting put changed the directory")
+		}
+	})
+	t.Run("scan from", func(t *testing.T) {
+		got := scanAll(t, s, 10)
+		if len(got) != 2 || string(got[10]) != "record 10" || string(got[11]) != "record 11" {
+			t.Fatalf("scan from 10: %v", got)
+		}
+	})
+	t.Run("durable across reopen, no temp files", func(t *testing.T) {
+		os.WriteFile(filepath.Join(dir, ".tmp-crashed"), []byte("half"), 0o600)
+		s2, err := OpenDirStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := scanAll(t, s2, 0)
+		if len(got) != 12 {
+			t.Fatalf("%d records after reopen", len(got))
+		}
+		for name := range dirSnapshot(t, dir) {
+			if !strings.HasSuffix(name, recordSuffix) {
+				t.Fatalf("stray file %q", name)
+			}
+		}
+	})
+	t.Run("concurrent puts of one seq: one wins", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make([]error, 16)
+		for i := range errs {
+			wg.Go(func() { errs[i] = s.Put(ctx, 100, []byte{byte(i)}) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			} else if !errors.Is(err, ErrConflict) {
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d puts succeeded", ok)
+		}
+	})
+}
+
+func TestHostServices(t *testing.T) {
+	_, d := startFakeEnclave(t)
+	dir := t.TempDir()
+	st, err := OpenDirStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := newTestServer(t, d, func(c *Config) { c.Store = st; c.MaxRecordBytes = 64 })
+	h := s.HostHandler()
+	put := func(seq string, body []byte) int {
+		return do(t, h, "PUT", "/internal/v1/log/"+seq, body, nil).Code
+	}
+	if c := put("0", []byte("a")); c != 204 {
+		t.Fatalf("put: %d", c)
+	}
+	if c := put("1", []byte("bb")); c != 204 {
+		t.Fatalf("put: %d", c)
+	}
+	if c := put("1", []byte("bb")); c != 204 {
+		t.Fatalf("identical retry: %d", c)
+	}
+	before := dirSnapshot(t, dir)
+	w := do(t, h, "PUT", "/internal/v1/log/1", []byte("XX"), nil)
+	if w.Code != 409 || errorCode(t, w) != CodeConflict {
+		t.Fatalf("conflict: %d %s", w.Code, w.Body.String())
+	}
+	w = do(t, h, "PUT", "/internal/v1/log/2", make([]byte, 65), nil)
+	if w.Code != 413 || errorCode(t, w) != CodeBodyTooLarge {
+		t.Fatalf("too large: %d %s", w.Code, w.Body.String())
+	}
+	for _, bad := range []string{"-1", "x", "18446744073709551616"} {
+		if c := put(bad, []byte("a")); c != 400 {
+			t.Fatalf("seq %q: %d", bad, c)
+		}
+	}
+	if fmt.Sprint(dirSnapshot(t, dir)) != fmt.Sprint(before) {
+		t.Fatal("refused writes changed the store")
+	}
+	if c := do(t, s.Handler(), "PUT", "/internal/v1/log/5", []byte("a"), nil).Code; c != 404 {
+		t.Fatalf("host services reachable on the public handler: %d", c)
+	}
+
+	w = do(t, h, "GET", "/internal/v1/log?from=0", nil, nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != MediaLogStream {
+		t.Fatalf("get: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	stream := w.Body.Bytes()
+	var got []string
+	if err := ReadLogStream(bytes.NewReader(stream), 64, func(seq uint64, rec []byte) error {
+		got = append(got, fmt.Sprintf("%d=%s", seq, rec))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[0=a 1=bb]" {
+		t.Fatalf("stream: %v", got)
+	}
+	for cut := 0; cut < len(stream); cut++ {
+		if err := ReadLogStream(bytes.NewReader(stream[:cut]), 64, func(uint64, []byte) error { return nil }); !errors.Is(err, ErrTruncatedStream) {
+			t.Fatalf("stream cut at %d: %v", cut, err)
+		}
+	}
+	w = do(t, h, "GET", "/internal/v1/log?from=1", nil, nil)
+	n := 0
+	ReadLogStream(w.Body, 64, func(seq uint64, _ []byte) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("from=1 gave %d records", n)
+	}
+	if c := do(t, h, "GET", "/internal/v1/log?from=x", nil, nil).Code; c != http.StatusBadRequest {
+		t.Fatalf("bad from: %d", c)
+	}
+}
+
+func FuzzReadLogStream(f *testing.F) {
+	var good bytes.Buffer
+	writeLogFrame(&good, 7, []byte("seven"))
+	var tr [12]byte
+	binary.BigEndian.PutUint64(tr[:8], 1)
+	binary.BigEndian.PutUint32(tr[8:], logStreamEnd)
+	good.Write(tr[:])
+	f.Add(good.Bytes())
+	f.Add(tr[:])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var recs [][]byte
+		var seqs []uint64
+		err := ReadLogStream(bytes.NewReader(data), 1<<16, func(seq uint64, rec []byte) error {
+			seqs = append(seqs, seq)
+			recs = append(recs, rec)
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		// A stream that parses re-encodes to its own prefix.
+		var out bytes.Buffer
+		for i := range recs {
+			writeLogFrame(&out, seqs[i], recs[i])
+		}
+		binary.BigEndian.PutUint64(tr[:8], uint64(len(recs)))
+		out.Write(tr[:])
+		if !bytes.HasPrefix(data, out.Bytes()) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
