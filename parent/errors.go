@@ -3,17 +3,19 @@ package parent
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/facesign/facesign/enclave/wire"
 )
 
 // Stable error codes the parent itself answers with. They are the same
 // strings as the enclave's (enclave/wire); the parent only ever produces the
 // ones it can decide without opening an envelope.
 const (
-	CodeBadRequest   = "bad_request"
-	CodeBodyTooLarge = "body_too_large"
-	CodeRateLimited  = "rate_limited"
-	CodeUnavailable  = "unavailable"
-	CodeInternal     = "internal"
+	CodeBadRequest   = string(wire.CodeBadRequest)
+	CodeBodyTooLarge = string(wire.CodeBodyTooLarge)
+	CodeRateLimited  = string(wire.CodeRateLimited)
+	CodeUnavailable  = string(wire.CodeUnavailable)
+	CodeInternal     = string(wire.CodeInternal)
 	// CodeNoRoute answers a path or method the API does not have.
 	CodeNoRoute = "no_route"
 	// CodeConflict answers a host-services log write that contradicts a

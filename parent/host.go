@@ -1,29 +1,28 @@
 package parent
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"github.com/facesign/facesign/enclave/wire"
 )
 
-// MediaLogStream is the media type of GET /internal/v1/log: a sequence of
-// frames, each seq (uint64 big-endian) ‖ length (uint32 big-endian) ‖ record,
-// ended by one trailer frame whose length field is 0xFFFFFFFF and whose seq
-// field counts the records sent. A stream without its trailer was cut short.
-const MediaLogStream = "application/vnd.facesign.log-stream"
-
-// logStreamEnd marks the trailer frame of a log stream.
-const logStreamEnd = 0xFFFFFFFF
+// MediaLogStream is the media type of GET /internal/v1/log: the frames of
+// docs/protocol.md §7, seq (uint64 big-endian) ‖ length (uint32 big-endian) ‖
+// record, one per stored record with sequence ≥ from, in order (encoded with
+// [wire.AppendLogFrame]). The body is sent with chunked transfer encoding; if
+// reading the store fails part-way the connection is aborted, so the reader
+// sees an unexpected EOF instead of a short, clean stream.
+const MediaLogStream = "application/octet-stream"
 
 func (s *Server) buildHost() {
 	mux := http.NewServeMux()
 	if s.cfg.Store != nil {
-		mux.HandleFunc("PUT /internal/v1/log/{seq}", s.putLog)
-		mux.HandleFunc("GET /internal/v1/log", s.getLog)
+		mux.HandleFunc("PUT "+wire.RouteLog+"/{seq}", s.putLog)
+		mux.HandleFunc("GET "+wire.RouteLog, s.getLog)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNoRoute, "no such host service")
@@ -70,8 +69,10 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", MediaLogStream)
 	var n uint64
+	var buf []byte
 	err := s.cfg.Store.Scan(r.Context(), from, func(seq uint64, rec []byte) error {
-		if err := writeLogFrame(w, seq, rec); err != nil {
+		buf = wire.AppendLogFrame(buf[:0], seq, rec)
+		if _, err := w.Write(buf); err != nil {
 			return err
 		}
 		n++
@@ -84,61 +85,6 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, CodeInternal, "the log could not be read")
 			return
 		}
-		// Mid-stream: abort the connection so the reader sees no trailer.
 		panic(http.ErrAbortHandler)
-	}
-	var t [12]byte
-	binary.BigEndian.PutUint64(t[:8], n)
-	binary.BigEndian.PutUint32(t[8:], logStreamEnd)
-	_, _ = w.Write(t[:])
-}
-
-func writeLogFrame(w io.Writer, seq uint64, rec []byte) error {
-	if uint64(len(rec)) >= logStreamEnd {
-		return fmt.Errorf("%w: %d bytes", ErrRecordTooLarge, len(rec))
-	}
-	var h [12]byte
-	binary.BigEndian.PutUint64(h[:8], seq)
-	binary.BigEndian.PutUint32(h[8:], uint32(len(rec)))
-	if _, err := w.Write(h[:]); err != nil {
-		return err
-	}
-	_, err := w.Write(rec)
-	return err
-}
-
-// ErrTruncatedStream reports a log stream that ended without its trailer or
-// whose trailer count does not match the records read.
-var ErrTruncatedStream = errors.New("parent: log stream truncated")
-
-// ReadLogStream decodes a [MediaLogStream] body, calling fn for each record
-// (each at most maxRecord bytes). It fails with [ErrTruncatedStream] unless
-// the stream ends with a trailer that counts exactly the records read.
-func ReadLogStream(r io.Reader, maxRecord int, fn func(seq uint64, rec []byte) error) error {
-	var n uint64
-	for {
-		var h [12]byte
-		if _, err := io.ReadFull(r, h[:]); err != nil {
-			return fmt.Errorf("%w: %v", ErrTruncatedStream, err)
-		}
-		seq := binary.BigEndian.Uint64(h[:8])
-		l := binary.BigEndian.Uint32(h[8:])
-		if l == logStreamEnd {
-			if seq != n {
-				return fmt.Errorf("%w: trailer counts %d records, read %d", ErrTruncatedStream, seq, n)
-			}
-			return nil
-		}
-		if int64(l) > int64(maxRecord) {
-			return fmt.Errorf("%w: %d bytes at seq %d", ErrRecordTooLarge, l, seq)
-		}
-		rec := make([]byte, l)
-		if _, err := io.ReadFull(r, rec); err != nil {
-			return fmt.Errorf("%w: %v", ErrTruncatedStream, err)
-		}
-		if err := fn(seq, rec); err != nil {
-			return err
-		}
-		n++
 	}
 }

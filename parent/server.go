@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/facesign/facesign/enclave/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -33,7 +34,7 @@ const (
 	DefaultMaxBodyBytes     = 16 << 20
 	DefaultMaxResponseBytes = 1 << 20
 	DefaultEnclaveTimeout   = 2 * time.Minute
-	DefaultMaxRecordBytes   = 1 << 20
+	DefaultMaxRecordBytes   = wire.MaxRecordSize
 	maxNonceBytes           = 64
 )
 
