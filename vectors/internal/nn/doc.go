@@ -32,5 +32,5 @@
 // (for example model weights) can be shared by concurrent callers. Bad
 // shapes and parameters return an error wrapping [ErrShape] or
 // [ErrArgument] and no result; no kernel panics on a shape mismatch.
-// Allocation is bounded: a result over 2²⁸ elements is an [ErrShape].
+// Allocation is bounded: a result over 2²⁶ elements is an [ErrShape].
 package nn

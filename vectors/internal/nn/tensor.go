@@ -14,7 +14,7 @@ var ErrArgument = errors.New("nn: invalid argument")
 
 // maxElements bounds the size of any tensor this package allocates, so a
 // hostile model file cannot ask for an absurd allocation through a shape.
-const maxElements = 1 << 28
+const maxElements = 1 << 26
 
 // Tensor is a dense, row-major float32 tensor. Four-dimensional image
 // tensors are laid out NHWC (batch, height, width, channels).
