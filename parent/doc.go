@@ -14,7 +14,7 @@
 // outcome — new, existing, not found, deleted, rejected and why — is inside
 // that answer, padded to one size, so the parent cannot tell a new person
 // from a returning one. The log records the enclave asks it to store through
-// [Server.HostHandler] are sealed too, and there is exactly one write per
+// [Host] are sealed too, and there is exactly one write per
 // request whatever its outcome.
 //
 // # Guarantees
@@ -40,7 +40,7 @@
 //
 // # Caller duties
 //
-// Serve [Server.HostHandler] only where the enclave alone can reach it. In
+// Serve [Host.Handler] only where the enclave alone can reach it. In
 // production never set [Config.SimulatorRootPEM]. Supply the clock and the
 // randomness ([Config.Now], [Config.Rand]).
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/facesign/facesign/enclave/wire"
 )
 
@@ -18,25 +19,72 @@ import (
 // sees an unexpected EOF instead of a short, clean stream.
 const MediaLogStream = "application/octet-stream"
 
-func (s *Server) buildHost() {
-	mux := http.NewServeMux()
-	if s.cfg.Store != nil {
-		mux.HandleFunc("PUT "+wire.RouteLog+"/{seq}", s.putLog)
-		mux.HandleFunc("GET "+wire.RouteLog, s.getLog)
+// HostConfig configures a [Host].
+type HostConfig struct {
+	// Store keeps the sealed records. Required.
+	Store Store
+	// Logger receives failures (never record bytes); nil discards.
+	Logger *slog.Logger
+	// Registry receives the host-services metrics; nil makes a private one.
+	// Pass the [Config.Registry] of the public [Server] so /metrics shows both.
+	Registry *prometheus.Registry
+	// MaxRecordBytes caps one record; 0 means [DefaultMaxRecordBytes].
+	MaxRecordBytes int64
+}
+
+// Host serves the host-services API only the enclave may reach
+// (docs/protocol.md §7): PUT /internal/v1/log/{seq} and
+// GET /internal/v1/log?from={seq}. Serve it on a listener nobody else can
+// connect to (vsock port 5001 on Nitro, a unix socket in the simulator's
+// private data directory).
+type Host struct {
+	cfg HostConfig
+	log *slog.Logger
+	m   *hostMetrics
+	h   http.Handler
+}
+
+// NewHost makes the host-services handler.
+func NewHost(cfg HostConfig) (*Host, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: no store", ErrConfig)
 	}
+	if cfg.MaxRecordBytes <= 0 {
+		cfg.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	h := &Host{cfg: cfg, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newHostMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	h.m = m
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT "+wire.RouteLog+"/{seq}", h.putLog)
+	mux.HandleFunc("GET "+wire.RouteLog, h.getLog)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNoRoute, "no such host service")
 	})
-	s.host = mux
+	h.h = mux
+	return h, nil
 }
 
-func (s *Server) putLog(w http.ResponseWriter, r *http.Request) {
+// Handler is the host-services API.
+func (h *Host) Handler() http.Handler { return h.h }
+
+func (s *Host) putLog(w http.ResponseWriter, r *http.Request) {
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, "log sequence must be a decimal uint64")
 		return
 	}
-	rec, ok := s.readBody(w, r, s.cfg.MaxRecordBytes)
+	rec, ok := readBody(w, r, s.cfg.MaxRecordBytes)
 	if !ok {
 		s.m.logWrites.WithLabelValues("error").Inc()
 		return
@@ -58,7 +106,7 @@ func (s *Server) putLog(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
+func (s *Host) getLog(w http.ResponseWriter, r *http.Request) {
 	var from uint64
 	if v := r.URL.Query().Get("from"); v != "" {
 		var err error

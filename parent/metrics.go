@@ -10,8 +10,30 @@ type metrics struct {
 	latency       *prometheus.HistogramVec
 	inflight      prometheus.Gauge
 	enclaveErrors prometheus.Counter
-	logWrites     *prometheus.CounterVec
-	logBytes      prometheus.Counter
+}
+
+type hostMetrics struct {
+	logWrites *prometheus.CounterVec
+	logBytes  prometheus.Counter
+}
+
+func newHostMetrics(reg prometheus.Registerer) (*hostMetrics, error) {
+	m := &hostMetrics{
+		logWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "facesign", Subsystem: "parent", Name: "log_writes_total",
+			Help: "Sealed log record writes by result (ok, conflict, error).",
+		}, []string{"result"}),
+		logBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "facesign", Subsystem: "parent", Name: "log_bytes_total",
+			Help: "Bytes of sealed log records durably written.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.logWrites, m.logBytes} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -33,16 +55,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "facesign", Subsystem: "parent", Name: "enclave_errors_total",
 			Help: "Forwarded requests the enclave did not answer usably (unreachable, timeout, bad answer).",
 		}),
-		logWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "facesign", Subsystem: "parent", Name: "log_writes_total",
-			Help: "Sealed log record writes by result (ok, retry, conflict, error).",
-		}, []string{"result"}),
-		logBytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "facesign", Subsystem: "parent", Name: "log_bytes_total",
-			Help: "Bytes of sealed log records durably written.",
-		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inflight, m.enclaveErrors, m.logWrites, m.logBytes} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inflight, m.enclaveErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

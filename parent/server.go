@@ -42,9 +42,6 @@ const (
 type Config struct {
 	// Enclave dials the enclave's HTTP listener.
 	Enclave Dialer
-	// Store keeps the enclave's sealed log (host services). Nil disables the
-	// host-services routes.
-	Store Store
 	// Now is the clock (rate limits, latency). Required.
 	Now func() time.Time
 	// Rand is the source of request IDs. Required.
@@ -60,8 +57,6 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxResponseBytes caps what the parent accepts back from the enclave.
 	MaxResponseBytes int64
-	// MaxRecordBytes caps one sealed log record (host services).
-	MaxRecordBytes int64
 	// EnclaveTimeout bounds one forwarded request. 0 means [DefaultEnclaveTimeout].
 	EnclaveTimeout time.Duration
 
@@ -92,7 +87,6 @@ type Server struct {
 	m       *metrics
 	routes  []Route
 	public  http.Handler
-	host    http.Handler
 }
 
 // Route is one path the public API serves, with its methods.
@@ -118,9 +112,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if cfg.MaxRecordBytes <= 0 {
-		cfg.MaxRecordBytes = DefaultMaxRecordBytes
 	}
 	if cfg.EnclaveTimeout <= 0 {
 		cfg.EnclaveTimeout = DefaultEnclaveTimeout
@@ -153,17 +144,11 @@ func New(cfg Config) (*Server, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	s.buildPublic()
-	s.buildHost()
 	return s, nil
 }
 
 // Handler is the public API.
 func (s *Server) Handler() http.Handler { return s.public }
-
-// HostHandler is the host-services API only the enclave may reach: serve it
-// on a listener nobody else can connect to (vsock port 5001 on Nitro, a unix
-// socket in the simulator's private data directory).
-func (s *Server) HostHandler() http.Handler { return s.host }
 
 // Routes lists the public API's paths and methods (the OpenAPI document
 // describes exactly these).
@@ -335,7 +320,7 @@ func classOf(status int) string {
 
 // readBody reads a request body within the configured limit, refusing a
 // declared Content-Length over the limit before reading anything.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	if r.ContentLength > limit {
 		writeError(w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("request body over %d bytes", limit))
 		return nil, false
@@ -374,7 +359,7 @@ func (s *Server) sealed(path string) handlerFunc {
 			writeError(w, http.StatusBadRequest, CodeBadRequest, "sealed routes take no query")
 			return
 		}
-		body, ok := s.readBody(w, r, s.cfg.MaxBodyBytes)
+		body, ok := readBody(w, r, s.cfg.MaxBodyBytes)
 		if !ok {
 			return
 		}

@@ -134,8 +134,12 @@ func TestHostServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, _ := newTestServer(t, d, func(c *Config) { c.Store = st; c.MaxRecordBytes = 64 })
-	h := s.HostHandler()
+	s, _, _ := newTestServer(t, d, nil)
+	host, err := NewHost(HostConfig{Store: st, MaxRecordBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := host.Handler()
 	put := func(seq string, body []byte) int {
 		return do(t, h, "PUT", "/internal/v1/log/"+seq, body, nil).Code
 	}
@@ -211,10 +215,12 @@ func (f failingStore) Scan(ctx context.Context, from uint64, fn func(uint64, []b
 // TestLogStreamAbortsMidway checks a store failure part-way through GET log
 // reaches the enclave's reader as an error, never as a short clean stream.
 func TestLogStreamAbortsMidway(t *testing.T) {
-	_, d := startFakeEnclave(t)
 	st, _ := OpenDirStore(t.TempDir())
-	s, _, _ := newTestServer(t, d, func(c *Config) { c.Store = failingStore{st} })
-	srv := httptest.NewServer(s.HostHandler())
+	host, err := NewHost(HostConfig{Store: failingStore{st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(host.Handler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/internal/v1/log?from=0")
 	if err != nil {
