@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // MediaLogStream is the media type of GET /internal/v1/log: the frames of
