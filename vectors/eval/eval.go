@@ -21,8 +21,8 @@ var FARTargets = []float64{1e-2, 1e-3, 1e-4}
 
 // Summary describes one score distribution.
 type Summary struct {
-	N                        int
-	Mean, Std                float64
+	N                       int
+	Mean, Std               float64
 	Min, P01, P50, P99, Max float64
 }
 
