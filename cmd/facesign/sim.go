@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/facesign/facesign/parent/simstack"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	register(func() *cobra.Command {
+		var (
+			addr, data   string
+			rate         float64
+			burst        int
+			readyTimeout time.Duration
+			enclaveArgs  []string
+			maxBody      int64
+			stopTimeout  time.Duration
+		)
+		cmd := &cobra.Command{
+			Use:   "sim",
+			Short: "Run the whole stack on this machine: the parent here, the enclave as a child process (simulated NSM)",
+			Long: `sim starts the parent (public API on --addr, host services on a unix socket in --data) and
+the enclave as a child process ("facesign sim-enclave") with the simulated Nitro Security
+Module. It waits until the enclave is ready, prints the API's URL on stdout, and runs until
+interrupted; SIGINT/SIGTERM are forwarded to the enclave and the stack stops cleanly. If the
+enclave exits, sim exits with an error: nothing is restarted.
+
+The simulator's attestation root is served at /v1/simulator/root.pem. Clients must opt in to
+trusting it (--trust-simulator); nobody trusts it by default.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				if data == "" {
+					if data, err = os.MkdirTemp("", "facesign-sim-"); err != nil {
+						return err
+					}
+				}
+				log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer cancel()
+				st, err := simstack.Start(ctx, simstack.Options{
+					Addr: addr, DataDir: data, Executable: exe, EnclaveArgs: enclaveArgs,
+					EnclaveOutput: cmd.ErrOrStderr(), Logger: log, ReadyTimeout: readyTimeout,
+					RatePerSecond: rate, Burst: burst, MaxBodyBytes: maxBody,
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "facesign sim: ready at %s (data %s); the simulator root is NOT a production trust anchor\n", st.URL, st.DataDir)
+				fmt.Fprintln(cmd.OutOrStdout(), st.URL)
+				select {
+				case <-ctx.Done():
+					sctx, scancel := context.WithTimeout(context.Background(), stopTimeout)
+					defer scancel()
+					if err := st.Stop(sctx); err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.ErrOrStderr(), "facesign sim: stopped")
+					return nil
+				case <-st.Exited():
+					sctx, scancel := context.WithTimeout(context.Background(), stopTimeout)
+					defer scancel()
+					_ = st.Stop(sctx)
+					return &exitError{1, st.Wait()}
+				}
+			},
+		}
+		f := cmd.Flags()
+		f.StringVar(&addr, "addr", "127.0.0.1:8080", "public API listen address (port 0 picks a free port)")
+		f.StringVar(&data, "data", "", "data directory (sockets, sealed log, simulator CA); default a new temporary directory")
+		f.Float64Var(&rate, "rate", 20, "per-client requests per second on /v1/ routes (0 disables rate limiting)")
+		f.IntVar(&burst, "burst", 64, "per-client burst on /v1/ routes")
+		f.DurationVar(&readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for the enclave to become ready")
+		f.DurationVar(&stopTimeout, "stop-timeout", 20*time.Second, "how long to wait for the enclave to stop before killing it")
+		f.Int64Var(&maxBody, "max-body", 0, "request body limit in bytes (0: the parent's default, 16 MiB)")
+		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
+		return cmd
+	})
+}
