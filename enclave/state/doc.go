@@ -1,0 +1,40 @@
+// Package state keeps the enclave's gallery durable, sealed and
+// tamper-evident on storage the parent controls.
+//
+// # What is stored
+//
+// The parent keeps an append-only log of records numbered 0, 1, 2, … and
+// from time to time a snapshot. Record 0 is the log's header: the data key
+// wrapped by KMS (see package enclave/kms) and the log's parameters, in the
+// clear. Every later record is one gallery change ([enclave.Entry]), padded
+// to one size and sealed with AES-256-GCM under the data key; its sealed
+// plaintext starts with the hash of the record before it, and its
+// additional data binds its sequence number and the log's identity. The
+// chain hash is H(0) = SHA-256(header) and H(n) = SHA-256(H(n-1) ‖ record n).
+// A snapshot seals every live entry in fixed-size chunks and commits to the
+// head it covers: (next sequence number, chain hash).
+//
+// # Guarantees
+//
+//   - Confidentiality: the parent sees only the header (a wrapped key it
+//     cannot unwrap) and same-sized sealed records, one per request.
+//   - Integrity: a flipped bit, a missing, reordered or duplicated record, a
+//     record sealed under another key or for another log, a snapshot that
+//     does not match the log — each stops [Journal.Replay] with
+//     [ErrCorrupt] (or [ErrSnapshot]) and a message naming the record.
+//     Nothing is skipped silently.
+//   - Write-ahead: [Journal.Append] returns only after the parent
+//     acknowledged the durable write and the rollback counter moved on; the
+//     enclave answers the client after that.
+//   - Rollback: a log and snapshot that are valid but older than what the
+//     enclave acknowledged (or deleted outright) are detected against a
+//     [Counter] kept outside the parent's control, as [ErrRollback]. What
+//     the counter must be in production, and what the simulator's counter
+//     can and cannot show, is in docs/state.md.
+//
+// # Caller duties
+//
+// Call [Journal.Replay] exactly once before the first Append, and stop the
+// enclave on any error it returns. Only one enclave may write a log: two
+// writers are detected by the counter ([ErrCounterConflict]) and must stop.
+package state

@@ -1,0 +1,414 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/facesign/facesign/enclave"
+	"github.com/facesign/facesign/enclave/kms"
+	"github.com/facesign/facesign/enclave/wire"
+)
+
+var (
+	// ErrCorrupt reports a log that does not verify: a record that does not
+	// open, a broken hash chain, a gap, a reorder, a duplicate, a header
+	// that does not match. The enclave must stop.
+	ErrCorrupt = errors.New("state: log corrupt")
+	// ErrSnapshot reports a snapshot that does not open or does not match
+	// the log. The enclave must stop.
+	ErrSnapshot = errors.New("state: snapshot corrupt")
+	// ErrRollback reports a log shorter than the rollback counter: the
+	// parent served an older (or no) state.
+	ErrRollback = errors.New("state: rollback detected")
+	// ErrWrite reports a write the parent did not acknowledge; nothing was
+	// answered, and the same sequence number is used again.
+	ErrWrite = errors.New("state: write not acknowledged")
+	// ErrNotReplayed reports an Append before Replay.
+	ErrNotReplayed = errors.New("state: append before replay")
+	// ErrOptions reports an incomplete configuration.
+	ErrOptions = errors.New("state: invalid options")
+)
+
+// Format names the log format in every header.
+const Format = "facesign-state-v1"
+
+// SnapshotStore keeps sealed snapshots for the enclave (the parent's
+// storage, seen from inside). Nothing it returns is trusted.
+type SnapshotStore interface {
+	// PutSnapshot stores the snapshot covering records [0, seq) and returns
+	// once it is durable.
+	PutSnapshot(ctx context.Context, seq uint64, r io.Reader) error
+	// LatestSnapshot opens the snapshot with the highest seq, or returns
+	// [ErrNoSnapshot].
+	LatestSnapshot(ctx context.Context) (seq uint64, r io.ReadCloser, err error)
+}
+
+// ErrNoSnapshot is returned by a [SnapshotStore] that holds none.
+var ErrNoSnapshot = errors.New("state: no snapshot")
+
+// Options configures a [Journal].
+type Options struct {
+	Log       enclave.Log    // the record log (required)
+	Snapshots SnapshotStore  // where snapshots go; nil disables them
+	Keys      kms.KeyService // wraps and unwraps the data key (required)
+	Counter   Counter        // the rollback counter (required)
+	Rand      io.Reader      // nonces and the log id (required)
+	Dim       int            // vector dimension (required)
+	// SnapshotEvery is the number of records between snapshots (default
+	// 10000). Snapshots run in the background after an Append.
+	SnapshotEvery int
+	Logger        *slog.Logger
+}
+
+// header is record 0, in the clear.
+type header struct {
+	Format     string `cbor:"format"`
+	LogID      []byte `cbor:"log_id"`
+	WrappedKey []byte `cbor:"wrapped_key"`
+	Dim        int    `cbor:"dim"`
+	EntrySize  int    `cbor:"entry_size"`
+}
+
+type live struct {
+	entropy []byte
+	vector  []byte
+}
+
+// Journal is the sealed, hash-chained, snapshotted log of gallery changes.
+// It implements enclave.Journal.
+type Journal struct {
+	opts      Options
+	entrySize int
+	log       *slog.Logger
+
+	mu       sync.Mutex
+	ready    bool
+	aead     cipher.AEAD
+	logID    []byte
+	next     uint64   // next sequence number = records in the log
+	head     [32]byte // chain hash of record next-1
+	live     map[string]live
+	lastSnap uint64
+	snapping bool
+	snapWG   sync.WaitGroup
+}
+
+var _ enclave.Journal = (*Journal)(nil)
+
+// New checks opts and returns a journal; call Replay before Append.
+func New(opts Options) (*Journal, error) {
+	switch {
+	case opts.Log == nil, opts.Keys == nil, opts.Counter == nil, opts.Rand == nil:
+		return nil, fmt.Errorf("%w: log, keys, counter and randomness are required", ErrOptions)
+	case opts.Dim <= 0 || opts.Dim > 4096:
+		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, opts.Dim)
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = 10000
+	}
+	l := opts.Logger
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return &Journal{opts: opts, entrySize: 128 + 4*opts.Dim, log: l, live: map[string]live{}}, nil
+}
+
+func (j *Journal) recordSize() int { return 12 + 32 + j.entrySize + 16 }
+
+func (j *Journal) recordAAD(seq uint64) []byte {
+	b := append([]byte(Format+"/record"), j.logID...)
+	return binary.BigEndian.AppendUint64(b, seq)
+}
+
+// errStop ends a Log.Read early.
+var errStop = errors.New("stop")
+
+// Replay loads the latest snapshot, replays the log after it, checks the
+// rollback counter and feeds every live entry to apply. On an empty log it
+// makes the data key and writes the header.
+func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ready {
+		return fmt.Errorf("%w: replay ran already", ErrOptions)
+	}
+	start := time.Now()
+	counter, err := j.opts.Counter.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("state: reading the rollback counter: %w", err)
+	}
+	var hdrRec []byte
+	err = j.opts.Log.Read(ctx, 0, func(seq uint64, rec []byte) error {
+		if seq != 0 {
+			return fmt.Errorf("%w: the log starts at record %d, not at its header", ErrCorrupt, seq)
+		}
+		hdrRec = rec
+		return errStop
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if hdrRec == nil {
+		if counter != 0 {
+			return fmt.Errorf("%w: the log is empty but %d records were acknowledged", ErrRollback, counter)
+		}
+		return j.create(ctx)
+	}
+	if err := j.openHeader(ctx, hdrRec); err != nil {
+		return err
+	}
+	j.next, j.head = 1, sha256.Sum256(hdrRec)
+
+	if j.opts.Snapshots != nil {
+		if err := j.loadSnapshot(ctx); err != nil {
+			return err
+		}
+	}
+	from := j.next
+	if from > 1 {
+		// The snapshot must agree with the log: the record before it must
+		// hash to the snapshot's head.
+		if err := j.checkSnapshotHead(ctx); err != nil {
+			return err
+		}
+	}
+	n := 0
+	err = j.opts.Log.Read(ctx, from, func(seq uint64, rec []byte) error {
+		if seq != j.next {
+			return fmt.Errorf("%w: record %d where %d was expected (gap, reorder or duplicate)", ErrCorrupt, seq, j.next)
+		}
+		e, err := j.openRecord(seq, rec, j.head)
+		if err != nil {
+			return err
+		}
+		if err := j.applyLive(e); err != nil {
+			return fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
+		}
+		j.head = sha256.Sum256(append(j.head[:], rec...))
+		j.next++
+		n++
+		if n%100000 == 0 {
+			j.log.Info("replaying log", "records", n)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if j.next < counter {
+		return fmt.Errorf("%w: the log holds %d records but %d were acknowledged", ErrRollback, j.next, counter)
+	}
+	if j.next > counter {
+		// A record became durable but the enclave stopped before moving the
+		// counter: it was never answered; move the counter now.
+		if err := j.opts.Counter.Advance(ctx, counter, j.next); err != nil {
+			return fmt.Errorf("state: moving the rollback counter: %w", err)
+		}
+	}
+	for id, l := range j.live {
+		if err := apply(enclave.Entry{Op: enclave.OpAdd, UniqueID: id, Entropy: l.entropy, Vector: l.vector}); err != nil {
+			return err
+		}
+	}
+	j.lastSnap = j.next
+	j.ready = true
+	j.log.Info("state loaded", "identities", len(j.live), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (j *Journal) create(ctx context.Context) error {
+	logID := make([]byte, 16)
+	if _, err := io.ReadFull(j.opts.Rand, logID); err != nil {
+		return err
+	}
+	key, wrapped, err := j.opts.Keys.GenerateDataKey(ctx)
+	if err != nil {
+		return fmt.Errorf("state: making the data key: %w", err)
+	}
+	h := header{Format: Format, LogID: logID, WrappedKey: wrapped, Dim: j.opts.Dim, EntrySize: j.entrySize}
+	rec, err := wire.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := j.useKey(key, logID); err != nil {
+		return err
+	}
+	if err := j.opts.Log.Put(ctx, 0, rec); err != nil {
+		return fmt.Errorf("%w: header: %w", ErrWrite, err)
+	}
+	if err := j.opts.Counter.Advance(ctx, 0, 1); err != nil {
+		return fmt.Errorf("state: moving the rollback counter: %w", err)
+	}
+	j.next, j.head = 1, sha256.Sum256(rec)
+	j.lastSnap = 1
+	j.ready = true
+	j.log.Info("state created", "dim", j.opts.Dim)
+	return nil
+}
+
+func (j *Journal) openHeader(ctx context.Context, rec []byte) error {
+	var h header
+	if err := wire.Unmarshal(rec, &h); err != nil {
+		return fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	switch {
+	case h.Format != Format:
+		return fmt.Errorf("%w: header format %q", ErrCorrupt, h.Format)
+	case len(h.LogID) != 16:
+		return fmt.Errorf("%w: header log id", ErrCorrupt)
+	case h.Dim != j.opts.Dim || h.EntrySize != j.entrySize:
+		return fmt.Errorf("%w: log holds %d-dimensional vectors, the engine makes %d", ErrCorrupt, h.Dim, j.opts.Dim)
+	}
+	key, err := j.opts.Keys.Decrypt(ctx, h.WrappedKey)
+	if errors.Is(err, kms.ErrDenied) {
+		return fmt.Errorf("state: unwrapping the data key: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: the header's data key does not unwrap: %w", ErrCorrupt, err)
+	}
+	return j.useKey(key, h.LogID)
+}
+
+func (j *Journal) useKey(key, logID []byte) error {
+	defer clear(key)
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return err
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		return err
+	}
+	j.aead, j.logID = a, logID
+	return nil
+}
+
+func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte) (enclave.Entry, error) {
+	if len(rec) != j.recordSize() {
+		return enclave.Entry{}, fmt.Errorf("%w: record %d is %d bytes, want %d", ErrCorrupt, seq, len(rec), j.recordSize())
+	}
+	plain, err := j.aead.Open(nil, rec[:12], rec[12:], j.recordAAD(seq))
+	if err != nil {
+		return enclave.Entry{}, fmt.Errorf("%w: record %d does not open (tampered, moved, or sealed under another key)", ErrCorrupt, seq)
+	}
+	defer clear(plain)
+	if string(plain[:32]) != string(prev[:]) {
+		return enclave.Entry{}, fmt.Errorf("%w: record %d does not follow record %d (hash chain broken)", ErrCorrupt, seq, seq-1)
+	}
+	var e enclave.Entry
+	if err := wire.UnmarshalPadded(plain[32:], &e); err != nil {
+		return enclave.Entry{}, fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
+	}
+	return e, nil
+}
+
+func (j *Journal) applyLive(e enclave.Entry) error {
+	switch e.Op {
+	case enclave.OpNone:
+	case enclave.OpAdd:
+		if _, dup := j.live[e.UniqueID]; dup {
+			return fmt.Errorf("identity enrolled twice")
+		}
+		if len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != 32 {
+			return fmt.Errorf("entry of the wrong shape")
+		}
+		// Copies: the caller may zero its buffers once Append returns.
+		j.live[e.UniqueID] = live{entropy: bytes.Clone(e.Entropy), vector: bytes.Clone(e.Vector)}
+	case enclave.OpDelete:
+		if _, ok := j.live[e.UniqueID]; !ok {
+			return fmt.Errorf("deletes an identity that is not enrolled")
+		}
+		delete(j.live, e.UniqueID)
+	default:
+		return fmt.Errorf("unknown operation %q", e.Op)
+	}
+	return nil
+}
+
+func (j *Journal) sealEntry(e enclave.Entry) ([]byte, error) {
+	plain, err := wire.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	if len(plain) > j.entrySize {
+		return nil, fmt.Errorf("state: entry of %d bytes exceeds %d", len(plain), j.entrySize)
+	}
+	out := make([]byte, j.entrySize)
+	copy(out, plain)
+	return out, nil
+}
+
+// Append implements enclave.Journal: it seals e as the next record, waits
+// for the parent's durable acknowledgement and moves the rollback counter.
+func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.ready {
+		return ErrNotReplayed
+	}
+	if err := j.checkOnly(e); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	body, err := j.sealEntry(e)
+	if err != nil {
+		return err
+	}
+	plain := append(append(make([]byte, 0, 32+len(body)), j.head[:]...), body...)
+	clear(body)
+	nonce := make([]byte, 12, j.recordSize())
+	if _, err := io.ReadFull(j.opts.Rand, nonce); err != nil {
+		return err
+	}
+	seq := j.next
+	rec := j.aead.Seal(nonce, nonce, plain, j.recordAAD(seq))
+	clear(plain)
+	if err := j.opts.Log.Put(ctx, seq, rec); err != nil {
+		return fmt.Errorf("%w: record %d: %w", ErrWrite, seq, err)
+	}
+	if err := j.opts.Counter.Advance(ctx, seq, seq+1); err != nil {
+		return fmt.Errorf("state: moving the rollback counter: %w", err)
+	}
+	_ = j.applyLive(e) // checked above
+	j.head = sha256.Sum256(append(j.head[:], rec...))
+	j.next = seq + 1
+	if j.opts.Snapshots != nil && j.opts.SnapshotEvery > 0 && !j.snapping && j.next-j.lastSnap >= uint64(j.opts.SnapshotEvery) {
+		j.startSnapshotLocked()
+	}
+	return nil
+}
+
+func (j *Journal) checkOnly(e enclave.Entry) error {
+	_, ok := j.live[e.UniqueID]
+	switch {
+	case e.Op == enclave.OpAdd && ok:
+		return errors.New("identity is enrolled already")
+	case e.Op == enclave.OpAdd && (len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != 32):
+		return errors.New("entry of the wrong shape")
+	case e.Op == enclave.OpDelete && !ok:
+		return errors.New("deleting an identity that is not enrolled")
+	case e.Op != enclave.OpAdd && e.Op != enclave.OpDelete && e.Op != enclave.OpNone:
+		return fmt.Errorf("unknown operation %q", e.Op)
+	}
+	return nil
+}
+
+// Len reports the number of live identities and of log records.
+func (j *Journal) Len() (identities int, records uint64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.live), j.next
+}
+
+// Close waits for a background snapshot to finish.
+func (j *Journal) Close() { j.snapWG.Wait() }
