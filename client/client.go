@@ -213,6 +213,14 @@ type Challenge struct {
 // Challenge asks the enclave for a fresh challenge. If the enclave restarted
 // since the last attestation (unknown_key_id), it re-attests once and retries.
 func (c *Client) Challenge(ctx context.Context) (*Challenge, error) {
+	return c.challengeRetry(ctx)
+}
+
+// Policy is the attested policy the challenge was issued under (frame
+// limits, enabled actions).
+func (ch *Challenge) Policy() wire.Policy { return ch.att.Binding.Policy }
+
+func (c *Client) challengeRetry(ctx context.Context) (*Challenge, error) {
 	for attempt := 0; ; attempt++ {
 		a, err := c.attestation(ctx)
 		if err != nil {

@@ -1,0 +1,241 @@
+// Package capture turns a directory of recorded frames into the frames that
+// answer a liveness challenge. It exists for demos and tests only: a real app
+// films the user live while showing the challenge's actions. Picking matching
+// frames out of a recording is exactly the replay the liveness check cannot
+// tell from a live capture (see docs/liveness.md), which is why this package
+// is honest about what it does and is never part of a production flow.
+//
+// # How frames are picked
+//
+// Every frame is analysed with the same face engine the enclave runs
+// ([EngineAnalyzer]: face count, head yaw, mouth opening). [Pick] then
+// builds a sequence that, for each action of the challenge in order, shows a
+// frame clearly NOT performing it followed by frames clearly performing it,
+// with margins over the enclave's default thresholds ([DefaultThresholds]),
+// preceded by neutral frames up to the policy's minimum frame count. Frames
+// are never repeated. If the recording does not contain the actions, Pick
+// fails with [ErrCannotPerform] and the caller asks for another challenge.
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/imageio"
+)
+
+// Frame is one recorded frame and what the engine saw in it.
+type Frame struct {
+	Name  string
+	Data  []byte
+	Faces int
+	// Yaw is the head yaw in degrees, positive when the user turned to their
+	// own left; MouthOpen the inner-lip gap over mouth width. Both are zero
+	// unless Faces == 1.
+	Yaw, MouthOpen float32
+}
+
+// An Analyzer measures one encoded frame.
+type Analyzer interface {
+	Analyze(data []byte) (faces int, yaw, mouthOpen float32, err error)
+}
+
+// EngineAnalyzer measures frames with a face engine's detector.
+func EngineAnalyzer(e vectors.Engine) Analyzer { return engineAnalyzer{e} }
+
+type engineAnalyzer struct{ e vectors.Engine }
+
+var _ Analyzer = engineAnalyzer{}
+
+func (a engineAnalyzer) Analyze(data []byte) (int, float32, float32, error) {
+	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	faces, err := a.e.Detect(img)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if len(faces) != 1 {
+		return len(faces), 0, 0, nil
+	}
+	return 1, faces[0].Yaw, faces[0].MouthOpen, nil
+}
+
+// ReadDir reads the JPEG and PNG files of dir, sorted by name (capture order).
+func ReadDir(dir string) ([]Frame, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	var out []Frame
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || (ext != ".jpg" && ext != ".jpeg" && ext != ".png") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("capture: %w", err)
+		}
+		out = append(out, Frame{Name: e.Name(), Data: b})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("capture: no JPEG or PNG frames in %s", dir)
+	}
+	return out, nil
+}
+
+// Analyze fills in the measurements of frames with a. Frames that do not
+// decode are kept with Faces == 0.
+func Analyze(a Analyzer, frames []Frame) {
+	for i := range frames {
+		n, yaw, mouth, err := a.Analyze(frames[i].Data)
+		if err != nil {
+			n = 0
+		}
+		frames[i].Faces, frames[i].Yaw, frames[i].MouthOpen = n, yaw, mouth
+	}
+}
+
+// Thresholds say when a frame clearly performs an action (Turn, Front,
+// Open) and when it clearly does not (Rest…), in degrees and mouth ratios.
+type Thresholds struct {
+	Turn, TurnRest   float32 // |yaw| ≥ Turn: turned; on the other side of TurnRest: not turned
+	Front            float32 // |yaw| ≤ Front: facing front
+	Open, OpenRest   float32 // mouth ≥ Open: open; ≤ OpenRest: closed
+	OpenMaxYaw       float32 // an open mouth must be seen from the front-ish
+	NeutralMaxMouth  float32 // padding frames: mouth below this
+	NeutralMaxAbsYaw float32 // padding frames: |yaw| below this
+}
+
+// DefaultThresholds keep a margin over the enclave's default liveness
+// settings (turn 15°, front 12°, mouth open 0.30 / closed 0.20).
+var DefaultThresholds = Thresholds{
+	Turn: 20, TurnRest: 5, Front: 8, Open: 0.36, OpenRest: 0.15, OpenMaxYaw: 20,
+	NeutralMaxMouth: 0.15, NeutralMaxAbsYaw: 6,
+}
+
+// ErrCannotPerform reports a recording that does not show a challenge's actions.
+var ErrCannotPerform = errors.New("capture: the recording does not show the challenge's actions")
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func (t Thresholds) does(action string, f Frame) bool {
+	switch action {
+	case wire.ActionTurnLeft:
+		return f.Yaw >= t.Turn
+	case wire.ActionTurnRight:
+		return f.Yaw <= -t.Turn
+	case wire.ActionOpenMouth:
+		return f.MouthOpen >= t.Open && abs(f.Yaw) < t.OpenMaxYaw
+	case wire.ActionFaceFront:
+		return abs(f.Yaw) <= t.Front && f.MouthOpen < t.OpenRest*2
+	}
+	return false
+}
+
+func (t Thresholds) doesNot(action string, f Frame) bool {
+	switch action {
+	case wire.ActionTurnLeft:
+		return f.Yaw < t.TurnRest
+	case wire.ActionTurnRight:
+		return f.Yaw > -t.TurnRest
+	case wire.ActionOpenMouth:
+		return f.MouthOpen <= t.OpenRest
+	case wire.ActionFaceFront:
+		return abs(f.Yaw) >= t.Turn
+	}
+	return false
+}
+
+// strength orders frames performing action: larger is clearer.
+func strength(action string, f Frame) float32 {
+	switch action {
+	case wire.ActionTurnLeft:
+		return f.Yaw
+	case wire.ActionTurnRight:
+		return -f.Yaw
+	case wire.ActionOpenMouth:
+		return f.MouthOpen
+	case wire.ActionFaceFront:
+		return -abs(f.Yaw)
+	}
+	return 0
+}
+
+// Pick returns the frames (encoded, in order) that perform actions, at least
+// minFrames and at most maxFrames of them. Only single-face frames are used.
+func Pick(frames []Frame, actions []string, minFrames, maxFrames int, t Thresholds) ([][]byte, error) {
+	used := make([]bool, len(frames))
+	var seq []int
+	for _, a := range actions {
+		// The clearest performing frames, then a not-performing frame that
+		// comes before the first of them in the recording if possible.
+		var does, not []int
+		for i, f := range frames {
+			if used[i] || f.Faces != 1 {
+				continue
+			}
+			if t.does(a, f) {
+				does = append(does, i)
+			} else if t.doesNot(a, f) {
+				not = append(not, i)
+			}
+		}
+		if len(does) == 0 || len(not) == 0 {
+			return nil, fmt.Errorf("%w: no clear frames for %q", ErrCannotPerform, a)
+		}
+		sort.SliceStable(does, func(i, j int) bool { return strength(a, frames[does[i]]) > strength(a, frames[does[j]]) })
+		does = does[:min(2, len(does))]
+		sort.Ints(does)
+		before := not[0]
+		for _, i := range not {
+			if i < does[0] {
+				before = i // the latest one before the action
+			}
+		}
+		used[before] = true
+		seq = append(seq, before)
+		for _, i := range does {
+			used[i] = true
+			seq = append(seq, i)
+		}
+	}
+	// Neutral padding at the front, spread over the recording.
+	var neutral []int
+	for i, f := range frames {
+		if !used[i] && f.Faces == 1 && abs(f.Yaw) <= t.NeutralMaxAbsYaw && f.MouthOpen <= t.NeutralMaxMouth {
+			neutral = append(neutral, i)
+		}
+	}
+	need := minFrames - len(seq)
+	if need > len(neutral) {
+		return nil, fmt.Errorf("%w: %d frames needed, %d usable", ErrCannotPerform, minFrames, len(seq)+len(neutral))
+	}
+	var pad []int
+	for k := 0; k < need; k++ {
+		pad = append(pad, neutral[k*len(neutral)/need])
+	}
+	seq = append(pad, seq...)
+	if len(seq) > maxFrames {
+		return nil, fmt.Errorf("%w: %d frames needed, the policy allows %d", ErrCannotPerform, len(seq), maxFrames)
+	}
+	out := make([][]byte, len(seq))
+	for k, i := range seq {
+		out[k] = frames[i].Data
+	}
+	return out, nil
+}

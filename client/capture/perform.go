@@ -1,0 +1,57 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/facesign/facesign/client"
+	"github.com/facesign/facesign/enclave/wire"
+)
+
+// Op is one of [client.Client.Enroll], Login or Delete.
+type Op func(ctx context.Context, ch *client.Challenge, frames [][]byte, segments ...wire.Segment) (*client.Result, error)
+
+// ErrNoUsableChallenge reports that none of the challenges asked for could be
+// answered from the recording.
+var ErrNoUsableChallenge = errors.New("capture: no challenge the recording can answer")
+
+// Perform asks for challenges until the analysed recording can answer one
+// (at most tries), picks the frames with [Pick] and submits them with op.
+func Perform(ctx context.Context, c *client.Client, op Op, frames []Frame, tries int, t Thresholds) (*client.Result, error) {
+	var last error
+	for range max(tries, 1) {
+		ch, err := c.Challenge(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := ch.Policy()
+		picked, err := Pick(frames, ch.Actions, p.MinFrames, p.MaxFrames, t)
+		if errors.Is(err, ErrCannotPerform) {
+			last = err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return op(ctx, ch, picked)
+	}
+	return nil, fmt.Errorf("%w after %d challenges: %w", ErrNoUsableChallenge, tries, last)
+}
+
+// PerformFixed submits frames that the caller says perform actions, in
+// order: it asks for challenges until one asks for exactly those actions (at
+// most tries). With actions empty it submits to the first challenge.
+func PerformFixed(ctx context.Context, c *client.Client, op Op, frames [][]byte, actions []string, tries int) (*client.Result, error) {
+	for range max(tries, 1) {
+		ch, err := c.Challenge(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(actions) == 0 || slices.Equal(ch.Actions, actions) {
+			return op(ctx, ch, frames)
+		}
+	}
+	return nil, fmt.Errorf("%w: no challenge asked for %v in %d tries", ErrNoUsableChallenge, actions, tries)
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/facesign/facesign/client"
+	"github.com/facesign/facesign/client/capture"
+	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
+	"github.com/spf13/cobra"
+)
+
+// clientFlags are the flags every command that talks to a server shares.
+type clientFlags struct {
+	server         string
+	trustSimulator bool
+	pcrs           []string
+	policyHash     string
+	engine         string
+	tries          int
+	timeout        time.Duration
+}
+
+func (f *clientFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "server", "", "FaceSign server URL, e.g. http://127.0.0.1:8080 (required)")
+	fl.BoolVar(&f.trustSimulator, "trust-simulator", false, "trust the simulator's attestation root fetched from the server (simulator only: it vouches for ANY simulated enclave)")
+	fl.StringArrayVar(&f.pcrs, "pcr", nil, "pin a PCR: N=HEX (repeatable; required without --trust-simulator)")
+	fl.StringVar(&f.policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
+	fl.StringVar(&f.engine, "engine", "auto", `pin the face engine: "auto" = this build's engine id + model SHA-256, "none", or an engine name`)
+	fl.IntVar(&f.tries, "max-challenges", 40, "how many challenges to ask for before giving up on matching recorded frames")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall timeout")
+	_ = cmd.MarkFlagRequired("server")
+}
+
+// newClient builds a verified-attestation client from the flags, warning
+// loudly on stderr about every trust shortcut.
+func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.Client, error) {
+	opts := client.Options{Now: time.Now, Rand: rand.Reader, HTTPClient: nil}
+	for _, p := range f.pcrs {
+		idx, val, ok := strings.Cut(p, "=")
+		n, err1 := strconv.Atoi(idx)
+		b, err2 := hex.DecodeString(val)
+		if !ok || err1 != nil || err2 != nil || n < 0 || n > 31 {
+			return nil, fmt.Errorf("--pcr %q: want N=HEX", p)
+		}
+		if opts.PCRs == nil {
+			opts.PCRs = map[int][]byte{}
+		}
+		opts.PCRs[n] = b
+	}
+	if f.policyHash != "" {
+		b, err := hex.DecodeString(f.policyHash)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("--policy-hash: want 64 hex digits")
+		}
+		opts.PolicyHash = b
+	}
+	switch f.engine {
+	case "none":
+	case "auto", "":
+		name, sum, err := buildEngine("")
+		if err != nil {
+			fmt.Fprintf(stderr, "warning: not pinning the face engine: %v\n", err)
+		} else {
+			opts.Engine, opts.ModelSHA256 = name, sum
+		}
+	default:
+		name, sum, err := buildEngine(f.engine)
+		if err != nil {
+			return nil, err
+		}
+		opts.Engine, opts.ModelSHA256 = name, sum
+	}
+	if f.trustSimulator {
+		root, err := client.FetchSimulatorRoot(ctx, nil, f.server)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "WARNING: --trust-simulator: trusting the simulator root %q fetched from %s; any simulated enclave is accepted. Never use this for real identities.\n", root.Subject.CommonName, f.server)
+		opts.Roots = []*x509.Certificate{root}
+		if len(opts.PCRs) == 0 {
+			fmt.Fprintln(stderr, "WARNING: no --pcr pins: accepting any enclave image the simulator root vouches for.")
+			opts.AnyMeasurement = true
+		}
+	} else if len(opts.PCRs) == 0 {
+		return nil, errors.New("pin the enclave image you trust with --pcr 0=HEX --pcr 1=HEX --pcr 2=HEX (see facesign eif describe)")
+	}
+	return client.New(f.server, opts)
+}
+
+// buildEngine returns the id and model hash of this build's face engine:
+// name, or the only registered engine when name is empty.
+func buildEngine(name string) (string, []byte, error) {
+	if name == "" {
+		names := vectors.Engines()
+		if len(names) != 1 {
+			return "", nil, fmt.Errorf("this build has %d face engines registered (%v); pin one with --engine", len(names), names)
+		}
+		name = names[0]
+	}
+	e, err := vectors.Open(name)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := e.ModelSHA256()
+	return e.ID(), sum[:], nil
+}
+
+// receiptJSON is how commands print a receipt: its verified fields and the
+// signed CBOR an issuer needs (base64).
+type receiptJSON struct {
+	UniqueID   string `json:"unique_id"`
+	Status     string `json:"status"`
+	IssuedAt   string `json:"issued_at"`
+	PolicyHash string `json:"policy_hash"`
+	Signed     string `json:"signed_cbor"`
+}
+
+type resultJSON struct {
+	Status     string       `json:"status"`
+	UniqueID   string       `json:"unique_id,omitempty"`
+	EntropyHex string       `json:"entropy_hex,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+	Receipt    *receiptJSON `json:"receipt,omitempty"`
+}
+
+func toJSON(res *client.Result, showSecrets bool) (resultJSON, error) {
+	signed, err := wire.Marshal(res.SignedReceipt)
+	if err != nil {
+		return resultJSON{}, err
+	}
+	out := resultJSON{
+		Status:   string(res.Status),
+		UniqueID: res.UniqueID,
+		Receipt: &receiptJSON{
+			UniqueID: res.Receipt.UniqueID, Status: string(res.Receipt.Status),
+			IssuedAt:   res.Receipt.IssuedAt().Format(time.RFC3339Nano),
+			PolicyHash: hex.EncodeToString(res.Receipt.PolicyHash),
+			Signed:     base64.StdEncoding.EncodeToString(signed),
+		},
+	}
+	if showSecrets && res.Entropy != nil {
+		out.EntropyHex = hex.EncodeToString(res.Entropy)
+	}
+	return out, nil
+}
+
+// loadFrames reads FRAME... or one DIR. A directory is analysed with the
+// engine so frames can be picked per challenge.
+func loadFrames(args []string) (dir []capture.Frame, files [][]byte, err error) {
+	if len(args) == 1 {
+		if fi, err := os.Stat(args[0]); err == nil && fi.IsDir() {
+			frames, err := capture.ReadDir(args[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			return frames, nil, nil
+		}
+	}
+	for _, a := range args {
+		b, err := os.ReadFile(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, b)
+	}
+	return nil, files, nil
+}
+
+// analyze measures recorded frames with the engine the attested policy names
+// (which must be the same weights as this build's).
+func analyze(frames []capture.Frame, policy wire.Policy) error {
+	e, err := vectors.Open(policy.Engine)
+	if err != nil {
+		return fmt.Errorf("picking frames needs the enclave's engine locally: %w", err)
+	}
+	sum := e.ModelSHA256()
+	if string(sum[:]) != string(policy.ModelSHA256) {
+		return fmt.Errorf("picking frames needs the enclave's engine locally: %s has other weights here", policy.Engine)
+	}
+	capture.Analyze(capture.EngineAnalyzer(e), frames)
+	return nil
+}
+
+func faceCommand(use, short string, route string) *cobra.Command {
+	var (
+		cf          clientFlags
+		showSecrets bool
+		actions     string
+		receiptOut  string
+		attOut      string
+	)
+	cmd := &cobra.Command{
+		Use:   use + " --server URL [flags] FRAME...|DIR",
+		Short: short,
+		Long: short + `.
+
+Verifies the enclave's attestation (root, PCR pins, nonce, time, policy pins), asks for a
+liveness challenge, seals the frames to the attested key and prints the enclave's verified
+answer as JSON: {"status","unique_id","entropy_hex" (only with --show-secrets),"receipt"}.
+A refusal prints {"status":"rejected","reason":CODE} and exits with status 2.
+
+Given a DIR of recorded frames, the frames that perform the challenge's actions are picked
+with the face engine (--challenge-actions auto). That is a replay of a recording, for demos
+and tests only: a real app films the user live. Given FRAME files, they are sent as they are;
+--challenge-actions LIST (comma-separated) says which actions they perform, and challenges
+are requested until one asks for exactly those.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)
+			defer cancel()
+			c, err := cf.newClient(ctx, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			a, err := c.Attest(ctx)
+			if err != nil {
+				return err
+			}
+			dir, files, err := loadFrames(args)
+			if err != nil {
+				return err
+			}
+			op := map[string]capture.Op{wire.RouteEnroll: c.Enroll, wire.RouteLogin: c.Login, wire.RouteDelete: c.Delete}[route]
+			var res *client.Result
+			switch {
+			case dir != nil && actions == "auto":
+				if err := analyze(dir, a.Binding.Policy); err != nil {
+					return err
+				}
+				res, err = capture.Perform(ctx, c, op, dir, cf.tries, capture.DefaultThresholds)
+			case dir != nil:
+				return errors.New("--challenge-actions LIST needs FRAME files, not a directory")
+			case actions == "auto":
+				res, err = capture.PerformFixed(ctx, c, op, files, nil, 1)
+			default:
+				res, err = capture.PerformFixed(ctx, c, op, files, strings.Split(actions, ","), cf.tries)
+			}
+			var rej *client.RejectedError
+			if errors.As(err, &rej) {
+				b, _ := json.Marshal(resultJSON{Status: string(wire.StatusRejected), Reason: string(rej.Code)})
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return &exitError{2, err}
+			}
+			if err != nil {
+				return err
+			}
+			if receiptOut != "" {
+				signed, err := wire.Marshal(res.SignedReceipt)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(receiptOut, signed, 0o600); err != nil {
+					return err
+				}
+			}
+			if attOut != "" {
+				if err := os.WriteFile(attOut, a.Raw, 0o600); err != nil {
+					return err
+				}
+			}
+			out, err := toJSON(res, showSecrets)
+			if err != nil {
+				return err
+			}
+			b, _ := json.Marshal(out)
+			fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print the entropy (the wallet secret) as entropy_hex")
+	cmd.Flags().StringVar(&actions, "challenge-actions", "auto", `"auto", or the comma-separated actions the given FRAME files perform`)
+	cmd.Flags().StringVar(&receiptOut, "receipt-out", "", "write the signed receipt (CBOR) to this file, for issuers")
+	cmd.Flags().StringVar(&attOut, "attestation-out", "", "write the verified attestation response (CBOR) to this file, for issuers")
+	return cmd
+}
+
+func init() {
+	register(func() *cobra.Command {
+		return faceCommand("enroll", "Enrol a face, or find it already enrolled", wire.RouteEnroll)
+	})
+	register(func() *cobra.Command {
+		return faceCommand("login", "Log in with a face: the enrolled unique ID and entropy, or not_found", wire.RouteLogin)
+	})
+	register(func() *cobra.Command {
+		return faceCommand("delete", "Delete an enrolled face and its entropy (right to be forgotten)", wire.RouteDelete)
+	})
+}
