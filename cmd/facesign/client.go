@@ -17,6 +17,7 @@ import (
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
+	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/spf13/cobra"
@@ -298,5 +299,66 @@ func init() {
 	})
 	register(func() *cobra.Command {
 		return faceCommand("delete", "Delete an enrolled face and its entropy (right to be forgotten)", wire.RouteDelete)
+	})
+}
+
+func init() {
+	register(func() *cobra.Command {
+		var (
+			cf         clientFlags
+			recordings string
+		)
+		cmd := &cobra.Command{
+			Use:   "demo --server URL [--trust-simulator]",
+			Short: "Run the FaceSign story against a running stack with real recordings",
+			Long: `demo plays the story with real recordings and prints one JSON line per step
+{"step","status","unique_id",...}: person A enrols (new), A again from other frames (existing,
+same ID), person B enrols (new), B logs in from another recording (existing), B deletes
+(deleted), B logs in again (not_found), a printed photo is replayed (rejected). It exits
+non-zero if any step's outcome is not the expected one.
+
+Frames are picked from the recordings to match each challenge: a replay, which a demo can do
+and a real app must not (it films the user live).`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)
+				defer cancel()
+				dir := recordings
+				if dir == "" {
+					var err error
+					if dir, err = demo.FindRecordings("enclave/testdata/liveness", "client/testdata/liveness"); err != nil {
+						return fmt.Errorf("%w (run from the repository root or pass --recordings)", err)
+					}
+				}
+				recs, err := demo.LoadRecordings(dir)
+				if err != nil {
+					return err
+				}
+				c, err := cf.newClient(ctx, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				a, err := c.Attest(ctx)
+				if err != nil {
+					return err
+				}
+				e, err := vectors.Open(a.Binding.Policy.Engine)
+				if err != nil {
+					return fmt.Errorf("the demo picks frames with the enclave's engine: %w", err)
+				}
+				steps, err := demo.Run(ctx, c, recs, demo.Options{Analyzer: capture.EngineAnalyzer(e), Tries: cf.tries, Thresholds: capture.DefaultThresholds})
+				for _, s := range steps {
+					b, _ := json.Marshal(s)
+					fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				}
+				if err != nil {
+					return &exitError{1, err}
+				}
+				return nil
+			},
+		}
+		cf.add(cmd)
+		cmd.Flags().StringVar(&recordings, "recordings", "", "directory holding the recordings (default: the repository's testdata)")
+		return cmd
 	})
 }
