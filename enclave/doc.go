@@ -1,0 +1,56 @@
+// Package enclave is FaceSign's trusted service: it holds the HPKE and
+// receipt keys, checks liveness, turns frames into one face vector, decides
+// new / existing / ambiguous against the gallery, and hands out unique IDs
+// and entropy that only the requesting client can read.
+//
+// # Boot
+//
+// [New] draws every secret from the injected [attest.Attester]'s randomness
+// (the NSM on Nitro): the MLKEM768X25519 key pair (wire.NewKeyPair), a key
+// id, and the Ed25519 receipt key. It builds the [wire.Binding] {key config,
+// policy, receipt key} whose SHA-256 every attestation document carries as
+// user_data, then replays the [Journal] into the gallery. Time comes from
+// Config.Now; there is no default clock and a zero time is an error.
+//
+// # API
+//
+// [Service.Handler] serves the enclave HTTP API of docs/protocol.md;
+// [Service.Serve] runs it on any [net.Listener] (vsock on Nitro, loopback or
+// a unix socket in the simulator). Errors before an envelope opens are plain
+// JSON with a stable [wire.Code]; everything after is sealed.
+//
+// # Pipeline
+//
+// A face request (enrol, login, delete) goes: frame count and byte limits →
+// image headers (pixel limit, before any pixel is decoded) → the challenge is
+// consumed ([Challenges]: single use, TTL, 16-byte id + 32-byte nonce that
+// only the client saw, inside its sealed challenge response) → each frame is
+// decoded, its face detected (exactly one, big enough) and embedded, and its
+// pixels zeroed → [Liveness] → the frame vectors are fused (mean of the
+// normalised vectors, renormalised) → under one lock: gallery search,
+// [Decide], exactly one [Journal] write, and only once it is durable, the
+// change to the in-memory gallery and the answer.
+//
+// # Security properties
+//
+//   - The parent learns nothing from sizes or storage traffic: every face
+//     response is padded to wire.ResponseSize, and every face request that
+//     opened makes exactly one journal write of one fixed size, whatever the
+//     outcome (an OpNone record when nothing changed, refusals included).
+//   - Write-ahead: a new identity is answered only after the parent
+//     acknowledged its durable record; a failed write answers "unavailable"
+//     and changes nothing.
+//   - Concurrent enrolments of one face serialise on the decide + write
+//     section, so they end with one unique ID.
+//   - [Decide] never picks among several matching identities: one person's
+//     entropy is never handed to another.
+//   - Log lines carry routes, durations and error classes only — no frames,
+//     vectors, unique IDs, entropy, or outcomes (an outcome would tell the
+//     parent, who may read the logs, new from returning).
+//
+// # Caller duties
+//
+// The caller supplies a [Journal] whose data key survives restarts (issue 5:
+// see [SealedJournal] for what it does and does not detect), an engine whose
+// ID and model hash equal the policy's, and a clock.
+package enclave

@@ -1,0 +1,114 @@
+package enclave
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/facesign/facesign/vectors"
+)
+
+// Index is the 1:N search the pipeline decides on: one vector per enrolled
+// identity, addressed by slot. Implementations are safe for concurrent use.
+type Index interface {
+	// Add stores v (L2-normalised, Dim long) and returns its slot.
+	Add(v []float32) (int, error)
+	// Remove frees slot.
+	Remove(slot int) error
+	// Search returns up to k matches, best first, one per slot.
+	Search(q []float32, k int) ([]Match, error)
+	// Len is the number of stored vectors.
+	Len() int
+}
+
+var _ Index = (*ExactIndex)(nil)
+
+// ErrNoSlot reports a slot that holds no vector.
+var ErrNoSlot = errors.New("enclave: no vector in slot")
+
+// ExactIndex is the plain, obviously-correct exhaustive cosine search: the
+// reference any faster index is compared against.
+type ExactIndex struct {
+	dim  int
+	mu   sync.RWMutex
+	vecs [][]float32 // nil = free slot
+	free []int
+	n    int
+}
+
+// NewExactIndex makes an empty index of dim-dimensional vectors.
+func NewExactIndex(dim int) *ExactIndex { return &ExactIndex{dim: dim} }
+
+// Add implements [Index].
+func (x *ExactIndex) Add(v []float32) (int, error) {
+	if len(v) != x.dim {
+		return 0, fmt.Errorf("%w: dimension %d, index holds %d", vectors.ErrEngineMismatch, len(v), x.dim)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c := slices.Clone(v)
+	x.n++
+	if k := len(x.free); k > 0 {
+		s := x.free[k-1]
+		x.free = x.free[:k-1]
+		x.vecs[s] = c
+		return s, nil
+	}
+	x.vecs = append(x.vecs, c)
+	return len(x.vecs) - 1, nil
+}
+
+// Remove implements [Index].
+func (x *ExactIndex) Remove(slot int) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if slot < 0 || slot >= len(x.vecs) || x.vecs[slot] == nil {
+		return fmt.Errorf("%w %d", ErrNoSlot, slot)
+	}
+	clear(x.vecs[slot])
+	x.vecs[slot] = nil
+	x.free = append(x.free, slot)
+	x.n--
+	return nil
+}
+
+// Search implements [Index].
+func (x *ExactIndex) Search(q []float32, k int) ([]Match, error) {
+	if len(q) != x.dim {
+		return nil, fmt.Errorf("%w: dimension %d, index holds %d", vectors.ErrEngineMismatch, len(q), x.dim)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []Match
+	for s, v := range x.vecs {
+		if v == nil {
+			continue
+		}
+		var d float64
+		for i := range v {
+			d += float64(v[i]) * float64(q[i])
+		}
+		out = append(out, Match{Slot: s, Score: float32(d)})
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return a.Slot - b.Slot
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out, nil
+}
+
+// Len implements [Index].
+func (x *ExactIndex) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.n
+}

@@ -1,0 +1,405 @@
+package enclave
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
+)
+
+// Observation is what the pipeline learned from one frame, in capture order.
+// It holds no pixels beyond a tiny grey patch of the face.
+type Observation struct {
+	// Faces are all faces the engine found, best first.
+	Faces []vectors.Face
+	// Vector is the embedding of Faces[0]; set only when there is exactly one face.
+	Vector vectors.FaceVector
+	// Patch is a PatchSize×PatchSize grey crop of Faces[0]'s box, for
+	// frame-difference statistics.
+	Patch []uint8
+	// Digest is SHA-256 of the encoded frame.
+	Digest [32]byte
+}
+
+// PatchSize is the side of [Observation.Patch].
+const PatchSize = 32
+
+// LivenessInput is everything a [Liveness] check sees.
+type LivenessInput struct {
+	Now       time.Time
+	Challenge Challenge
+	Segments  []wire.Segment
+	Frames    []Observation
+}
+
+// Liveness decides whether frames show a live person performing a challenge.
+// Check returns nil or a [*wire.Error] whose code says why not (no_face,
+// several_faces, face_too_small, too_few_frames, challenge_expired,
+// wrong_actions, liveness_failed). Implementations are safe for concurrent use.
+type Liveness interface {
+	// ID names the check and its settings version; it is part of the policy.
+	ID() string
+	Check(in LivenessInput) error
+}
+
+var _ Liveness = (*DefaultLiveness)(nil)
+
+// LivenessConfig holds the default check's thresholds. The values of
+// [DefaultLivenessConfig] were tuned on the recordings in
+// enclave/testdata/liveness (see docs/liveness.md).
+type LivenessConfig struct {
+	MinFrames int // at least this many frames
+	// MinFaceSize is the smallest accepted face box side, in pixels.
+	MinFaceSize float32
+	// SamePerson is the lowest cosine between any frame's vector and the
+	// fused vector of all frames.
+	SamePerson float32
+	// YawTurn is the yaw (degrees) a turn must reach, away from the side it
+	// started; YawFront is the largest |yaw| that counts as facing front.
+	YawTurn, YawFront float32
+	// MouthOpen is the MouthOpen ratio that counts as open; MouthClosed the
+	// ratio some earlier frame must be under (the mouth must open, not be open).
+	MouthOpen, MouthClosed float32
+	// RepeatMAD is the mean absolute grey difference (0..255) of two face
+	// patches below which two frames count as the same frame.
+	RepeatMAD float64
+	// Parallax is the smallest out-of-plane nose displacement (a fraction of
+	// the eye distance) between the most frontal and the most turned frame.
+	// A flat photo moves as a plane and shows ~0.
+	Parallax float64
+}
+
+// DefaultLivenessConfig is the default check's settings for a policy
+// allowing minFrames frames at least.
+func DefaultLivenessConfig(minFrames int) LivenessConfig {
+	return LivenessConfig{
+		MinFrames:   minFrames,
+		MinFaceSize: 40,
+		SamePerson:  0.40,
+		YawTurn:     15,
+		YawFront:    12,
+		MouthOpen:   0.30,
+		MouthClosed: 0.20,
+		RepeatMAD:   1.0,
+		Parallax:    0.06,
+	}
+}
+
+// DefaultLiveness is the default [Liveness]: challenge fresh; enough frames;
+// exactly one face per frame, large enough; the same person in every frame;
+// the challenge's actions performed in order (yaw and mouth opening from
+// landmarks); no repeated frame; and, when the head turns, landmark motion
+// that a 3-D head makes and a flat photo cannot (nose parallax against the
+// homography of the eye and mouth corners).
+type DefaultLiveness struct{ c LivenessConfig }
+
+// NewDefaultLiveness makes the default check with settings c.
+func NewDefaultLiveness(c LivenessConfig) *DefaultLiveness { return &DefaultLiveness{c: c} }
+
+// ID implements [Liveness].
+func (l *DefaultLiveness) ID() string { return "facesign-liveness-v1" }
+
+// Check implements [Liveness].
+func (l *DefaultLiveness) Check(in LivenessInput) error {
+	c := l.c
+	if in.Now.IsZero() {
+		return errZeroTime
+	}
+	if !in.Now.Before(in.Challenge.ExpiresAt) {
+		return wire.Errorf(wire.CodeChallengeExpired, "challenge expired")
+	}
+	n := len(in.Frames)
+	if n < c.MinFrames || n == 0 {
+		return wire.Errorf(wire.CodeTooFewFrames, "%d frames, at least %d needed", n, c.MinFrames)
+	}
+	if err := checkFaces(in.Frames, c.MinFaceSize); err != nil {
+		return err
+	}
+	if err := samePerson(in.Frames, c.SamePerson); err != nil {
+		return err
+	}
+	if err := noRepeats(in.Frames, c.RepeatMAD); err != nil {
+		return err
+	}
+	if err := l.actions(in); err != nil {
+		return err
+	}
+	if hasTurn(in.Challenge.Actions) {
+		if p := maxParallax(in.Frames); p < c.Parallax {
+			return wire.Errorf(wire.CodeLivenessFailed, "landmarks move like a flat picture (parallax %.3f)", p)
+		}
+	}
+	return nil
+}
+
+// checkFaces is the per-frame face rule, shared with the pipeline.
+func checkFaces(frames []Observation, minSize float32) error {
+	for i, f := range frames {
+		switch {
+		case len(f.Faces) == 0:
+			return wire.Errorf(wire.CodeNoFace, "frame %d has no face", i)
+		case len(f.Faces) > 1:
+			return wire.Errorf(wire.CodeSeveralFaces, "frame %d has %d faces", i, len(f.Faces))
+		case min(f.Faces[0].Box.W, f.Faces[0].Box.H) < minSize:
+			return wire.Errorf(wire.CodeFaceTooSmall, "frame %d: face smaller than %.0f pixels", i, minSize)
+		}
+	}
+	return nil
+}
+
+// fuse is the mean of the frames' normalised vectors, renormalised.
+func fuse(frames []Observation) (vectors.FaceVector, error) {
+	if len(frames) == 0 || len(frames[0].Vector.Values) == 0 {
+		return vectors.FaceVector{}, wire.Errorf(wire.CodeNoFace, "no face vectors")
+	}
+	first := frames[0].Vector
+	sum := make([]float32, len(first.Values))
+	for i, f := range frames {
+		v := f.Vector
+		if v.Engine != first.Engine || v.ModelSHA256 != first.ModelSHA256 || len(v.Values) != len(sum) {
+			return vectors.FaceVector{}, fmt.Errorf("frame %d: %w", i, vectors.ErrEngineMismatch)
+		}
+		for j, x := range v.Values {
+			sum[j] += x
+		}
+	}
+	if !vectors.Normalize(sum) {
+		return vectors.FaceVector{}, wire.Errorf(wire.CodeLivenessFailed, "face vectors cancel out")
+	}
+	return vectors.FaceVector{Engine: first.Engine, ModelSHA256: first.ModelSHA256, Values: sum}, nil
+}
+
+func samePerson(frames []Observation, threshold float32) error {
+	fused, err := fuse(frames)
+	if err != nil {
+		return err
+	}
+	for i, f := range frames {
+		s, err := vectors.Cosine(f.Vector, fused)
+		if err != nil {
+			return err
+		}
+		if s < threshold {
+			return wire.Errorf(wire.CodeLivenessFailed, "frame %d does not show the same person as the others", i)
+		}
+	}
+	return nil
+}
+
+func noRepeats(frames []Observation, mad float64) error {
+	seen := map[[32]byte]int{}
+	for i, f := range frames {
+		if j, dup := seen[f.Digest]; dup {
+			return wire.Errorf(wire.CodeLivenessFailed, "frames %d and %d are the same frame", j, i)
+		}
+		seen[f.Digest] = i
+	}
+	for i := 1; i < len(frames); i++ {
+		for j := 0; j < i; j++ {
+			if d := patchMAD(frames[i].Patch, frames[j].Patch); d < mad {
+				return wire.Errorf(wire.CodeLivenessFailed, "frames %d and %d are near-identical", j, i)
+			}
+		}
+	}
+	return nil
+}
+
+func patchMAD(a, b []uint8) float64 {
+	if len(a) != len(b) || len(a) == 0 {
+		return math.Inf(1)
+	}
+	var s int
+	for i := range a {
+		d := int(a[i]) - int(b[i])
+		if d < 0 {
+			d = -d
+		}
+		s += d
+	}
+	return float64(s) / float64(len(a))
+}
+
+func hasTurn(actions []string) bool {
+	for _, a := range actions {
+		if a == wire.ActionTurnLeft || a == wire.ActionTurnRight {
+			return true
+		}
+	}
+	return false
+}
+
+// Yaw of an observation, in degrees, positive when the user turned to THEIR
+// left (the nose moves towards the image's right in an unmirrored frame).
+func yawOf(o Observation) float32 { return o.Faces[0].Yaw }
+
+// satisfied reports whether frame o shows action a.
+func (l *DefaultLiveness) satisfied(a string, o Observation) bool {
+	f := o.Faces[0]
+	switch a {
+	case wire.ActionTurnLeft:
+		return yawOf(o) >= l.c.YawTurn
+	case wire.ActionTurnRight:
+		return yawOf(o) <= -l.c.YawTurn
+	case wire.ActionOpenMouth:
+		return f.MouthOpen >= l.c.MouthOpen && abs32(yawOf(o)) < l.c.YawTurn*2
+	case wire.ActionFaceFront:
+		return abs32(yawOf(o)) <= l.c.YawFront && f.MouthOpen < l.c.MouthOpen
+	}
+	return false
+}
+
+// opposite reports whether frame o is clearly NOT in action a's state: the
+// start the action must move away from.
+func (l *DefaultLiveness) opposite(a string, o Observation) bool {
+	f := o.Faces[0]
+	switch a {
+	case wire.ActionTurnLeft:
+		return yawOf(o) < l.c.YawTurn/2
+	case wire.ActionTurnRight:
+		return yawOf(o) > -l.c.YawTurn/2
+	case wire.ActionOpenMouth:
+		return f.MouthOpen <= l.c.MouthClosed
+	case wire.ActionFaceFront:
+		return abs32(yawOf(o)) >= l.c.YawTurn
+	}
+	return false
+}
+
+// actions checks that the challenge's actions happen in order: for each
+// action, a frame where it is not yet performed followed by a frame where it
+// is, each action after the previous one. Segments, when the client sent
+// them, must agree: action i is performed inside segment i.
+func (l *DefaultLiveness) actions(in LivenessInput) error {
+	acts := in.Challenge.Actions
+	if len(in.Segments) > 0 {
+		if len(in.Segments) != len(acts) {
+			return wire.Errorf(wire.CodeWrongActions, "%d segments for %d actions", len(in.Segments), len(acts))
+		}
+		prev := -1
+		for i, s := range in.Segments {
+			if s.Action != acts[i] || s.From <= prev || s.To < s.From || s.To >= len(in.Frames) {
+				return wire.Errorf(wire.CodeWrongActions, "segment %d does not match the challenge", i)
+			}
+			prev = s.To
+		}
+	}
+	pos := 0
+	for i, a := range acts {
+		start, end := pos, len(in.Frames)
+		if len(in.Segments) > 0 {
+			start, end = max(pos, in.Segments[i].From), in.Segments[i].To+1
+		}
+		// The state the action moves away from may be the previous action's
+		// last frame (turn left, then turn right from there).
+		found, sawBefore := -1, false
+		for k := max(0, pos-1); k < end; k++ {
+			o := in.Frames[k]
+			if l.opposite(a, o) {
+				sawBefore = true
+			}
+			if k >= start && sawBefore && l.satisfied(a, o) {
+				found = k
+				break
+			}
+		}
+		if found < 0 {
+			return wire.Errorf(wire.CodeWrongActions, "action %d (%s) was not performed", i+1, a)
+		}
+		pos = found + 1
+	}
+	return nil
+}
+
+// maxParallax is the largest out-of-plane nose displacement between any two
+// frames, in eye distances. For each pair it fits the homography that maps
+// the four nearly coplanar points (eyes, mouth corners) of one frame to the
+// other's and measures how far the nose lands from where that plane puts it.
+// A photo, flat or tilted, moves as one plane: the residual stays at the
+// landmark noise. A turning head moves its nose out of that plane.
+func maxParallax(frames []Observation) float64 {
+	best := 0.0
+	for i := range frames {
+		for j := i + 1; j < len(frames); j++ {
+			if p := parallax(frames[i].Faces[0].Five, frames[j].Faces[0].Five); p > best {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+func parallax(a, b [5]vectors.Point) float64 {
+	src := [4]vectors.Point{a[vectors.LeftEye], a[vectors.RightEye], a[vectors.LeftMouth], a[vectors.RightMouth]}
+	dst := [4]vectors.Point{b[vectors.LeftEye], b[vectors.RightEye], b[vectors.LeftMouth], b[vectors.RightMouth]}
+	h, ok := homography(src, dst)
+	if !ok {
+		return 0
+	}
+	px, py, ok := h.apply(float64(a[vectors.Nose].X), float64(a[vectors.Nose].Y))
+	if !ok {
+		return 0
+	}
+	eye := math.Hypot(float64(b[vectors.RightEye].X-b[vectors.LeftEye].X), float64(b[vectors.RightEye].Y-b[vectors.LeftEye].Y))
+	if eye < 1 {
+		return 0
+	}
+	return math.Hypot(px-float64(b[vectors.Nose].X), py-float64(b[vectors.Nose].Y)) / eye
+}
+
+type homog [9]float64
+
+func (h homog) apply(x, y float64) (float64, float64, bool) {
+	w := h[6]*x + h[7]*y + h[8]
+	if math.Abs(w) < 1e-9 {
+		return 0, 0, false
+	}
+	return (h[0]*x + h[1]*y + h[2]) / w, (h[3]*x + h[4]*y + h[5]) / w, true
+}
+
+// homography solves the 8×8 direct linear system for the projective map of
+// four point pairs (h33 = 1) by Gaussian elimination with partial pivoting.
+func homography(src, dst [4]vectors.Point) (homog, bool) {
+	var m [8][9]float64
+	for i := 0; i < 4; i++ {
+		x, y := float64(src[i].X), float64(src[i].Y)
+		u, v := float64(dst[i].X), float64(dst[i].Y)
+		m[2*i] = [9]float64{x, y, 1, 0, 0, 0, -u * x, -u * y, u}
+		m[2*i+1] = [9]float64{0, 0, 0, x, y, 1, -v * x, -v * y, v}
+	}
+	for col := 0; col < 8; col++ {
+		p := col
+		for r := col + 1; r < 8; r++ {
+			if math.Abs(m[r][col]) > math.Abs(m[p][col]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][col]) < 1e-12 {
+			return homog{}, false
+		}
+		m[col], m[p] = m[p], m[col]
+		for r := 0; r < 8; r++ {
+			if r == col {
+				continue
+			}
+			f := m[r][col] / m[col][col]
+			for k := col; k < 9; k++ {
+				m[r][k] -= f * m[col][k]
+			}
+		}
+	}
+	var h homog
+	for i := 0; i < 8; i++ {
+		h[i] = m[i][8] / m[i][i]
+	}
+	h[8] = 1
+	return h, true
+}
+
+func abs32(f float32) float32 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}

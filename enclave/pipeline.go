@@ -1,0 +1,387 @@
+package enclave
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+
+	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/google/uuid"
+)
+
+// face returns the handler of one sealed face route.
+func (s *Service) face(route string) sealedHandler {
+	return func(ctx context.Context, pt []byte) []byte {
+		resp := s.runFace(ctx, route, pt)
+		b, err := resp.MarshalPadded()
+		if err != nil {
+			s.log.Error("response encoding failed", "route", route, "err", err)
+			b, _ = s.rejected(wire.Errorf(wire.CodeInternal, "response encoding failed")).MarshalPadded()
+		}
+		clear(resp.Entropy)
+		return b
+	}
+}
+
+// runFace is one enrol / login / delete: exactly one journal write happens
+// whatever the outcome, and the answer is given only after it is durable.
+func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Response {
+	var req wire.FaceRequest
+	if err := wire.UnmarshalPadded(pt, &req); err != nil {
+		return s.rejectAfterWrite(ctx, wire.Errorf(wire.CodeBadRequest, "face request does not decode"))
+	}
+	defer func() {
+		for _, f := range req.Frames {
+			clear(f)
+		}
+	}()
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return s.rejected(wire.Errorf(wire.CodeUnavailable, "request cancelled"))
+	}
+	obs, err := s.observe(&req)
+	<-s.sem
+	if err != nil {
+		return s.rejectAfterWrite(ctx, err)
+	}
+	fused, err := fuse(obs)
+	for i := range obs {
+		clear(obs[i].Vector.Values)
+	}
+	if err != nil {
+		return s.rejectAfterWrite(ctx, err)
+	}
+	defer clear(fused.Values)
+	return s.decideAndCommit(ctx, route, fused)
+}
+
+// observe checks the request's limits and challenge, decodes every frame,
+// finds its face, embeds it, and runs the liveness check. Pixels are zeroed
+// as soon as each frame's vector and patch exist.
+func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
+	p := s.policy
+	switch n := len(req.Frames); {
+	case n > p.MaxFrames:
+		return nil, wire.Errorf(wire.CodeTooManyFrames, "%d frames, at most %d", n, p.MaxFrames)
+	case n < p.MinFrames:
+		return nil, wire.Errorf(wire.CodeTooFewFrames, "%d frames, at least %d", n, p.MinFrames)
+	}
+	lim := imageio.Limits{MaxBytes: int64(p.MaxFrameBytes), MaxPixels: int64(p.MaxPixels)}
+	for i, f := range req.Frames {
+		if len(f) > p.MaxFrameBytes {
+			return nil, wire.Errorf(wire.CodeFrameTooLarge, "frame %d is %d bytes, at most %d", i, len(f), p.MaxFrameBytes)
+		}
+	}
+	// Headers only, before the challenge is spent: nothing client-caused
+	// and cheap to detect changes state.
+	for i, f := range req.Frames {
+		if _, _, err := imageio.Check(f, lim); err != nil {
+			return nil, frameError(i, err)
+		}
+	}
+	now := s.now()
+	ch, err := s.challenges.Consume(req.ChallengeID, req.ChallengeNonce, now)
+	if err != nil {
+		return nil, err
+	}
+	obs := make([]Observation, 0, len(req.Frames))
+	fail := func(err error) ([]Observation, error) {
+		for i := range obs {
+			clear(obs[i].Vector.Values)
+		}
+		return nil, err
+	}
+	minFace := float32(DefaultLivenessConfig(p.MinFrames).MinFaceSize)
+	for i, f := range req.Frames {
+		o, err := s.observeFrame(i, f, lim, minFace)
+		if err != nil {
+			return fail(err)
+		}
+		obs = append(obs, o)
+	}
+	in := LivenessInput{Now: now, Challenge: ch, Segments: req.Segments, Frames: obs}
+	if err := s.liveness.Check(in); err != nil {
+		if wire.CodeOf(err) == wire.CodeInternal {
+			err = wire.Errorf(wire.CodeLivenessFailed, "liveness check failed: %w", err)
+		}
+		return fail(err)
+	}
+	return obs, nil
+}
+
+func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace float32) (Observation, error) {
+	img, _, err := imageio.Decode(data, lim)
+	if err != nil {
+		return Observation{}, frameError(i, err)
+	}
+	defer clear(img.Pix)
+	o := Observation{Digest: sha256.Sum256(data)}
+	faces, err := s.engine.Detect(img)
+	if err != nil {
+		return Observation{}, fmt.Errorf("enclave: detect frame %d: %w", i, err)
+	}
+	o.Faces = faces
+	if err := checkFaces([]Observation{o}, minFace); err != nil {
+		var e *wire.Error
+		if errors.As(err, &e) {
+			e.Message = fmt.Sprintf("frame %d: %s", i, e.Code)
+		}
+		return Observation{}, err
+	}
+	v, err := s.engine.Embed(img, faces[0])
+	if err != nil {
+		return Observation{}, fmt.Errorf("enclave: embed frame %d: %w", i, err)
+	}
+	o.Vector = v
+	o.Patch = grayPatch(img, faces[0].Box)
+	return o, nil
+}
+
+func frameError(i int, err error) error {
+	switch {
+	case errors.Is(err, imageio.ErrTooLarge):
+		return wire.Errorf(wire.CodeFrameTooLarge, "frame %d is too large", i)
+	case errors.Is(err, imageio.ErrTooManyPixels):
+		return wire.Errorf(wire.CodeTooManyPixels, "frame %d has too many pixels", i)
+	}
+	return wire.Errorf(wire.CodeFrameUndecodable, "frame %d is not a decodable JPEG or PNG", i)
+}
+
+// grayPatch samples the face box into a PatchSize² grey patch (box averages).
+func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
+	out := make([]uint8, PatchSize*PatchSize)
+	b := img.Bounds()
+	for py := 0; py < PatchSize; py++ {
+		y0 := int(box.Y + box.H*float32(py)/PatchSize)
+		y1 := max(int(box.Y+box.H*float32(py+1)/PatchSize), y0+1)
+		for px := 0; px < PatchSize; px++ {
+			x0 := int(box.X + box.W*float32(px)/PatchSize)
+			x1 := max(int(box.X+box.W*float32(px+1)/PatchSize), x0+1)
+			var sum, n int
+			for y := max(y0, b.Min.Y); y < min(y1, b.Max.Y); y++ {
+				for x := max(x0, b.Min.X); x < min(x1, b.Max.X); x++ {
+					o := img.PixOffset(x, y)
+					r, g, bl := int(img.Pix[o]), int(img.Pix[o+1]), int(img.Pix[o+2])
+					sum += (299*r + 587*g + 114*bl) / 1000
+					n++
+				}
+			}
+			if n > 0 {
+				out[py*PatchSize+px] = uint8(sum / n)
+			}
+		}
+	}
+	return out
+}
+
+// decideAndCommit searches, decides and writes under the one lock, so that
+// concurrent enrolments of one face cannot both see an empty gallery.
+func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	matches, err := s.index.Search(v.Values, 2)
+	if err != nil {
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+	}
+	d := Decide(s.policy, matches)
+	if d.Outcome == OutcomeAmbiguous {
+		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
+	}
+	switch route {
+	case wire.RouteEnroll:
+		if d.Outcome == OutcomeExisting {
+			id := s.ids[d.Slot]
+			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+				return s.unavailable(err)
+			}
+			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+		}
+		return s.enrolNew(ctx, v)
+	case wire.RouteLogin:
+		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+			return s.unavailable(err)
+		}
+		if d.Outcome == OutcomeExisting {
+			id := s.ids[d.Slot]
+			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+		}
+		return s.answer(wire.StatusNotFound, "", nil)
+	case wire.RouteDelete:
+		if d.Outcome != OutcomeExisting {
+			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+				return s.unavailable(err)
+			}
+			return s.answer(wire.StatusNotFound, "", nil)
+		}
+		id := s.ids[d.Slot]
+		if err := s.journal.Append(ctx, Entry{Op: OpDelete, UniqueID: id.uniqueID}); err != nil {
+			return s.unavailable(err)
+		}
+		uid := id.uniqueID
+		if err := s.removeLocked(uid); err != nil {
+			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
+		}
+		return s.answer(wire.StatusDeleted, uid, nil)
+	}
+	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
+}
+
+func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Response {
+	u, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
+	}
+	uid := u.String()
+	if _, taken := s.slots[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
+		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
+	}
+	var id identity
+	id.uniqueID = uid
+	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
+	}
+	e := Entry{Op: OpAdd, UniqueID: uid, Entropy: id.entropy[:], Vector: vectorBytes(v.Values)}
+	err = s.journal.Append(ctx, e)
+	clear(e.Vector)
+	if err != nil {
+		clear(id.entropy[:])
+		return s.unavailable(err)
+	}
+	if err := s.addLocked(&id, v.Values); err != nil {
+		// Durable but not in memory: stop serving rather than risk a second ID.
+		s.ready.Store(false)
+		return s.rejected(fmt.Errorf("enclave: apply after write: %w", err))
+	}
+	return s.answer(wire.StatusNew, uid, id.entropy[:])
+}
+
+func (s *Service) addLocked(id *identity, v []float32) error {
+	if _, dup := s.slots[id.uniqueID]; dup {
+		return fmt.Errorf("unique id enrolled twice")
+	}
+	slot, err := s.index.Add(v)
+	if err != nil {
+		return err
+	}
+	s.ids[slot] = id
+	s.slots[id.uniqueID] = slot
+	return nil
+}
+
+func (s *Service) removeLocked(uid string) error {
+	slot, ok := s.slots[uid]
+	if !ok {
+		return fmt.Errorf("unique id not enrolled")
+	}
+	if err := s.index.Remove(slot); err != nil {
+		return err
+	}
+	clear(s.ids[slot].entropy[:])
+	delete(s.ids, slot)
+	delete(s.slots, uid)
+	return nil
+}
+
+// apply replays one journal entry into the gallery.
+func (s *Service) apply(e Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e.Op {
+	case OpNone:
+		return nil
+	case OpAdd:
+		if _, err := uuid.Parse(e.UniqueID); err != nil || len(e.Entropy) != 32 {
+			return errors.New("malformed add entry")
+		}
+		vals, err := bytesVector(e.Vector, s.engine.Dim())
+		if err != nil {
+			return err
+		}
+		id := &identity{uniqueID: e.UniqueID}
+		copy(id.entropy[:], e.Entropy)
+		clear(e.Entropy)
+		return s.addLocked(id, vals)
+	case OpDelete:
+		return s.removeLocked(e.UniqueID)
+	}
+	return fmt.Errorf("unknown journal op %q", e.Op)
+}
+
+func vectorBytes(v []float32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
+}
+
+func bytesVector(b []byte, dim int) ([]float32, error) {
+	if len(b) != 4*dim {
+		return nil, fmt.Errorf("vector of %d bytes, want %d", len(b), 4*dim)
+	}
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	if !vectors.Normalize(v) {
+		return nil, errors.New("zero or non-finite vector")
+	}
+	return v, nil
+}
+
+// answer builds a signed response.
+func (s *Service) answer(st wire.Status, uid string, entropy []byte) wire.Response {
+	r := wire.Response{Status: st, UniqueID: uid}
+	if entropy != nil {
+		r.Entropy = append([]byte(nil), entropy...)
+	}
+	rc, err := wire.SignReceipt(s.receiptKey, wire.Receipt{UniqueID: uid, Status: st, IssuedAtMS: s.now().UnixMilli(), PolicyHash: s.policyHash[:]})
+	if err != nil {
+		return s.rejected(err)
+	}
+	r.Receipt = &rc
+	return r
+}
+
+// rejected builds a refusal. Errors without a client code are logged (without
+// identities) and reported as internal.
+func (s *Service) rejected(err error) wire.Response {
+	var e *wire.Error
+	code, msg := wire.CodeInternal, "internal error"
+	if errors.As(err, &e) {
+		code, msg = e.Code, e.Message
+	} else {
+		s.log.Error("request failed", "err", err)
+	}
+	r := wire.Response{Status: wire.StatusRejected, Reason: code, Message: msg}
+	if rc, err := wire.SignReceipt(s.receiptKey, wire.Receipt{Status: wire.StatusRejected, IssuedAtMS: s.now().UnixMilli(), PolicyHash: s.policyHash[:]}); err == nil {
+		r.Receipt = &rc
+	}
+	return r
+}
+
+func (s *Service) unavailable(err error) wire.Response {
+	s.log.Error("journal write failed", "err", err)
+	return s.rejected(wire.Errorf(wire.CodeUnavailable, "storage did not acknowledge the write; retry"))
+}
+
+// rejectAfterWrite makes the one write of a refused request (a record
+// indistinguishable from any other) and refuses.
+func (s *Service) rejectAfterWrite(ctx context.Context, err error) wire.Response {
+	if werr := s.journal.Append(ctx, Entry{Op: OpNone}); werr != nil {
+		return s.unavailable(werr)
+	}
+	return s.rejected(err)
+}
+
+func (s *Service) rejectAfterWriteLocked(ctx context.Context, err error) wire.Response {
+	return s.rejectAfterWrite(ctx, err)
+}
