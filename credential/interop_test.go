@@ -1,0 +1,173 @@
+package credential
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/facesign/facesign/client/wallet"
+)
+
+// runNode runs script (in testdata/node) with in as JSON on stdin and decodes
+// its stdout into out. The npm peers must be installed (make node-deps).
+func runNode(t *testing.T, script string, in, out any) {
+	t.Helper()
+	dir := filepath.Join("testdata", "node")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatalf("%s/node_modules is missing: run make node-deps", dir)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node not found (%v): install Node.js, then run make node-deps", err)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, script)
+	cmd.Dir = dir
+	cmd.Stdin = bytes.NewReader(b)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("node %s output: %v\n%s", script, err, stdout)
+	}
+}
+
+// TestInteropDigitalBazaar runs, in one node process, the libraries idOS
+// issues with: @digitalbazaar/vc + Ed25519Signature2020 verify our
+// credentials (and refuse every one-character change), tweetnacl opens our
+// records, we open records tweetnacl sealed, and we verify a credential
+// @digitalbazaar/vc issued with the same key file.
+func TestInteropDigitalBazaar(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	out, err := Issue(f.ev, f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := out.CredentialJSON
+	edits := oneCharEdits(good)
+	names := make([]string, 0, len(edits))
+	for n := range edits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	type verifyIn struct {
+		Credential string `json:"credential"`
+		Now        string `json:"now"`
+	}
+	verifyNow := testNow.Add(time.Hour).Format(DateLayout)
+	verify := []verifyIn{{string(good), verifyNow}}
+	for _, n := range names {
+		verify = append(verify, verifyIn{string(edits[n]), verifyNow})
+	}
+	// Expired at the peer's verification time too.
+	verify = append(verify, verifyIn{string(good), testNow.AddDate(2, 0, 0).Format(DateLayout)})
+
+	// The holder's key comes from a wallet, as in production.
+	w, err := wallet.FromEntropy(bytes.Repeat([]byte{0x42}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := w.Encryption()
+	opts := f.options()
+	opts.HolderEncryptionKey = holder.Public()
+	toWallet, err := Issue(f.ev, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := holder.Secret()
+	holderPub := holder.Public()
+
+	unsigned := map[string]any{
+		"@context":     credentialContexts,
+		"id":           testController + "/credentials/0f3e7a57-3b0c-4d65-9a61-0f0d7b1e1c44",
+		"type":         []string{CredentialType},
+		"issuer":       testController,
+		"level":        Level,
+		"issued":       testNow.Format(DateLayout),
+		"approvedAt":   testNow.Add(-time.Minute).Format(DateLayout),
+		"issuanceDate": testNow.Format(DateLayout),
+		"credentialSubject": map[string]any{
+			"@context":       ContextFaceIDSubject,
+			"faceSignUserId": testUser,
+		},
+	}
+	keyFile, err := json.Marshal(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{
+		"key":    json.RawMessage(keyFile),
+		"verify": verify,
+		"open":   []any{map[string]any{"record": toWallet.Record, "holder_secret": hex.EncodeToString(secret[:])}},
+		"seal":   []any{map[string]any{"plaintext": string(good), "holder_public": hex.EncodeToString(holderPub[:])}},
+		"issue":  []any{map[string]any{"credential": unsigned, "now": testNow.Format(DateLayout)}},
+	}
+	var res struct {
+		Verify []struct {
+			Verified bool   `json:"verified"`
+			Error    string `json:"error"`
+		} `json:"verify"`
+		Open []struct {
+			Plaintext *string `json:"plaintext"`
+		} `json:"open"`
+		Seal []struct {
+			Content            string `json:"content"`
+			EncryptorPublicKey string `json:"encryptor_public_key"`
+		} `json:"seal"`
+		Issue []json.RawMessage `json:"issue"`
+	}
+	runNode(t, "interop.mjs", in, &res)
+
+	if len(res.Verify) != len(verify) {
+		t.Fatalf("%d verify results for %d inputs", len(res.Verify), len(verify))
+	}
+	if !res.Verify[0].Verified {
+		t.Fatalf("@digitalbazaar/vc refuses our credential: %s", res.Verify[0].Error)
+	}
+	for i, n := range names {
+		if r := res.Verify[i+1]; r.Verified {
+			t.Errorf("one-character change %q verified in @digitalbazaar/vc", n)
+		}
+	}
+	if r := res.Verify[len(res.Verify)-1]; r.Verified {
+		t.Error("@digitalbazaar/vc accepted an expired credential")
+	}
+
+	if len(res.Open) != 1 || res.Open[0].Plaintext == nil || *res.Open[0].Plaintext != string(toWallet.CredentialJSON) {
+		t.Fatalf("tweetnacl box.open of our record: %+v", res.Open)
+	}
+
+	if len(res.Seal) != 1 {
+		t.Fatalf("%d sealed records", len(res.Seal))
+	}
+	sealed := &Record{Content: res.Seal[0].Content, EncryptorPublicKey: res.Seal[0].EncryptorPublicKey}
+	plain, err := sealed.Open(secret)
+	if err != nil || !bytes.Equal(plain, good) {
+		t.Fatalf("opening tweetnacl's record: %q, %v", plain, err)
+	}
+
+	if len(res.Issue) != 1 {
+		t.Fatalf("%d JS-issued credentials", len(res.Issue))
+	}
+	c, err := VerifyCredential(res.Issue[0], f.key.PublicDocument(), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("verifying @digitalbazaar/vc's credential: %v\n%s", err, res.Issue[0])
+	}
+	if c.CredentialSubject.FaceSignUserID != testUser {
+		t.Fatalf("JS credential subject %q", c.CredentialSubject.FaceSignUserID)
+	}
+}
