@@ -493,3 +493,40 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Images without a metadata section (EIF v3 and earlier) read, and describe
+// without ImageName/ImageVersion/Metadata, as nitro-cli does.
+func TestNoMetadata(t *testing.T) {
+	b, _ := build(t, testInput(t))
+	im := read(t, b)
+	// Drop the metadata section (index 2) and rebuild the header by hand.
+	md := im.Sections[2]
+	start, end := md.Offset-eif.SectionHeaderSize, md.Offset+md.Size
+	nb := append(bytes.Clone(b[:start]), b[end:]...)
+	binary.BigEndian.PutUint16(nb[4:], 3)
+	binary.BigEndian.PutUint16(nb[26:], 4)
+	shift := uint64(end - start)
+	for i := 2; i < 5; i++ {
+		off := binary.BigEndian.Uint64(b[28+8*(i+1):])
+		size := binary.BigEndian.Uint64(b[284+8*(i+1):])
+		if i == 4 {
+			off, size = 0, 0
+		} else {
+			off -= shift
+		}
+		binary.BigEndian.PutUint64(nb[28+8*i:], off)
+		binary.BigEndian.PutUint64(nb[284+8*i:], size)
+	}
+	binary.BigEndian.PutUint32(nb[544:], refCRC(nb))
+	im2 := read(t, nb)
+	if im2.Metadata() != nil || !im2.CRCValid() || im2.Measurements() != im.Measurements() {
+		t.Fatalf("metadata %v crc %v", im2.Metadata(), im2.CRCValid())
+	}
+	out, err := im2.Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "ImageName") || !strings.Contains(string(out), `"EifVersion": 3`) {
+		t.Fatalf("describe:\n%s", out)
+	}
+}
