@@ -1,0 +1,286 @@
+package client_test
+
+// End-to-end tests over the real two-process simulator: TestMain builds the
+// facesign binary, the first test that needs it starts `facesign sim`
+// (parent in that process, enclave as its child), and every test drives it
+// through this package's SDK, as an app would.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/facesign/facesign/client"
+	"github.com/facesign/facesign/client/capture"
+	"github.com/facesign/facesign/client/demo"
+)
+
+type simStack struct {
+	url    string
+	data   string
+	root   *x509.Certificate
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	stackOnce sync.Once
+	stack     *simStack
+	stackErr  error
+	tmpRoot   string
+	binPath   string
+	modRoot   string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if stack != nil {
+		stack.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-stack.done:
+		case <-time.After(30 * time.Second):
+			stack.cmd.Process.Kill()
+			<-stack.done
+		}
+	}
+	if tmpRoot != "" {
+		os.RemoveAll(tmpRoot)
+	}
+	os.Exit(code)
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// requireStack builds facesign and starts the simulator once per test binary.
+// A failure fails every test that needs it (loudly, never a skip).
+func requireStack(t *testing.T) *simStack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: needs the two-process simulator (not in -short)")
+	}
+	stackOnce.Do(func() { stack, stackErr = startStack() })
+	if stackErr != nil {
+		t.Fatalf("simulator: %v", stackErr)
+	}
+	select {
+	case <-stack.done:
+		t.Fatalf("the simulator exited; its log:\n%s", tail(stack.stderr.String(), 4000))
+	default:
+	}
+	return stack
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func startStack() (*simStack, error) {
+	var err error
+	if modRoot, err = moduleRoot(); err != nil {
+		return nil, err
+	}
+	if tmpRoot, err = os.MkdirTemp("", "facesign-e2e-"); err != nil {
+		return nil, err
+	}
+	binPath = filepath.Join(tmpRoot, "facesign")
+	build := exec.Command("go", "build", "-o", binPath, "./cmd/facesign")
+	build.Dir = modRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ./cmd/facesign: %v\n%s", err, out)
+	}
+	s := &simStack{data: filepath.Join(tmpRoot, "data"), stderr: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(binPath, "sim", "--addr", "127.0.0.1:0", "--data", s.data, "--rate", "0")
+	s.cmd.Stderr = s.stderr
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case s.url = <-lines:
+	case <-s.done:
+		return nil, fmt.Errorf("facesign sim exited before it was ready:\n%s", tail(s.stderr.String(), 4000))
+	case <-time.After(10 * time.Minute):
+		s.cmd.Process.Kill()
+		return nil, fmt.Errorf("facesign sim was not ready in 10 minutes:\n%s", tail(s.stderr.String(), 4000))
+	}
+	root, err := client.FetchSimulatorRoot(context.Background(), nil, s.url)
+	if err != nil {
+		return nil, err
+	}
+	s.root = root
+	return s, nil
+}
+
+// recorder is an http.RoundTripper that keeps every byte the client sent to
+// and got from the parent: exactly what the parent forwards, since it relays
+// bodies verbatim.
+type recorder struct {
+	mu        sync.Mutex
+	exchanges []exchange
+}
+
+type exchange struct {
+	Method, Path string
+	Status       int
+	Req, Resp    []byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(rb))
+	r.mu.Lock()
+	r.exchanges = append(r.exchanges, exchange{req.Method, req.URL.Path, resp.StatusCode, body, rb})
+	r.mu.Unlock()
+	return resp, nil
+}
+
+func (r *recorder) all() []exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]exchange(nil), r.exchanges...)
+}
+
+func newClient(t *testing.T, s *simStack, rec *recorder) *client.Client {
+	t.Helper()
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	if rec != nil {
+		hc.Transport = rec
+	}
+	c, err := client.New(s.url, client.Options{
+		HTTPClient: hc, Roots: []*x509.Certificate{s.root}, AnyMeasurement: true,
+		Now: time.Now, Rand: rand.Reader,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// storeFiles lists the sealed records the parent stored.
+func storeFiles(t *testing.T, s *simStack) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join(s.data, "log")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+var (
+	recOnce sync.Once
+	recs    demo.Recordings
+	recErr  error
+)
+
+// recordings loads and analyses the real recordings once.
+func recordings(t *testing.T, c *client.Client) demo.Recordings {
+	t.Helper()
+	recOnce.Do(func() {
+		var dir string
+		if dir, recErr = demo.FindRecordings(filepath.Join(modRoot, "enclave/testdata/liveness"), filepath.Join(modRoot, "client/testdata/liveness")); recErr != nil {
+			return
+		}
+		if recs, recErr = demo.LoadRecordings(dir); recErr != nil {
+			return
+		}
+		a, err := c.Attest(context.Background())
+		if err != nil {
+			recErr = err
+			return
+		}
+		an, err := analyzerFor(a)
+		if err != nil {
+			recErr = err
+			return
+		}
+		for _, set := range [][]capture.Frame{recs.A1, recs.A2, recs.B1, recs.B2, recs.Photo} {
+			capture.Analyze(an, set)
+		}
+	})
+	if recErr != nil {
+		t.Fatalf("recordings: %v", recErr)
+	}
+	return recs
+}
+
+func perform(t *testing.T, ctx context.Context, c *client.Client, op capture.Op, frames []capture.Frame) (*client.Result, error) {
+	t.Helper()
+	return capture.Perform(ctx, c, op, frames, 60, capture.DefaultThresholds)
+}
+
+var errAny = errors.New("any")
