@@ -79,7 +79,9 @@ func newGatewayServer(t *testing.T) (*gatewayServer, *httptest.Server) {
 	return g, srv
 }
 
-func (g *gatewayServer) set(f func(route string, pt []byte) (int, string, []byte)) { g.answer.Store(&f) }
+func (g *gatewayServer) set(f func(route string, pt []byte) (int, string, []byte)) {
+	g.answer.Store(&f)
+}
 
 // sealedAnswer makes the server answer face routes with resp (padded) and
 // challenges with a valid challenge.
