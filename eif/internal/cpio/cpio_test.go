@@ -3,7 +3,6 @@ package cpio
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"testing"
 )
 
@@ -152,7 +151,7 @@ func FuzzRead(f *testing.F) {
 			total += len(m.Data) + len(m.Name)
 		}
 		if total > len(b) {
-			t.Fatal(fmt.Sprintf("members hold %d bytes of a %d-byte input", total, len(b)))
+			t.Fatalf("members hold %d bytes of a %d-byte input", total, len(b))
 		}
 	})
 }
