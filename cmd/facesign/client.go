@@ -18,6 +18,7 @@ import (
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
+	"github.com/facesign/facesign/client/loadtest"
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/spf13/cobra"
@@ -359,6 +360,69 @@ and a real app must not (it films the user live).`,
 		}
 		cf.add(cmd)
 		cmd.Flags().StringVar(&recordings, "recordings", "", "directory holding the recordings (default: the repository's testdata)")
+		return cmd
+	})
+}
+
+func init() {
+	register(func() *cobra.Command {
+		var (
+			cf        clientFlags
+			recording string
+			levels    []int
+			perLevel  int
+			warmup    int
+		)
+		cmd := &cobra.Command{
+			Use:   "loadtest --server URL [--trust-simulator] --recording DIR",
+			Short: "Measure enrol latency (p50/p95/p99) and throughput of a running stack",
+			Long: `loadtest enrols the person in --recording over and over (each request with its own challenge
+and frames picked to answer it) at each --concurrency level and prints one JSON line per level:
+latency percentiles of the sealed enrol request (challenge excluded) and enrolments per second.
+The first enrolment makes the person known; the rest are "existing" answers that search the whole
+gallery. Preload a synthetic gallery into the simulator with its enclave's preload option.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)
+				defer cancel()
+				frames, err := capture.ReadDir(recording)
+				if err != nil {
+					return err
+				}
+				c, err := cf.newClient(ctx, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				a, err := c.Attest(ctx)
+				if err != nil {
+					return err
+				}
+				if err := analyze(frames, a.Binding.Policy); err != nil {
+					return err
+				}
+				if warmup > 0 {
+					if _, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: 1, Requests: warmup, Frames: frames, Tries: cf.tries, Now: time.Now}); err != nil {
+						return err
+					}
+				}
+				for _, n := range levels {
+					st, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: n, Requests: max(perLevel, n), Frames: frames, Tries: cf.tries, Now: time.Now})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.ErrOrStderr(), st.String())
+					b, _ := json.Marshal(st)
+					fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				}
+				return nil
+			},
+		}
+		cf.add(cmd)
+		cmd.Flags().StringVar(&recording, "recording", "", "directory of one person's recorded frames (required)")
+		cmd.Flags().IntSliceVar(&levels, "concurrency", []int{1, 8, 32}, "concurrency levels")
+		cmd.Flags().IntVar(&perLevel, "requests", 64, "enrolments per level (at least the concurrency)")
+		cmd.Flags().IntVar(&warmup, "warmup", 1, "enrolments before measuring (the first one enrols the person)")
+		_ = cmd.MarkFlagRequired("recording")
 		return cmd
 	})
 }
