@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,7 +174,7 @@ func (s *Server) buildPublic() {
 		for m := range methods {
 			ms = append(ms, m)
 		}
-		sortStrings(ms)
+		slices.Sort(ms)
 		s.routes = append(s.routes, Route{Path: path, Methods: ms})
 		mux.Handle(path, s.wrap(ep))
 	}
@@ -190,14 +191,6 @@ func (s *Server) buildPublic() {
 	}
 	mux.Handle("/", s.wrap(&endpoint{routeName: "unmatched"}))
 	s.public = mux
-}
-
-func sortStrings(a []string) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // statusWriter records what a handler answered, for logs and metrics.
@@ -281,7 +274,7 @@ func (s *Server) wrap(ep *endpoint) http.Handler {
 			for m := range ep.methods {
 				allow = append(allow, m)
 			}
-			sortStrings(allow)
+			slices.Sort(allow)
 			h.Set("Allow", strings.Join(allow, ", "))
 			writeError(w, http.StatusMethodNotAllowed, CodeNoRoute, "method not allowed")
 			return
