@@ -9,6 +9,7 @@ import (
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
+	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
 )
@@ -78,3 +79,5 @@ func readDirFrames(t *testing.T, name string) []capture.Frame {
 	t.Fatalf("recording %s is not in the repository", name)
 	return nil
 }
+
+func demoFind(c ...string) (string, error) { return demo.FindRecordings(c...) }
