@@ -487,26 +487,37 @@ func TestMultibase(t *testing.T) {
 	}
 }
 
-func TestReceiptFile(t *testing.T) {
+func TestParseEvidence(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	b, err := ReceiptFile{Binding: f.ev.Binding, Receipt: f.ev.Receipt}.Marshal()
+	rb, ab, err := f.ev.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ParseReceiptFile(b)
-	if err != nil || !bytes.Equal(back.Receipt.Body, f.ev.Receipt.Body) {
+	back, err := ParseEvidence(rb, ab)
+	if err != nil || !bytes.Equal(back.Receipt.Body, f.ev.Receipt.Body) || !bytes.Equal(back.Attestation, f.ev.Attestation) {
 		t.Fatalf("round trip: %v", err)
 	}
-	for name, bad := range map[string][]byte{"empty": nil, "text": []byte("receipt"), "truncated": b[:len(b)-3], "trailing": append(bytes.Clone(b), 0)} {
-		if _, err := ParseReceiptFile(bad); !errors.Is(err, ErrReceipt) {
-			t.Errorf("%s: err = %v, want ErrReceipt", name, err)
-		}
+	if _, err := Issue(*back, f.options()); err != nil {
+		t.Fatalf("issuing from parsed files: %v", err)
 	}
-	doc := f.ev.Attestation
-	for _, in := range [][]byte{doc, []byte(base64Std(doc) + "\n")} {
-		if got, err := DecodeAttestationFile(in); err != nil || !bytes.Equal(got, doc) {
-			t.Fatalf("DecodeAttestationFile: %v", err)
-		}
+	for name, tc := range map[string]struct {
+		r, a []byte
+		want error
+	}{
+		"empty receipt":         {nil, ab, ErrReceipt},
+		"text receipt":          {[]byte("receipt"), ab, ErrReceipt},
+		"truncated receipt":     {rb[:len(rb)-3], ab, ErrReceipt},
+		"trailing receipt":      {append(bytes.Clone(rb), 0), ab, ErrReceipt},
+		"huge receipt":          {make([]byte, MaxEvidenceFile+1), ab, ErrReceipt},
+		"raw document only":     {rb, f.ev.Attestation, ErrAttestation},
+		"truncated attestation": {rb, ab[:len(ab)/2], ErrAttestation},
+		"swapped files":         {ab, rb, ErrReceipt},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if ev, err := ParseEvidence(tc.r, tc.a); !errors.Is(err, tc.want) || ev != nil {
+				t.Fatalf("ParseEvidence = %v, %v; want %v", ev, err, tc.want)
+			}
+		})
 	}
 }

@@ -1,14 +1,11 @@
 package credential
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 )
-
-func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func FuzzParseCredential(f *testing.F) {
 	k, _ := GenerateIssuerKey(detRand(1), testController)
@@ -87,20 +84,23 @@ func FuzzParseIssuerKey(f *testing.F) {
 	})
 }
 
-func FuzzParseReceiptFile(f *testing.F) {
+func FuzzParseEvidence(f *testing.F) {
 	fx := newFixture(f)
-	b, _ := ReceiptFile{Binding: fx.ev.Binding, Receipt: fx.ev.Receipt}.Marshal()
-	f.Add(b)
-	f.Add([]byte{0xa0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rf, err := ParseReceiptFile(b)
+	rb, ab, err := fx.ev.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(rb, ab)
+	f.Add([]byte{0xa0}, []byte{0xa0})
+	f.Fuzz(func(t *testing.T, r, a []byte) {
+		ev, err := ParseEvidence(r, a)
 		if err != nil {
-			if !errors.Is(err, ErrReceipt) {
+			if !errors.Is(err, ErrReceipt) && !errors.Is(err, ErrAttestation) {
 				t.Fatalf("error class: %v", err)
 			}
 			return
 		}
-		if _, err := rf.Marshal(); err != nil {
+		if _, _, err := ev.Marshal(); err != nil {
 			t.Fatal(err)
 		}
 	})

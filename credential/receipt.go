@@ -2,7 +2,6 @@ package credential
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -23,50 +22,42 @@ type Evidence struct {
 	Receipt wire.SignedReceipt
 }
 
-// ReceiptFile is the file a client saves for an issuer after enrolling or
-// logging in: the binding (from the attestation endpoint) and the signed
-// receipt, in the project's canonical CBOR ([wire.Marshal]). The attestation
-// document travels in its own file.
-type ReceiptFile struct {
-	Binding wire.Binding       `cbor:"binding"`
-	Receipt wire.SignedReceipt `cbor:"receipt"`
-}
-
 // MaxEvidenceFile bounds receipt and attestation files.
 const MaxEvidenceFile = 64 << 10
 
-// Marshal encodes f with deterministic CBOR.
-func (f ReceiptFile) Marshal() ([]byte, error) { return wire.Marshal(f) }
-
-// ParseReceiptFile decodes a receipt file strictly (no unknown fields,
-// duplicate keys, tags or indefinite lengths).
-func ParseReceiptFile(b []byte) (*ReceiptFile, error) {
-	if len(b) > MaxEvidenceFile {
-		return nil, fmt.Errorf("%w: receipt file of %d bytes", ErrReceipt, len(b))
+// ParseEvidence reads the two files a FaceSign client saves for an issuer
+// ("facesign enroll|login --receipt-out R --attestation-out A"): the signed
+// receipt (CBOR [wire.SignedReceipt]) and the attestation response (CBOR
+// wire.AttestationResponse: the NSM document and the binding it commits
+// to). Decoding is strict (no unknown fields, duplicate keys, tags or
+// indefinite lengths); nothing is verified yet, see [VerifyEvidence].
+func ParseEvidence(receipt, attestation []byte) (*Evidence, error) {
+	if len(receipt) > MaxEvidenceFile {
+		return nil, fmt.Errorf("%w: receipt file of %d bytes", ErrReceipt, len(receipt))
 	}
-	var f ReceiptFile
-	if err := wire.Unmarshal(b, &f); err != nil {
+	if len(attestation) > MaxEvidenceFile {
+		return nil, fmt.Errorf("%w: attestation file of %d bytes", ErrAttestation, len(attestation))
+	}
+	var sr wire.SignedReceipt
+	if err := wire.Unmarshal(receipt, &sr); err != nil {
 		return nil, fmt.Errorf("%w: receipt file: %v", ErrReceipt, err)
 	}
-	return &f, nil
+	var ar wire.AttestationResponse
+	if err := wire.Unmarshal(attestation, &ar); err != nil {
+		return nil, fmt.Errorf("%w: attestation response file: %v", ErrAttestation, err)
+	}
+	return &Evidence{Attestation: ar.Document, Binding: ar.Binding, Receipt: sr}, nil
 }
 
-// DecodeAttestationFile accepts an attestation document as raw CBOR bytes or
-// as base64 text (standard or URL alphabet, as HTTP APIs carry it).
-func DecodeAttestationFile(b []byte) ([]byte, error) {
-	if len(b) > MaxEvidenceFile {
-		return nil, fmt.Errorf("%w: attestation file of %d bytes", ErrAttestation, len(b))
+// Marshal writes ev as the two files [ParseEvidence] reads.
+func (ev Evidence) Marshal() (receipt, attestation []byte, err error) {
+	if receipt, err = wire.Marshal(ev.Receipt); err != nil {
+		return nil, nil, err
 	}
-	t := bytes.TrimSpace(b)
-	if len(t) > 0 && (t[0] == 0x84 || t[0] == 0xd2) { // CBOR array(4) or tag 18
-		return b, nil
+	if attestation, err = wire.Marshal(wire.AttestationResponse{Document: ev.Attestation, Binding: ev.Binding}); err != nil {
+		return nil, nil, err
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if d, err := enc.DecodeString(string(t)); err == nil {
-			return d, nil
-		}
-	}
-	return b, nil
+	return receipt, attestation, nil
 }
 
 // EvidencePolicy is what the issuer requires of evidence.
