@@ -310,8 +310,7 @@ func pickFor(ctx context.Context, c *client.Client, frames []capture.Frame) (*cl
 		if err != nil {
 			return nil, nil, err
 		}
-		p := ch.Policy()
-		picked, err := capture.Pick(frames, ch.Actions, p.MinFrames, p.MaxFrames, capture.DefaultThresholds)
+		picked, err := capture.PickAny(frames, ch)
 		if err == nil {
 			return ch, picked, nil
 		}

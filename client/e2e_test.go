@@ -280,7 +280,7 @@ func recordings(t *testing.T, c *client.Client) demo.Recordings {
 
 func perform(t *testing.T, ctx context.Context, c *client.Client, op capture.Op, frames []capture.Frame) (*client.Result, error) {
 	t.Helper()
-	return capture.Perform(ctx, c, op, frames, 60, capture.DefaultThresholds)
+	return capture.Perform(ctx, c, op, frames, 60)
 }
 
 var errAny = errors.New("any")

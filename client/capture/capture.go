@@ -123,6 +123,14 @@ var DefaultThresholds = Thresholds{
 	NeutralMaxMouth: 0.15, NeutralMaxAbsYaw: 6,
 }
 
+// RelaxedThresholds sit just past the enclave's default liveness settings.
+// The client runs the same engine on the same bytes as the enclave, so its
+// measurements are the enclave's; the margin only absorbs rounding.
+var RelaxedThresholds = Thresholds{
+	Turn: 16, TurnRest: 6.5, Front: 11, Open: 0.32, OpenRest: 0.18, OpenMaxYaw: 25,
+	NeutralMaxMouth: 0.18, NeutralMaxAbsYaw: 8,
+}
+
 // ErrCannotPerform reports a recording that does not show a challenge's actions.
 var ErrCannotPerform = errors.New("capture: the recording does not show the challenge's actions")
 

@@ -18,16 +18,17 @@ type Op func(ctx context.Context, ch *client.Challenge, frames [][]byte, segment
 var ErrNoUsableChallenge = errors.New("capture: no challenge the recording can answer")
 
 // Perform asks for challenges until the analysed recording can answer one
-// (at most tries), picks the frames with [Pick] and submits them with op.
-func Perform(ctx context.Context, c *client.Client, op Op, frames []Frame, tries int, t Thresholds) (*client.Result, error) {
+// (at most tries), picks the frames with [Pick] — with each of ts in turn,
+// [DefaultThresholds] then [RelaxedThresholds] when ts is empty — and
+// submits them with op.
+func Perform(ctx context.Context, c *client.Client, op Op, frames []Frame, tries int, ts ...Thresholds) (*client.Result, error) {
 	var last error
 	for range max(tries, 1) {
 		ch, err := c.Challenge(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p := ch.Policy()
-		picked, err := Pick(frames, ch.Actions, p.MinFrames, p.MaxFrames, t)
+		picked, err := PickAny(frames, ch, ts...)
 		if errors.Is(err, ErrCannotPerform) {
 			last = err
 			continue
@@ -54,4 +55,21 @@ func PerformFixed(ctx context.Context, c *client.Client, op Op, frames [][]byte,
 		}
 	}
 	return nil, fmt.Errorf("%w: no challenge asked for %v in %d tries", ErrNoUsableChallenge, actions, tries)
+}
+
+// PickAny is [Pick] for challenge ch under its policy's frame limits, trying
+// each of ts in turn ([DefaultThresholds], [RelaxedThresholds] when empty).
+func PickAny(frames []Frame, ch *client.Challenge, ts ...Thresholds) ([][]byte, error) {
+	if len(ts) == 0 {
+		ts = []Thresholds{DefaultThresholds, RelaxedThresholds}
+	}
+	p := ch.Policy()
+	var err error
+	for _, t := range ts {
+		var out [][]byte
+		if out, err = Pick(frames, ch.Actions, p.MinFrames, p.MaxFrames, t); err == nil {
+			return out, nil
+		}
+	}
+	return nil, err
 }

@@ -88,9 +88,8 @@ var ErrUnexpected = errors.New("demo: unexpected outcome")
 
 // Options tune [Run].
 type Options struct {
-	Analyzer   capture.Analyzer // measures frames (the enclave's engine)
-	Tries      int              // challenges per step before giving up
-	Thresholds capture.Thresholds
+	Analyzer capture.Analyzer // measures frames (the enclave's engine)
+	Tries    int              // challenges per step before giving up
 }
 
 // Run plays the story, calling emit after each step, and returns
@@ -105,7 +104,7 @@ func Run(ctx context.Context, c *client.Client, r Recordings, o Options) ([]Step
 	var steps []Step
 	run := func(name string, op capture.Op, frames []capture.Frame, want wire.Status, sameAs string) {
 		st := Step{Step: name, Expected: string(want)}
-		res, err := capture.Perform(ctx, c, op, frames, o.Tries, o.Thresholds)
+		res, err := capture.Perform(ctx, c, op, frames, o.Tries)
 		var rej *client.RejectedError
 		switch {
 		case errors.As(err, &rej):
@@ -150,7 +149,7 @@ func Run(ctx context.Context, c *client.Client, r Recordings, o Options) ([]Step
 // outcome.
 func photoReplay(ctx context.Context, c *client.Client, photo []capture.Frame, o Options) Step {
 	st := Step{Step: "photo replay", Expected: string(wire.StatusRejected)}
-	res, err := capture.Perform(ctx, c, c.Enroll, photo, 3, o.Thresholds)
+	res, err := capture.Perform(ctx, c, c.Enroll, photo, 3)
 	if errors.Is(err, capture.ErrNoUsableChallenge) {
 		frames := make([][]byte, len(photo))
 		for i, f := range photo {

@@ -117,8 +117,7 @@ func one(ctx context.Context, c *client.Client, cfg Config) (time.Duration, stri
 		if err != nil {
 			return 0, "", err
 		}
-		p := ch.Policy()
-		frames, err := capture.Pick(cfg.Frames, ch.Actions, p.MinFrames, p.MaxFrames, capture.DefaultThresholds)
+		frames, err := capture.PickAny(cfg.Frames, ch)
 		if errors.Is(err, capture.ErrCannotPerform) {
 			continue
 		}

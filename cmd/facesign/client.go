@@ -243,7 +243,7 @@ are requested until one asks for exactly those.`,
 				if err := analyze(dir, a.Binding.Policy); err != nil {
 					return err
 				}
-				res, err = capture.Perform(ctx, c, op, dir, cf.tries, capture.DefaultThresholds)
+				res, err = capture.Perform(ctx, c, op, dir, cf.tries)
 			case dir != nil:
 				return errors.New("--challenge-actions LIST needs FRAME files, not a directory")
 			case actions == "auto":
@@ -347,7 +347,7 @@ and a real app must not (it films the user live).`,
 				if err != nil {
 					return fmt.Errorf("the demo picks frames with the enclave's engine: %w", err)
 				}
-				steps, err := demo.Run(ctx, c, recs, demo.Options{Analyzer: capture.EngineAnalyzer(e), Tries: cf.tries, Thresholds: capture.DefaultThresholds})
+				steps, err := demo.Run(ctx, c, recs, demo.Options{Analyzer: capture.EngineAnalyzer(e), Tries: cf.tries})
 				for _, s := range steps {
 					b, _ := json.Marshal(s)
 					fmt.Fprintln(cmd.OutOrStdout(), string(b))
