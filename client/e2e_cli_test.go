@@ -97,5 +97,5 @@ func TestCLI(t *testing.T) {
 }
 
 func findRecordingsDir() (string, error) {
-	return demoFind(filepath.Join(modRoot, "enclave/testdata/liveness"), filepath.Join(modRoot, "client/testdata/liveness"))
+	return demoFind(filepath.Join(modRoot, "client/testdata/liveness"), filepath.Join(modRoot, "enclave/testdata/liveness"))
 }

@@ -71,7 +71,7 @@ func frameVector(e vectors.Engine, data []byte) ([]float32, bool) {
 // readDirFrames reads one recording folder next to the demo's recordings.
 func readDirFrames(t *testing.T, name string) []capture.Frame {
 	t.Helper()
-	for _, base := range []string{filepath.Join(modRoot, "enclave/testdata/liveness"), filepath.Join(modRoot, "client/testdata/liveness")} {
+	for _, base := range []string{filepath.Join(modRoot, "client/testdata/liveness"), filepath.Join(modRoot, "enclave/testdata/liveness")} {
 		if fs, err := capture.ReadDir(filepath.Join(base, name)); err == nil {
 			return fs
 		}

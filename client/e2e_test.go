@@ -252,7 +252,7 @@ func recordings(t *testing.T, c *client.Client) demo.Recordings {
 	t.Helper()
 	recOnce.Do(func() {
 		var dir string
-		if dir, recErr = demo.FindRecordings(filepath.Join(modRoot, "enclave/testdata/liveness"), filepath.Join(modRoot, "client/testdata/liveness")); recErr != nil {
+		if dir, recErr = demo.FindRecordings(filepath.Join(modRoot, "client/testdata/liveness"), filepath.Join(modRoot, "enclave/testdata/liveness")); recErr != nil {
 			return
 		}
 		if recs, recErr = demo.LoadRecordings(dir); recErr != nil {

@@ -327,7 +327,7 @@ and a real app must not (it films the user live).`,
 				dir := recordings
 				if dir == "" {
 					var err error
-					if dir, err = demo.FindRecordings("enclave/testdata/liveness", "client/testdata/liveness"); err != nil {
+					if dir, err = demo.FindRecordings("client/testdata/liveness", "enclave/testdata/liveness"); err != nil {
 						return fmt.Errorf("%w (run from the repository root or pass --recordings)", err)
 					}
 				}
