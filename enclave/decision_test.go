@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
 )
 
 func TestDecide(t *testing.T) {
@@ -83,5 +84,49 @@ func TestExactIndex(t *testing.T) {
 	}
 	if s, _ := x.Add([]float32{0, 0, 1, 0}); s != s1 {
 		t.Fatalf("free slot not reused: %d", s)
+	}
+}
+
+// TestGalleryIndexMatchesExact compares the production index with the plain
+// reference on random vectors, with removals.
+func TestGalleryIndexMatchesExact(t *testing.T) {
+	for _, typ := range []vectors.GalleryType{vectors.GalleryFloat32, vectors.GalleryInt8} {
+		t.Run(typ.String(), func(t *testing.T) {
+			const dim = 32
+			g, err := NewGalleryIndex(dim, vectors.GalleryOptions{Type: typ, Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := NewExactIndex(dim)
+			for i := range 300 {
+				v := personVector(i+1, dim)
+				a, err1 := g.Add(v)
+				b, err2 := ref.Add(v)
+				if err1 != nil || err2 != nil || a != b {
+					t.Fatalf("add %d: %d %d %v %v", i, a, b, err1, err2)
+				}
+			}
+			for s := 0; s < 300; s += 7 {
+				if err := g.Remove(s); err != nil {
+					t.Fatal(err)
+				}
+				_ = ref.Remove(s)
+			}
+			if err := g.Remove(0); err == nil {
+				t.Fatal("removed twice")
+			}
+			for q := range 20 {
+				qv := personVector(q*13+2, dim)
+				got, err := g.Search(qv, 2)
+				want, _ := ref.Search(qv, 2)
+				if err != nil || len(got) != 2 || got[0].Slot != want[0].Slot || got[1].Slot != want[1].Slot ||
+					math.Abs(float64(got[0].Score-want[0].Score)) > 1e-5 {
+					t.Fatalf("query %d: %v vs %v (%v)", q, got, want, err)
+				}
+			}
+			if g.Len() != ref.Len() {
+				t.Fatal("len")
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package enclave
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -112,3 +113,54 @@ func (x *ExactIndex) Len() int {
 	defer x.mu.RUnlock()
 	return x.n
 }
+
+var _ Index = (*GalleryIndex)(nil)
+
+// GalleryIndex is the production [Index]: a [vectors.Gallery] (exact
+// float32 or int8-with-certified-re-rank scan across cores).
+type GalleryIndex struct{ g *vectors.Gallery }
+
+// NewGalleryIndex wraps a new gallery of dim-dimensional vectors.
+func NewGalleryIndex(dim int, opts vectors.GalleryOptions) (*GalleryIndex, error) {
+	g, err := vectors.NewGallery(dim, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &GalleryIndex{g: g}, nil
+}
+
+// Add implements [Index].
+func (x *GalleryIndex) Add(v []float32) (int, error) {
+	s, err := x.g.Add(v)
+	if err != nil {
+		return 0, err
+	}
+	return int(s), nil
+}
+
+// Remove implements [Index].
+func (x *GalleryIndex) Remove(slot int) error {
+	if slot < 0 || int64(slot) > math.MaxUint32 {
+		return fmt.Errorf("%w %d", ErrNoSlot, slot)
+	}
+	if err := x.g.Remove(vectors.Slot(slot)); err != nil {
+		return fmt.Errorf("%w %d: %w", ErrNoSlot, slot, err)
+	}
+	return nil
+}
+
+// Search implements [Index].
+func (x *GalleryIndex) Search(q []float32, k int) ([]Match, error) {
+	ms, err := x.g.Search(q, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Match, len(ms))
+	for i, m := range ms {
+		out[i] = Match{Slot: int(m.Slot), Score: m.Score}
+	}
+	return out, nil
+}
+
+// Len implements [Index].
+func (x *GalleryIndex) Len() int { return x.g.Len() }

@@ -20,7 +20,7 @@ func observations(t *testing.T, scenes []scene) []Observation {
 		if err != nil {
 			t.Fatal(err)
 		}
-		faces, _ := e.Detect(img)
+		faces, _ := e.Detect(img) // no face: nil
 		o := Observation{Faces: faces, Digest: sha256.Sum256([]byte{byte(s.noise), byte(s.person)})}
 		if len(faces) == 1 {
 			o.Vector, _ = e.Embed(img, faces[0])

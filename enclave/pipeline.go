@@ -126,7 +126,7 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 	o := Observation{Digest: sha256.Sum256(data)}
 	faces, err := s.engine.Detect(img)
 	if err != nil {
-		return Observation{}, fmt.Errorf("enclave: detect frame %d: %w", i, err)
+		return Observation{}, engineError(i, "detect", err)
 	}
 	o.Faces = faces
 	if err := checkFaces([]Observation{o}, minFace); err != nil {
@@ -138,11 +138,27 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 	}
 	v, err := s.engine.Embed(img, faces[0])
 	if err != nil {
-		return Observation{}, fmt.Errorf("enclave: embed frame %d: %w", i, err)
+		return Observation{}, engineError(i, "embed", err)
 	}
 	o.Vector = v
 	o.Patch = grayPatch(img, faces[0].Box)
 	return o, nil
+}
+
+// engineError maps the engine's face errors to client codes; anything else
+// is internal.
+func engineError(i int, step string, err error) error {
+	switch {
+	case errors.Is(err, vectors.ErrNoFace):
+		return wire.Errorf(wire.CodeNoFace, "frame %d has no face", i)
+	case errors.Is(err, vectors.ErrSeveralFaces):
+		return wire.Errorf(wire.CodeSeveralFaces, "frame %d has several faces", i)
+	case errors.Is(err, vectors.ErrFaceTooSmall):
+		return wire.Errorf(wire.CodeFaceTooSmall, "frame %d: the face is too small", i)
+	case errors.Is(err, vectors.ErrFaceCutOff):
+		return wire.Errorf(wire.CodeNoFace, "frame %d: the face is cut off at the border", i)
+	}
+	return fmt.Errorf("enclave: %s frame %d: %w", step, i, err)
 }
 
 func frameError(i int, err error) error {

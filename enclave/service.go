@@ -39,7 +39,7 @@ type Config struct {
 	Now func() time.Time
 	// Liveness defaults to [NewDefaultLiveness]([DefaultLivenessConfig]).
 	Liveness Liveness
-	// Index defaults to an [ExactIndex].
+	// Index defaults to a float32 [GalleryIndex].
 	Index Index
 	// Logger defaults to discarding. Log lines carry routes, durations and
 	// error classes only — never frames, vectors, IDs, entropy or outcomes.
@@ -139,7 +139,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))
 	}
 	if s.index == nil {
-		s.index = NewExactIndex(cfg.Engine.Dim())
+		if s.index, err = NewGalleryIndex(cfg.Engine.Dim(), vectors.GalleryOptions{}); err != nil {
+			return nil, err
+		}
 	}
 	n := cfg.MaxConcurrent
 	if n <= 0 {

@@ -1,0 +1,89 @@
+package enclave
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/facesign/facesign/attest"
+	"github.com/facesign/facesign/vectors"
+)
+
+// RunConfig is what an enclave binary decides: its security module, where it
+// listens, where the parent's host services are, and the journal's data key.
+type RunConfig struct {
+	Attester attest.Attester
+	Listen   Endpoint
+	Parent   Endpoint
+	// DataKey seals the journal (32 bytes). It must be the same at every
+	// boot or the log cannot be replayed; see [SealedJournal].
+	DataKey []byte
+	// Engine names the registered face engine ([DefaultEngine] if empty).
+	Engine string
+	// Preload adds that many synthetic identities after boot (benchmarks).
+	Preload int
+	Logger  *slog.Logger
+	// Now is the clock (time.Now in the binaries).
+	Now func() time.Time
+}
+
+// Run boots the enclave and serves its API until ctx ends. It is the whole of
+// both enclave binaries (production and simulator) apart from the choice of
+// [attest.Attester] and data key.
+func Run(ctx context.Context, rc RunConfig) error {
+	if rc.Attester == nil || rc.Now == nil {
+		return errors.New("enclave: run needs an attester and a clock")
+	}
+	log := rc.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	name := rc.Engine
+	if name == "" {
+		name = DefaultEngine
+	}
+	eng, err := vectors.Open(name)
+	if err != nil {
+		return fmt.Errorf("enclave: engine: %w", err)
+	}
+	j, err := NewSealedJournal(NewHostLog(rc.Parent.Dialer()), rc.DataKey, rc.Attester.Random(), eng.Dim())
+	if err != nil {
+		return err
+	}
+	l, err := rc.Listen.Listen()
+	if err != nil {
+		return fmt.Errorf("enclave: listen on %s: %w", rc.Listen, err)
+	}
+	defer l.Close()
+	log.Info("enclave booting", "listen", rc.Listen.String(), "parent", rc.Parent.String(), "engine", eng.ID())
+	svc, err := New(ctx, Config{
+		Attester: rc.Attester,
+		Engine:   eng,
+		Policy:   DefaultPolicy(eng),
+		Journal:  j,
+		Now:      rc.Now,
+		Logger:   log,
+	})
+	if err != nil {
+		return err
+	}
+	if rc.Preload > 0 {
+		if err := svc.PreloadSynthetic(ctx, rc.Preload, rc.Attester.Random()); err != nil {
+			return err
+		}
+		log.Info("preloaded synthetic identities", "n", rc.Preload)
+	}
+	return svc.Serve(ctx, l)
+}
+
+// NewDataKey draws a 32-byte data key from rand.
+func NewDataKey(rand io.Reader) ([]byte, error) {
+	k := make([]byte, 32)
+	if _, err := io.ReadFull(rand, k); err != nil {
+		return nil, fmt.Errorf("enclave: data key: %w", err)
+	}
+	return k, nil
+}
