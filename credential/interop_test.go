@@ -105,16 +105,37 @@ func TestInteropDigitalBazaar(t *testing.T) {
 			"faceSignUserId": testUser,
 		},
 	}
+	// Documents to canonicalise on both sides: the signed credential, the
+	// credential without its proof, and the proof options.
+	var signed map[string]any
+	if err := json.Unmarshal(good, &signed); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{}
+	for k, v := range signed {
+		if k != "proof" {
+			body[k] = v
+		}
+	}
+	proofOpts := map[string]any{"@context": signed["@context"]}
+	for k, v := range signed["proof"].(map[string]any) {
+		if k != "proofValue" {
+			proofOpts[k] = v
+		}
+	}
+	canonDocs := []any{signed, body, proofOpts}
+
 	keyFile, err := json.Marshal(f.key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := map[string]any{
-		"key":    json.RawMessage(keyFile),
-		"verify": verify,
-		"open":   []any{map[string]any{"record": toWallet.Record, "holder_secret": hex.EncodeToString(secret[:])}},
-		"seal":   []any{map[string]any{"plaintext": string(good), "holder_public": hex.EncodeToString(holderPub[:])}},
-		"issue":  []any{map[string]any{"credential": unsigned, "now": testNow.Format(DateLayout)}},
+		"key":      json.RawMessage(keyFile),
+		"verify":   verify,
+		"open":     []any{map[string]any{"record": toWallet.Record, "holder_secret": hex.EncodeToString(secret[:])}},
+		"seal":     []any{map[string]any{"plaintext": string(good), "holder_public": hex.EncodeToString(holderPub[:])}},
+		"issue":    []any{map[string]any{"credential": unsigned, "now": testNow.Format(DateLayout)}},
+		"canonize": canonDocs,
 	}
 	var res struct {
 		Verify []struct {
@@ -128,9 +149,27 @@ func TestInteropDigitalBazaar(t *testing.T) {
 			Content            string `json:"content"`
 			EncryptorPublicKey string `json:"encryptor_public_key"`
 		} `json:"seal"`
-		Issue []json.RawMessage `json:"issue"`
+		Issue    []json.RawMessage `json:"issue"`
+		Canonize []json.RawMessage `json:"canonize"`
 	}
 	runNode(t, "interop.mjs", in, &res)
+
+	if len(res.Canonize) != len(canonDocs) {
+		t.Fatalf("%d canonical forms for %d documents", len(res.Canonize), len(canonDocs))
+	}
+	for i, doc := range canonDocs {
+		var js string
+		if err := json.Unmarshal(res.Canonize[i], &js); err != nil {
+			t.Fatalf("jsonld.canonize document %d: %s", i, res.Canonize[i])
+		}
+		ours, err := Canonicalize(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ours != js {
+			t.Errorf("document %d: URDNA2015 differs\n ours:\n%s\n jsonld.js:\n%s", i, ours, js)
+		}
+	}
 
 	if len(res.Verify) != len(verify) {
 		t.Fatalf("%d verify results for %d inputs", len(res.Verify), len(verify))

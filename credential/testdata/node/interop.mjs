@@ -10,15 +10,18 @@
 //   "verify": [{"credential": string (JSON text), "now": ISO date}],
 //   "open": [{"record": record object, "holder_secret": hex}],
 //   "seal": [{"plaintext": string, "holder_public": hex}],
-//   "issue": [{"credential": unsigned credential object, "now": ISO date}]
+//   "issue": [{"credential": unsigned credential object, "now": ISO date}],
+//   "canonize": [JSON-LD documents]
 // }
 // stdout: {"verify": [{"verified": bool, "error": string}], "open": [{"plaintext": string|null}],
-//          "seal": [record objects], "issue": [signed credential objects]}
+//          "seal": [record objects], "issue": [signed credential objects],
+//          "canonize": [N-Quads strings, or {"error": message}]}
 import { readFileSync } from "node:fs";
 import * as vc from "@digitalbazaar/vc";
 import { Ed25519Signature2020 } from "@digitalbazaar/ed25519-signature-2020";
 import { Ed25519VerificationKey2020 } from "@digitalbazaar/ed25519-verification-key-2020";
 import nacl from "tweetnacl";
+import jsonld from "jsonld";
 
 const contextDir = new URL("../../contexts/", import.meta.url);
 const contexts = new Map(
@@ -52,7 +55,7 @@ const controller = {
   authentication: [req.key.id],
 };
 
-const out = { verify: [], open: [], seal: [], issue: [] };
+const out = { verify: [], open: [], seal: [], issue: [], canonize: [] };
 
 for (const v of req.verify ?? []) {
   let credential;
@@ -97,6 +100,23 @@ for (const s of req.seal ?? []) {
 for (const i of req.issue ?? []) {
   const suite = new Ed25519Signature2020({ key, date: i.now });
   out.issue.push(await vc.issue({ credential: i.credential, suite, documentLoader, now: i.now }));
+}
+
+// Canonicalise the way jsonld-signatures does (RDFC-1.0 = URDNA2015, safe mode).
+for (const doc of req.canonize ?? []) {
+  try {
+    out.canonize.push(
+      await jsonld.canonize(doc, {
+        algorithm: "RDFC-1.0",
+        format: "application/n-quads",
+        base: null,
+        safe: true,
+        documentLoader,
+      }),
+    );
+  } catch (e) {
+    out.canonize.push({ error: e.message });
+  }
 }
 
 process.stdout.write(JSON.stringify(out));
