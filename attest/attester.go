@@ -1,6 +1,9 @@
 package attest
 
-import "io"
+import (
+	"fmt"
+	"io"
+)
 
 // Request is what an enclave asks its security module to attest. Each field is
 // optional and at most [MaxFieldSize] bytes; absent fields are encoded as CBOR
@@ -29,4 +32,19 @@ type Attester interface {
 	Attest(req Request) ([]byte, error)
 	// Random returns a reader of randomness from the security module.
 	Random() io.Reader
+}
+
+// Check reports whether r is within the NSM's limits (each field at most
+// [MaxFieldSize] bytes); attesters call it before they sign. It fails with
+// [ErrRequest].
+func (r Request) Check() error {
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"nonce", r.Nonce}, {"user_data", r.UserData}, {"public_key", r.PublicKey}} {
+		if len(f.b) > MaxFieldSize {
+			return fmt.Errorf("%w: %s of %d bytes exceeds %d", ErrRequest, f.name, len(f.b), MaxFieldSize)
+		}
+	}
+	return nil
 }
