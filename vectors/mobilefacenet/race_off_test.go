@@ -1,0 +1,5 @@
+//go:build !race
+
+package mobilefacenet
+
+const raceEnabled = false
