@@ -337,3 +337,34 @@ func TestNewRefusesUnsafeOptions(t *testing.T) {
 		t.Errorf("ParseRootPEM: %v", err)
 	}
 }
+
+// FuzzCheckResponse feeds arbitrary decrypted plaintexts through the
+// client's decoding and checks: never a panic, never a result together with
+// an error, and a result only with a receipt that verifies.
+func FuzzCheckResponse(f *testing.F) {
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	b := wire.Binding{Policy: wire.Policy{Engine: "e", ModelSHA256: make([]byte, 32)}, ReceiptKey: pub}
+	ph, _ := b.Policy.Hash()
+	a := &Attestation{Binding: b, PolicyHash: ph}
+	sr, _ := wire.SignReceipt(key, wire.Receipt{UniqueID: uid, Status: wire.StatusNew, IssuedAtMS: 1, PolicyHash: ph[:]})
+	good, _ := wire.Response{Status: wire.StatusNew, UniqueID: uid, Entropy: make([]byte, 32), Receipt: &sr}.MarshalPadded()
+	f.Add(good, uint8(0))
+	f.Add(good[:40], uint8(1))
+	f.Add([]byte{0xa0}, uint8(2))
+	routes := []string{wire.RouteEnroll, wire.RouteLogin, wire.RouteDelete}
+	f.Fuzz(func(t *testing.T, pt []byte, r uint8) {
+		var resp wire.Response
+		if err := wire.UnmarshalPadded(pt, &resp); err != nil {
+			return
+		}
+		res, err := checkResponse(routes[int(r)%3], a, resp)
+		if (res == nil) == (err == nil) {
+			t.Fatalf("result %v with error %v", res, err)
+		}
+		if res != nil {
+			if _, err := res.SignedReceipt.Open(b); err != nil {
+				t.Fatalf("accepted an answer whose receipt does not verify: %v", err)
+			}
+		}
+	})
+}
