@@ -72,7 +72,7 @@ type GalleryOptions struct {
 }
 
 // DefaultRerank is the int8 re-rank depth used when GalleryOptions.Rerank is 0.
-const DefaultRerank = 64
+const DefaultRerank = 256
 
 // Errors returned by the gallery. Each failure class has one sentinel; the
 // returned errors wrap it with details, so test with errors.Is.
@@ -125,8 +125,8 @@ const (
 // both storage types return the same matches with the same score bits. Ties
 // are broken by the lower slot.
 //
-// GalleryInt8 first scores every vector from int8 codes with the query in
-// int16, keeps the best max(Rerank, k) candidates, and re-scores them from
+// GalleryInt8 first scores every vector from its int8 codes (symmetric,
+// one scale per vector) against the query quantised to 7-bit codes, keeps the best max(Rerank, k) candidates, and re-scores them from
 // the float32 copies. It then checks a certificate: every vector left out
 // scores at most its int8 score plus ε, a proven bound from the stored
 // quantisation residuals, the query's own residual and float32 rounding.

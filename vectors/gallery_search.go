@@ -176,9 +176,15 @@ func (g *Gallery) searchI8(qs [][]float32, k int) [][]Match {
 		cands = g.scanI8Batch(iq, r)
 	}
 	res := make([][]Match, len(qs))
-	for j, q := range qs {
-		res[j] = g.rerankI8(q, &iq[j], cands[j], r, k)
+	if len(qs) == 1 {
+		res[0] = g.rerankI8(qs[0], &iq[0], cands[0], r, k)
+		return res
 	}
+	// Re-rank the queries in parallel; a failed certificate's second pass
+	// then runs on a single goroutine.
+	forSegments(min(g.workers(), len(qs)), len(qs), func(_, j int) {
+		res[j] = g.rerankI8With(qs[j], &iq[j], cands[j], r, k, 1)
+	})
 	return res
 }
 
@@ -312,6 +318,11 @@ func (g *Gallery) epsilon(q []float32, iq *scan.I8Query) float64 {
 // certificate fails it re-scores everything whose int8 score is within ε of
 // the k-th float32 score.
 func (g *Gallery) rerankI8(q []float32, iq *scan.I8Query, cands []Match, r, k int) []Match {
+	return g.rerankI8With(q, iq, cands, r, k, g.workers())
+}
+
+// rerankI8With is rerankI8 with the second pass on nw goroutines.
+func (g *Gallery) rerankI8With(q []float32, iq *scan.I8Query, cands []Match, r, k, nw int) []Match {
 	t := newTopK(k)
 	worst := float32(math.Inf(1))
 	for _, c := range cands {
@@ -332,7 +343,6 @@ func (g *Gallery) rerankI8(q []float32, iq *scan.I8Query, cands []Match, r, k in
 	g.nFallback.Add(1)
 	thr := float32(kth - eps)
 	thr = math.Nextafter32(thr, float32(math.Inf(-1)))
-	nw := g.workers()
 	found := make([][]int, nw)
 	g.scanI8(iq, nw, func(int) float32 { return thr }, func(w, base int, mask uint32, _ []float32) {
 		for ; mask != 0; mask &= mask - 1 {

@@ -130,6 +130,9 @@ func TestGalleryExactRandom(t *testing.T) {
 	for _, typ := range galTypes() {
 		for _, dim := range []int{3, 17, 192} {
 			for _, n := range []int{0, 1, 15, 17, 2500} {
+				if dim == 3 && n > 100 {
+					continue // several segments are covered by the larger dimensions
+				}
 				t.Run(fmt.Sprintf("%v/dim=%d/n=%d", typ, dim, n), func(t *testing.T) {
 					t.Parallel()
 					r := rand.New(rand.NewPCG(uint64(dim), uint64(n)))
@@ -147,14 +150,18 @@ func TestGalleryExactRandom(t *testing.T) {
 						model[s] = v
 					}
 					var qs [][]float32
-					for i := 0; i < 7; i++ {
+					for i := 0; i < 5; i++ {
 						q := galRandVec(r, dim)
 						if i == 0 && n > 0 {
 							q = slices.Clone(model[Slot(n/2)]) // an enrolled face comes back
 						}
 						qs = append(qs, q)
 					}
-					for _, k := range []int{1, 5, 40, n + 3} {
+					ks := []int{1, 5, 40, n + 3}
+					if n > 100 {
+						ks[3] = 300
+					}
+					for _, k := range ks {
 						batch, err := g.SearchBatch(qs, k)
 						if err != nil {
 							t.Fatal(err)

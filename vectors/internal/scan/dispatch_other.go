@@ -13,12 +13,12 @@ func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32
 	dotF32GroupGeneric(qp, block, dim, thr, out, masks)
 }
 
-func dotI8Blocks(packed []int16, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+func dotI8Blocks(packed []int8, qscale float32, _ int32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
 	dotI8BlocksGeneric(packed, qscale, blocks, scales, groups, nblk, thr, out, masks)
 }
 
-func dotI8Group(packed []int16, qscales *[I8Group]float32, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
-	dotI8GroupGeneric(packed, qscales, block, scales, groups, thr, out, masks)
+func dotI8Group(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+	dotI8GroupGeneric(qg, block, scales, groups, thr, out, masks)
 }
 
 func dotF32(a, b []float32) float32 { return dotF32Generic(a, b) }

@@ -14,7 +14,9 @@
 //     (see [PadDim]), plus one float32 scale per lane kept beside the block.
 //
 // Queries are packed once per search: [PackI8Query] turns a float32 query
-// into int16 with its own scale, [PackF32Group] and [PackI8Group] interleave
+// into 7-bit int8 codes with their own scale (the kernels multiply unsigned
+// gallery bytes, code+128, by signed query bytes with VPMADDUBSW and
+// subtract 128·Σ query codes), [PackF32Group] and [PackI8Group] interleave
 // [F32Group] and [I8Group] queries for the matrix-matrix kernels.
 //
 // # Exactness and twins

@@ -38,10 +38,11 @@ func dotF32GroupGeneric(qp, block []float32, dim int, thr *[F32Group]float32, ou
 	}
 }
 
-// dotI8Lanes sums q16·code exactly for the Lanes vectors of one int8 block.
-func dotI8Lanes(packed []int16, block []int8, groups int) (acc [Lanes]int32) {
+// dotI8Lanes sums qcode·code exactly for the Lanes vectors of one int8
+// block; packed holds one query's groups at a stride of stride bytes.
+func dotI8Lanes(packed []int8, stride int, block []int8, groups int) (acc [Lanes]int32) {
 	for g := 0; g < groups; g++ {
-		q := packed[g*16 : g*16+4]
+		q := packed[g*stride : g*stride+4]
 		row := block[g*4*Lanes : (g+1)*4*Lanes]
 		for l := range acc {
 			c := row[l*4 : l*4+4]
@@ -52,10 +53,10 @@ func dotI8Lanes(packed []int16, block []int8, groups int) (acc [Lanes]int32) {
 	return acc
 }
 
-func dotI8BlocksGeneric(packed []int16, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+func dotI8BlocksGeneric(packed []int8, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
 	bl := groups * 4 * Lanes
 	for b := 0; b < nblk; b++ {
-		acc := dotI8Lanes(packed, blocks[b*bl:(b+1)*bl], groups)
+		acc := dotI8Lanes(packed, 32, blocks[b*bl:(b+1)*bl], groups)
 		var s [Lanes]float32
 		for l := range s {
 			s[l] = float32(acc[l]) * scales[b*Lanes+l] * qscale
@@ -65,16 +66,12 @@ func dotI8BlocksGeneric(packed []int16, qscale float32, blocks []int8, scales []
 	}
 }
 
-func dotI8GroupGeneric(packed []int16, qscales *[I8Group]float32, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
-	one := make([]int16, groups*16)
+func dotI8GroupGeneric(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
 	for j := 0; j < I8Group; j++ {
-		for g := 0; g < groups; g++ {
-			copy(one[g*16:g*16+16], packed[(g*I8Group+j)*16:])
-		}
-		acc := dotI8Lanes(one, block, groups)
+		acc := dotI8Lanes(qg.Packed[j*32:], I8Group*32, block, groups)
 		var s [Lanes]float32
 		for l := range s {
-			s[l] = float32(acc[l]) * scales[l] * qscales[j]
+			s[l] = float32(acc[l]) * scales[l] * qg.Scales[j]
 		}
 		copy(out[j*Lanes:], s[:])
 		masks[j] = maskGE(s[:], thr[j])

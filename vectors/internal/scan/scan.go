@@ -11,10 +11,14 @@ const (
 	// F32Group is the number of queries one float32 group kernel call scores.
 	F32Group = 6
 	// I8Group is the number of queries one int8 group kernel call scores.
-	I8Group = 3
-	// MaxDim is the largest dimension the int8 kernels accept without
-	// risking int32 overflow (127·32767·4096 < 2³¹ with room to spare).
+	I8Group = 4
+	// MaxDim is the largest dimension the kernels accept; the int8 sums
+	// stay far from int32 overflow (255·63·4096 < 2²⁷).
 	MaxDim = 4096
+	// QueryMax bounds the int8 query codes: the kernels multiply unsigned
+	// (code+128 ≤ 255) gallery bytes by signed query bytes in pairs into
+	// int16, and 2·255·63 < 2¹⁵ never saturates.
+	QueryMax = 63
 )
 
 // F32BlockLen is the number of float32 values in one float32 block.
@@ -82,21 +86,24 @@ func QuantizeI8(v []float32, codes []int8) (scale float32, residual float64) {
 	return scale, math.Sqrt(r)
 }
 
-// I8Query is a query quantised to int16 for the int8 kernels.
+// I8Query is a query quantised for the int8 kernels: 7-bit signed codes
+// (|code| ≤ QueryMax) with one scale.
 type I8Query struct {
-	// Packed holds, for each group of 4 dimensions, the 4 int16 values
-	// repeated 4 times (one 32-byte vector per group).
-	Packed []int16
-	// Scale maps the int16 values back: q ≈ Scale·q16.
+	// Packed holds, for each group of 4 dimensions, the 4 codes repeated 8
+	// times (one 32-byte vector per group).
+	Packed []int8
+	// Scale maps the codes back: q ≈ Scale·code.
 	Scale float32
-	// Residual is ‖q − Scale·q16‖, computed in float64.
+	// Residual is ‖q − Scale·code‖, computed in float64.
 	Residual float64
+	// Corr is 128·Σ code: the kernels compute Σ (g+128)·code and subtract it.
+	Corr int32
 }
 
-// PackI8Query quantises q to int16 with one scale and packs it.
+// PackI8Query quantises q to 7-bit codes with one scale and packs it.
 func PackI8Query(q []float32) I8Query {
 	pd := PadDim(len(q))
-	out := I8Query{Packed: make([]int16, pd/4*16)}
+	out := I8Query{Packed: make([]int8, pd/4*32)}
 	var m float32
 	for _, x := range q {
 		m = max(m, float32(math.Abs(float64(x))))
@@ -104,18 +111,21 @@ func PackI8Query(q []float32) I8Query {
 	if m == 0 {
 		return out
 	}
-	out.Scale = m / 32767
+	out.Scale = m / QueryMax
 	var r float64
+	var sum int32
 	for d, x := range q {
 		c := math.RoundToEven(float64(x) / float64(out.Scale))
-		c = max(-32767, min(32767, c))
+		c = max(-QueryMax, min(QueryMax, c))
 		g, j := d/4, d%4
-		for rep := 0; rep < 4; rep++ {
-			out.Packed[g*16+rep*4+j] = int16(c)
+		for rep := 0; rep < 8; rep++ {
+			out.Packed[g*32+rep*4+j] = int8(c)
 		}
+		sum += int32(c)
 		e := float64(x) - float64(out.Scale)*c
 		r += e * e
 	}
+	out.Corr = 128 * sum
 	out.Residual = math.Sqrt(r)
 	return out
 }
@@ -136,11 +146,12 @@ func PackF32Group(qs [][]float32, dim int) []float32 {
 	return out
 }
 
-// I8GroupQuery holds up to I8Group packed int16 queries for the int8 group
-// kernel: Packed is laid out [PadDim/4][I8Group][16]int16.
+// I8GroupQuery holds up to I8Group packed queries for the int8 group
+// kernel: Packed is laid out [PadDim/4][I8Group][32]int8.
 type I8GroupQuery struct {
-	Packed []int16
+	Packed []int8
 	Scales [I8Group]float32
+	Corrs  [I8Group]int32
 }
 
 // PackI8Group interleaves up to I8Group packed queries; missing queries are
@@ -150,11 +161,12 @@ func PackI8Group(qs []I8Query, dim int) I8GroupQuery {
 		panic("scan: too many queries for one int8 group")
 	}
 	groups := PadDim(dim) / 4
-	out := I8GroupQuery{Packed: make([]int16, groups*I8Group*16)}
+	out := I8GroupQuery{Packed: make([]int8, groups*I8Group*32)}
 	for j, q := range qs {
 		out.Scales[j] = q.Scale
+		out.Corrs[j] = q.Corr
 		for g := 0; g < groups; g++ {
-			copy(out.Packed[(g*I8Group+j)*16:(g*I8Group+j)*16+16], q.Packed[g*16:g*16+16])
+			copy(out.Packed[(g*I8Group+j)*32:(g*I8Group+j)*32+32], q.Packed[g*32:g*32+32])
 		}
 	}
 	return out
@@ -187,10 +199,11 @@ func DotF32Group(qp, block []float32, thr *[F32Group]float32, out *[F32Group * L
 }
 
 // DotI8Blocks scores q against nblk consecutive int8 blocks whose per-lane
-// scales are scales[b·Lanes+l]; the score is float32(Σ q16·code)·scale·q.Scale.
+// scales are scales[b·Lanes+l]; the score is
+// float32(Σ qcode·code)·scale·q.Scale, the integer sum being exact.
 // out and masks are as for DotF32Blocks.
 func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, nblk int, thr float32, out []float32, masks []uint32) {
-	groups := len(q.Packed) / 16
+	groups := len(q.Packed) / 32
 	if groups == 0 || nblk <= 0 {
 		return
 	}
@@ -201,14 +214,14 @@ func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, nblk int, thr floa
 	_ = scales[nblk*Lanes-1]
 	_ = out[nblk*Lanes-1]
 	_ = masks[nblk-1]
-	dotI8Blocks(q.Packed, q.Scale, blocks, scales, groups, nblk, thr, out, masks)
+	dotI8Blocks(q.Packed, q.Scale, q.Corr, blocks, scales, groups, nblk, thr, out, masks)
 }
 
 // DotI8Group scores the I8Group queries in qg against one int8 block with
 // per-lane scales; out and masks are as for DotF32Group.
 func DotI8Group(qg *I8GroupQuery, block []int8, scales []float32, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
-	groups := len(qg.Packed) / (I8Group * 16)
-	if groups == 0 || len(qg.Packed) != groups*I8Group*16 {
+	groups := len(qg.Packed) / (I8Group * 32)
+	if groups == 0 || len(qg.Packed) != groups*I8Group*32 {
 		panic("scan: malformed int8 query group")
 	}
 	if groups*4 > MaxDim {
@@ -216,7 +229,7 @@ func DotI8Group(qg *I8GroupQuery, block []int8, scales []float32, thr *[I8Group]
 	}
 	_ = block[groups*4*Lanes-1]
 	_ = scales[Lanes-1]
-	dotI8Group(qg.Packed, &qg.Scales, block, scales, groups, thr, out, masks)
+	dotI8Group(qg, block, scales, groups, thr, out, masks)
 }
 
 // DotF32 is the inner product of a and b as one chain of fused

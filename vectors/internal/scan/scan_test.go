@@ -153,7 +153,7 @@ func TestDotI8Twin(t *testing.T) {
 				got, want := make([]float32, nblk*Lanes), make([]float32, nblk*Lanes)
 				gm, wm := make([]uint32, nblk), make([]uint32, nblk)
 				DotI8Blocks(&qs[0], blocks, scales, nblk, thr[0], got, gm)
-				dotI8BlocksGeneric(qs[0].Packed, qs[0].Scale, blocks, scales, len(qs[0].Packed)/16, nblk, thr[0], want, wm)
+				dotI8BlocksGeneric(qs[0].Packed, qs[0].Scale, blocks, scales, len(qs[0].Packed)/32, nblk, thr[0], want, wm)
 				if !bitsEqual(got, want) {
 					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
 				}
@@ -169,7 +169,7 @@ func TestDotI8Twin(t *testing.T) {
 					var g, w [I8Group * Lanes]float32
 					var gmk, wmk [I8Group]uint32
 					DotI8Group(&qg, blk, sc, &thr, &g, &gmk)
-					dotI8GroupGeneric(qg.Packed, &qg.Scales, blk, sc, PadDim(dim)/4, &thr, &w, &wmk)
+					dotI8GroupGeneric(&qg, blk, sc, PadDim(dim)/4, &thr, &w, &wmk)
 					if !bitsEqual(g[:], w[:]) || gmk != wmk {
 						t.Fatalf("block %d: group kernel differs from the Go twin", b)
 					}
