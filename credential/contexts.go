@@ -43,42 +43,22 @@ func ContextDocument(url string) ([]byte, error) {
 
 // StaticLoader is a JSON-LD document loader that serves only the embedded
 // contexts. It never touches the network; every other URL is
-// [ErrUnknownContext].
-type StaticLoader struct {
-	once sync.Once
-	docs map[string]any
-	err  error
-}
+// [ErrUnknownContext]. Each load returns a freshly decoded copy, so no
+// caller can change what the next one sees.
+type StaticLoader struct{}
 
 var _ ld.DocumentLoader = (*StaticLoader)(nil)
 
 // LoadDocument implements [ld.DocumentLoader].
 func (l *StaticLoader) LoadDocument(url string) (*ld.RemoteDocument, error) {
-	l.once.Do(func() {
-		l.docs = make(map[string]any, len(contextFileByURL))
-		for u := range contextFileByURL {
-			raw, err := ContextDocument(u)
-			if err != nil {
-				l.err = err
-				return
-			}
-			var doc any
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				l.err = fmt.Errorf("credential: embedded context %s: %w", u, err)
-				return
-			}
-			l.docs[u] = doc
-		}
-	})
-	if l.err != nil {
-		return nil, l.err
+	raw, err := ContextDocument(url)
+	if err != nil {
+		return nil, ld.NewJsonLdError(ld.LoadingDocumentFailed, err)
 	}
-	doc, ok := l.docs[url]
-	if !ok {
-		return nil, ld.NewJsonLdError(ld.LoadingDocumentFailed, fmt.Errorf("%w: %q", ErrUnknownContext, url))
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, ld.NewJsonLdError(ld.LoadingDocumentFailed, fmt.Errorf("credential: embedded context %s: %w", url, err))
 	}
-	// json-gold does not modify loaded contexts, so the shared parsed
-	// document can be handed out.
 	return &ld.RemoteDocument{DocumentURL: url, Document: doc}, nil
 }
 

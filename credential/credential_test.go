@@ -3,6 +3,7 @@ package credential
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -519,5 +520,28 @@ func TestParseEvidence(t *testing.T) {
 				t.Fatalf("ParseEvidence = %v, %v; want %v", ev, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestBase58(t *testing.T) {
+	t.Parallel()
+	// Known answers from Bitcoin Core's base58_encode_decode.json.
+	for _, tc := range []struct{ hex, b58 string }{
+		{"", ""},
+		{"61", "2g"},
+		{"626262", "a3gV"},
+		{"73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"},
+		{"00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"},
+		{"bf4f89001e670274dd", "3SEo3LWLoPntC"},
+		{"00000000000000000000", "1111111111"},
+	} {
+		b, _ := hex.DecodeString(tc.hex)
+		if got := base58Encode(b); got != tc.b58 {
+			t.Errorf("encode %s = %s, want %s", tc.hex, got, tc.b58)
+		}
+		d, err := base58Decode(tc.b58)
+		if err != nil || hex.EncodeToString(d) != tc.hex {
+			t.Errorf("decode %s = %x, %v", tc.b58, d, err)
+		}
 	}
 }

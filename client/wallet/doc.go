@@ -12,7 +12,7 @@
 //   - seed = BIP-39 mnemonicToSeed(mnemonic, ""): PBKDF2-HMAC-SHA512, salt
 //     "mnemonic", 2048 rounds, 64 bytes, see [MnemonicToSeed];
 //   - FaceSign key = Ed25519 key pair of seed[0:32] (tweetnacl
-//     sign.keyPair.fromSeed, Go's [ed25519.NewKeyFromSeed]); its address is the
+//     sign.keyPair.fromSeed, Go's [crypto/ed25519.NewKeyFromSeed]); its address is the
 //     lower-case hex public key ([Wallet.FaceSignAddress]);
 //   - EVM account = BIP-32 key at [EVMPath] (m/44'/60'/0'/0/0) of the seed,
 //     address = last 20 bytes of Keccak-256 of the uncompressed public key,
