@@ -114,6 +114,21 @@ if [ -n "${EIF_SIGN_CERT:-}" ]; then
 fi
 "$FACESIGN" eif build "$@" > /dev/null
 "$FACESIGN" eif describe "$OUT" > "$OUT.json"
+
+# Provenance: what went in, so anyone can rebuild and compare.
+{
+	echo "# inputs of $OUT (sha256, role, path)"
+	printf '%s  kernel  %s\n' "$(sha256sum < "$KERNEL" | cut -d' ' -f1)" "$KERNEL"
+	printf '%s  init  %s\n' "$(sha256sum < "$INIT" | cut -d' ' -f1)" "$INIT"
+	[ -z "$NSM" ] || printf '%s  nsm.ko  %s\n' "$(sha256sum < "$NSM" | cut -d' ' -f1)" "$NSM"
+	printf '%s  enclave-binary  %s\n' "$(sha256sum < "$ENCLAVE" | cut -d' ' -f1)" "$ENCLAVE"
+	printf '%s  boot-ramdisk\n' "$(sha256sum < "$WORK/boot.cpio" | cut -d' ' -f1)"
+	printf '%s  app-ramdisk\n' "$(sha256sum < "$WORK/app.cpio" | cut -d' ' -f1)"
+	printf 'cmdline  %s\n' "$CMDLINE"
+	printf 'commit  %s%s\n' "$(git rev-parse HEAD 2>/dev/null || echo unknown)" "$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree differs from the commit)')"
+	printf 'SOURCE_DATE_EPOCH  %s\n' "$SOURCE_DATE_EPOCH"
+} > "$OUT.inputs"
+
 "$FACESIGN" eif pcrs "$OUT"
 sha256sum "$OUT"
-echo "eif.sh: wrote $OUT and $OUT.json (describe-eif output)" >&2
+echo "eif.sh: wrote $OUT, $OUT.json (describe-eif output) and $OUT.inputs (provenance)" >&2
