@@ -2,6 +2,7 @@ package vectors
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -127,4 +128,23 @@ func TestCoalescerBadInput(t *testing.T) {
 	if _, err := NewCoalescer(g, -1); !errors.Is(err, ErrGalleryOptions) {
 		t.Fatalf("negative max: %v", err)
 	}
+}
+
+func ExampleCoalescer() {
+	g, _ := NewGallery(2, GalleryOptions{})
+	g.Add([]float32{1, 0})
+	g.Add([]float32{0, 1})
+	c, _ := NewCoalescer(g, 0)
+	var wg sync.WaitGroup
+	res := make([][]Match, 2)
+	for i, q := range [][]float32{{0.6, 0.8}, {0.8, 0.6}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i], _ = c.Search(q, 1) // concurrent calls may share one pass
+		}()
+	}
+	wg.Wait()
+	fmt.Println(res[0][0].Slot, res[1][0].Slot)
+	// Output: 1 0
 }
