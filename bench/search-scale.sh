@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # search-scale: Gallery search latency at N = 10^5, 10^6, 4·10^6 (override
-# with SIZES), one query and Q queries, f32 and int8; prints one line per run
-# and the growth factor between sizes. See docs/search.md.
+# with SIZES), f32 and int8, for each number of queries in QS (default "1";
+# e.g. QS="1 64"); prints one line per run and the growth factor between
+# sizes. See docs/search.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"100000 1000000 4000000"}
 DIM=${DIM:-192}
-Q=${Q:-64}
+QS=${QS:-1}
 REPS=${REPS:-7}
 FACESIGN=${FACESIGN:-bin/facesign}
 PY=/usr/bin/python3
@@ -18,7 +19,7 @@ if [ ! -x "$FACESIGN" ]; then
 fi
 printf '%-6s %-8s %10s %12s %10s %10s %8s\n' type queries n ms_per_pass ms/query GB/s read%
 for typ in f32 int8; do
-	for q in 1 "$Q"; do
+	for q in $QS; do
 		prev=""
 		for n in $SIZES; do
 			out=$(nice "$FACESIGN" bench search --n "$n" --dim "$DIM" --type "$typ" --queries "$q" --reps "$REPS" --json)

@@ -270,18 +270,23 @@ func (g *Gallery) Add(v []float32) (Slot, error) {
 	return Slot(s), nil
 }
 
+// MaxSetGap is how far beyond the highest slot in use Set may write: a
+// guard against a corrupt slot number allocating gigabytes.
+const MaxSetGap = 1 << 24
+
 // Set stores v at slot s, replacing the entry there if s is live. It is how
 // a gallery is rebuilt from a log of (slot, vector) records; slots between
-// the previous high-water mark and s become free.
+// the previous high-water mark and s become free. s may be at most
+// MaxSetGap beyond the highest slot ever used.
 func (g *Gallery) Set(s Slot, v []float32) error {
 	if err := g.checkVector(v); err != nil {
 		return err
 	}
-	if int(s) >= maxSlots-1 {
-		return fmt.Errorf("%w: slot %d out of range", ErrGalleryFull, s)
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if int(s) >= maxSlots-1 || int(s) >= g.hw+MaxSetGap {
+		return fmt.Errorf("%w: slot %d out of range (%d slots in use)", ErrGalleryFull, s, g.hw)
+	}
 	g.put(int(s), v)
 	return nil
 }

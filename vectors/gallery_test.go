@@ -426,8 +426,10 @@ func TestGalleryBadInput(t *testing.T) {
 					t.Errorf("Vector(%d): %v", s, err)
 				}
 			}
-			if err := g.Set(math.MaxUint32, good); !errors.Is(err, ErrGalleryFull) {
-				t.Errorf("Set(MaxUint32): %v", err)
+			for _, s := range []Slot{math.MaxUint32, MaxSetGap + 1, 1 << 30} {
+				if err := g.Set(s, good); !errors.Is(err, ErrGalleryFull) {
+					t.Errorf("Set(%d): %v", s, err)
+				}
 			}
 		})
 		// Nothing above changed the gallery.
