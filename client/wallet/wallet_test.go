@@ -171,3 +171,19 @@ func ExampleFromEntropy() {
 	// facesign: 1de352e44cd333672593f2334a730e180aaf290de89aa16d480de594e34e2961
 	// evm: 0xF278cF59F82eDcf871d630F28EcC8056f25C1cdb
 }
+
+func ExampleWallet_Signer() {
+	w, err := FromEntropy(make([]byte, 32))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, _ := w.Signer("eip191")
+	sig := s.Sign([]byte("FaceSign"))
+	addr, _ := RecoverPersonal([]byte("FaceSign"), sig)
+	fmt.Println(ChecksumAddress(addr) == s.PublicIdentity())
+	fmt.Printf("v=%d len=%d\n", sig[64], len(sig))
+	// Output:
+	// true
+	// v=28 len=65
+}
