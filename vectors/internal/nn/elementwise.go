@@ -74,35 +74,136 @@ func Binary(op BinaryOp, a, b *Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	out := New(shape...)
+	n := len(out.Data)
 	switch {
-	case len(a.Data) == len(out.Data) && len(b.Data) == len(out.Data):
-		bd := b.Data[:len(a.Data)]
-		for i, v := range a.Data {
-			out.Data[i] = f(v, bd[i])
+	case len(a.Data) == n && len(b.Data) == n:
+		binVV(op, out.Data, a.Data, b.Data)
+	case len(b.Data) == 1 && len(a.Data) == n:
+		binVS(op, out.Data, a.Data, b.Data[0])
+	case len(a.Data) == 1 && len(b.Data) == n:
+		binSV(op, out.Data, a.Data[0], b.Data)
+	case len(b.Data) == n && trailing(a.Shape, shape) && len(a.Data) > 0:
+		// a repeats along the leading axes (e.g. one value per channel).
+		k := len(a.Data)
+		for i := 0; i < n; i += k {
+			binVV(op, out.Data[i:i+k], a.Data, b.Data[i:i+k])
 		}
-		return out, nil
-	case len(b.Data) == 1 && len(a.Data) == len(out.Data):
-		s := b.Data[0]
-		for i, v := range a.Data {
-			out.Data[i] = f(v, s)
-		}
-		return out, nil
-	case len(a.Data) == len(out.Data) && trailing(b.Shape, shape):
-		// b repeats along the leading axes: a row (e.g. per channel).
+	case len(a.Data) == n && trailing(b.Shape, shape) && len(b.Data) > 0:
 		k := len(b.Data)
-		if k == 0 {
-			return out, nil
+		for i := 0; i < n; i += k {
+			binVV(op, out.Data[i:i+k], a.Data[i:i+k], b.Data)
 		}
-		for i := 0; i < len(a.Data); i += k {
-			row, dst := a.Data[i:i+k], out.Data[i:i+k]
-			for j, v := range row {
-				dst[j] = f(v, b.Data[j])
-			}
-		}
-		return out, nil
+	default:
+		broadcastGeneral(f, a, b, out)
 	}
-	broadcastGeneral(f, a, b, out)
 	return out, nil
+}
+
+// binVV, binVS and binSV are the loops of the common broadcasting cases,
+// one specialised loop per op so the compiler can keep them tight.
+func binVV(op BinaryOp, dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = a[i] + b[i]
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = a[i] - b[i]
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = a[i] * b[i]
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = a[i] / b[i]
+		}
+	case Maximum:
+		for i := range dst {
+			dst[i] = max(a[i], b[i])
+		}
+	case Minimum:
+		for i := range dst {
+			dst[i] = min(a[i], b[i])
+		}
+	case SquaredDifference:
+		for i := range dst {
+			d := a[i] - b[i]
+			dst[i] = d * d
+		}
+	}
+}
+
+func binVS(op BinaryOp, dst, a []float32, s float32) {
+	a = a[:len(dst)]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = a[i] + s
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = a[i] - s
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = a[i] * s
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = a[i] / s
+		}
+	case Maximum:
+		for i := range dst {
+			dst[i] = max(a[i], s)
+		}
+	case Minimum:
+		for i := range dst {
+			dst[i] = min(a[i], s)
+		}
+	case SquaredDifference:
+		for i := range dst {
+			d := a[i] - s
+			dst[i] = d * d
+		}
+	}
+}
+
+func binSV(op BinaryOp, dst []float32, s float32, b []float32) {
+	b = b[:len(dst)]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = s + b[i]
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = s - b[i]
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = s * b[i]
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = s / b[i]
+		}
+	case Maximum:
+		for i := range dst {
+			dst[i] = max(s, b[i])
+		}
+	case Minimum:
+		for i := range dst {
+			dst[i] = min(s, b[i])
+		}
+	case SquaredDifference:
+		for i := range dst {
+			d := s - b[i]
+			dst[i] = d * d
+		}
+	}
 }
 
 // trailing reports whether small, right-aligned against full, equals

@@ -11,7 +11,8 @@
 //   node embed.mjs embed --crops FILE [--backend cpu|wasm]
 //       prints {"backend", "model_sha256", "embeddings": [[256 floats], ...]}
 //   node embed.mjs bench --crops FILE [--backend wasm|cpu] [--iters K]
-//       prints {"backend", "faces", "ms_per_face", ...}
+//       prints {"backend", "faces", "ms_per_face" (wall), "cpu_ms_per_face"
+//       (user+system CPU time of the node process), ...}
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -108,12 +109,16 @@ async function main() {
   }
   for (let i = 0; i < 3; i++) embedOne(model, crops[i % crops.length]); // warm up
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   for (let it = 0; it < a.iters; it++) for (const c of crops) embedOne(model, c);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(c0);
+  const faces = a.iters * crops.length;
   const out = {
     backend: tf.getBackend(),
-    faces: a.iters * crops.length,
-    ms_per_face: ms / (a.iters * crops.length),
+    faces,
+    ms_per_face: ms / faces,
+    cpu_ms_per_face: (cpu.user + cpu.system) / 1e3 / faces,
     node: process.version,
   };
   if (a.backend === 'wasm') {
