@@ -175,7 +175,7 @@ func TestConformanceWithTFJS(t *testing.T) {
 		}
 		cos := cosine(got, ref.Embeddings[i])
 		worst = min(worst, cos)
-		t.Logf("%-28s cosine %.9f", c.name, cos)
+		t.Logf("%-28s cosine %.9f (1-cos %.1e)", c.name, cos, 1-cos)
 		if cos < 0.999 {
 			t.Errorf("%s: cosine with tfjs %.6f < 0.999", c.name, cos)
 		}
