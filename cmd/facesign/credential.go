@@ -176,7 +176,7 @@ func credentialIssueCmd() *cobra.Command {
 		receiptFile, attFile, keyFile, holder, at, policyHash, out, credOut, server string
 		roots, pcrs                                                                 []string
 		validFor, maxAge                                                            time.Duration
-		trustSimulator                                                              bool
+		trustSimulator, atDocTime                                                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "issue --receipt FILE --attestation FILE --issuer-key FILE --holder-enc-pubkey HEX --pcr N=HEX... [flags]",
@@ -254,6 +254,9 @@ refused with an error and exit status 1; nothing is written.`,
 				Now:           now,
 				MaxReceiptAge: maxAge,
 			}
+			if atDocTime {
+				policy.Attestation.CurrentTime, policy.Attestation.AtDocumentTime = time.Time{}, true
+			}
 			if len(trusted) == 0 {
 				policy.Attestation.Roots = nil // the embedded AWS Nitro root
 			}
@@ -303,6 +306,7 @@ refused with an error and exit status 1; nothing is written.`,
 	fl.DurationVar(&maxAge, "max-receipt-age", 0, "refuse receipts older than this (default: no limit)")
 	fl.StringVarP(&out, "out", "o", "", "record file to create (default: stdout)")
 	fl.StringVar(&credOut, "credential-out", "", "also write the signed credential (plaintext JSON) to this file")
+	fl.BoolVar(&atDocTime, "at-document-time", false, "verify the attestation's certificates at the document's own time, not --at (for evidence older than its certificates; pair with --max-receipt-age)")
 	fl.BoolVar(&trustSimulator, "trust-simulator", false, "also trust the simulator's root fetched from --server (simulator only)")
 	fl.StringVar(&server, "server", "", "FaceSign server URL, for --trust-simulator")
 	return cmd

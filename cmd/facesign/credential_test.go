@@ -105,6 +105,11 @@ func TestCredentialCommands(t *testing.T) {
 		t.Fatalf("public verify printed %s (%v)", out, err)
 	}
 	mustCLI(t, "credential", "verify", "--credential", p("vc.json"), "--issuer-key", p("issuer.json"), "--at", at)
+	// Archived evidence: the chain is checked at the document's time.
+	late := epoch.AddDate(2, 0, 0).Format(time.RFC3339)
+	if _, err := issue("receipt.cbor", "--at", late, "--at-document-time", "-o", p("late.json")); err != nil {
+		t.Fatalf("--at-document-time: %v", err)
+	}
 	// One character changed in the credential: refused.
 	vc, _ := os.ReadFile(p("vc.json"))
 	write("vc2.json", bytes.Replace(vc, []byte(user[:4]), []byte("1c9f"), 1))
@@ -122,6 +127,7 @@ func TestCredentialCommands(t *testing.T) {
 		{"receipt for another policy", "otherpolicy.cbor", nil, credential.ErrReceipt},
 		{"attestation file as receipt", "attestation.cbor", nil, credential.ErrReceipt},
 		{"attestation past its certificates", "receipt.cbor", []string{"--at", epoch.AddDate(2, 0, 0).Format(time.RFC3339)}, attest.ErrExpired},
+		{"archived evidence, receipt too old", "receipt.cbor", []string{"--at", epoch.AddDate(2, 0, 0).Format(time.RFC3339), "--at-document-time", "--max-receipt-age", "24h"}, credential.ErrReceipt},
 		{"wrong PCR pin", "receipt.cbor", []string{"--pcr", "3=" + strings.Repeat("11", 48)}, attest.ErrPCR},
 		{"policy pin", "receipt.cbor", []string{"--policy-hash", hex.EncodeToString(oh[:])}, credential.ErrBinding},
 	}
