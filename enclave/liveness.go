@@ -65,6 +65,10 @@ type LivenessConfig struct {
 	// RepeatMAD is the mean absolute grey difference (0..255) of two face
 	// patches below which two frames count as the same frame.
 	RepeatMAD float64
+	// StillPose (degrees) and StillMouth: when yaw, pitch and roll each vary
+	// less than StillPose across the frames and the mouth ratio less than
+	// StillMouth, nothing moved — a still picture.
+	StillPose, StillMouth float32
 	// Parallax is the smallest out-of-plane nose displacement (a fraction of
 	// the eye distance) between the most frontal and the most turned frame.
 	// A flat photo moves as a plane and shows ~0.
@@ -83,7 +87,9 @@ func DefaultLivenessConfig(minFrames int) LivenessConfig {
 		MouthOpen:   0.30,
 		MouthClosed: 0.20,
 		RepeatMAD:   1.0,
-		Parallax:    0.06,
+		StillPose:   5,
+		StillMouth:  0.10,
+		Parallax:    0.15,
 	}
 }
 
@@ -122,6 +128,9 @@ func (l *DefaultLiveness) Check(in LivenessInput) error {
 	}
 	if err := noRepeats(in.Frames, c.RepeatMAD); err != nil {
 		return err
+	}
+	if still(in.Frames, c.StillPose, c.StillMouth) {
+		return wire.Errorf(wire.CodeLivenessFailed, "the face does not move: a still picture")
 	}
 	if err := l.actions(in); err != nil {
 		return err
@@ -219,6 +228,23 @@ func patchMAD(a, b []uint8) float64 {
 		s += d
 	}
 	return float64(s) / float64(len(a))
+}
+
+// still reports whether no pose angle moved by limit degrees and the mouth by
+// mouth across the frames.
+func still(frames []Observation, limit, mouth float32) bool {
+	rng := func(get func(vectors.Face) float32) float32 {
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, f := range frames {
+			v := get(f.Faces[0])
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		return hi - lo
+	}
+	return rng(func(f vectors.Face) float32 { return f.Yaw }) < limit &&
+		rng(func(f vectors.Face) float32 { return f.Pitch }) < limit &&
+		rng(func(f vectors.Face) float32 { return f.Roll }) < limit &&
+		rng(func(f vectors.Face) float32 { return f.MouthOpen }) < mouth
 }
 
 func hasTurn(actions []string) bool {

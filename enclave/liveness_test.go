@@ -67,6 +67,7 @@ func TestDefaultLiveness(t *testing.T) {
 		{"turned the other way", []scene{sc(0, 0.05, 1), sc(-25, 0.05, 2), sc(0, 0.05, 3), sc(0, 0.5, 4)}, ch, nil, now, wire.CodeWrongActions},
 		{"already turned, never turns", []scene{sc(25, 0.05, 1), sc(26, 0.05, 2), sc(25, 0.5, 3)}, ch, nil, now, wire.CodeWrongActions},
 		{"mouth open throughout", []scene{sc(0, 0.5, 1), sc(25, 0.5, 2), sc(0, 0.5, 3), sc(0, 0.5, 4)}, Challenge{Actions: []string{wire.ActionOpenMouth}, ExpiresAt: now.Add(time.Minute)}, nil, now, wire.CodeWrongActions},
+		{"still picture", []scene{sc(1, 0.05, 1), sc(2, 0.06, 2), sc(1, 0.05, 3), sc(0, 0.05, 4)}, ch, nil, now, wire.CodeLivenessFailed},
 		{"flat photo turned", flat(good), ch, nil, now, wire.CodeLivenessFailed},
 		{"repeated frame", append(append([]scene(nil), good...), good[1]), ch, nil, now, wire.CodeLivenessFailed},
 		{"no face", append(append([]scene(nil), good...), scene{noise: 9}), ch, nil, now, wire.CodeNoFace},
