@@ -79,11 +79,6 @@ type header struct {
 	EntrySize  int    `cbor:"entry_size"`
 }
 
-type live struct {
-	entropy []byte
-	vector  []byte
-}
-
 // Journal is the sealed, hash-chained, snapshotted log of gallery changes.
 // It implements enclave.Journal.
 type Journal struct {
@@ -97,7 +92,7 @@ type Journal struct {
 	logID    []byte
 	next     uint64   // next sequence number = records in the log
 	head     [32]byte // chain hash of record next-1
-	live     map[string]live
+	live     *liveSet
 	lastSnap uint64
 	snapping bool
 	snapWG   sync.WaitGroup
@@ -120,7 +115,7 @@ func New(opts Options) (*Journal, error) {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Journal{opts: opts, entrySize: 128 + 4*opts.Dim, log: l, live: map[string]live{}}, nil
+	return &Journal{opts: opts, entrySize: 128 + 4*opts.Dim, log: l, live: newLiveSet(opts.Dim)}, nil
 }
 
 func (j *Journal) recordSize() int { return 12 + 32 + j.entrySize + 16 }
@@ -215,14 +210,15 @@ func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) e
 			return fmt.Errorf("state: moving the rollback counter: %w", err)
 		}
 	}
-	for id, l := range j.live {
-		if err := apply(enclave.Entry{Op: enclave.OpAdd, UniqueID: id, Entropy: l.entropy, Vector: l.vector}); err != nil {
-			return err
-		}
+	err = j.live.each(func(id string, entropy, vector []byte) error {
+		return apply(enclave.Entry{Op: enclave.OpAdd, UniqueID: id, Entropy: bytes.Clone(entropy), Vector: bytes.Clone(vector)})
+	})
+	if err != nil {
+		return err
 	}
 	j.lastSnap = j.next
 	j.ready = true
-	j.log.Info("state loaded", "identities", len(j.live), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
+	j.log.Info("state loaded", "identities", j.live.len(), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -313,26 +309,20 @@ func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte) (enclave.Ent
 }
 
 func (j *Journal) applyLive(e enclave.Entry) error {
-	switch e.Op {
-	case enclave.OpNone:
-	case enclave.OpAdd:
-		if _, dup := j.live[e.UniqueID]; dup {
-			return fmt.Errorf("identity enrolled twice")
-		}
-		if len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != 32 {
-			return fmt.Errorf("entry of the wrong shape")
-		}
-		// Copies: the caller may zero its buffers once Append returns.
-		j.live[e.UniqueID] = live{entropy: bytes.Clone(e.Entropy), vector: bytes.Clone(e.Vector)}
-	case enclave.OpDelete:
-		if _, ok := j.live[e.UniqueID]; !ok {
-			return fmt.Errorf("deletes an identity that is not enrolled")
-		}
-		delete(j.live, e.UniqueID)
-	default:
-		return fmt.Errorf("unknown operation %q", e.Op)
+	if e.Op == enclave.OpNone {
+		return nil
 	}
-	return nil
+	id, err := parseID(e.UniqueID)
+	if err != nil {
+		return err
+	}
+	switch e.Op {
+	case enclave.OpAdd:
+		return j.live.add(id, e.Entropy, e.Vector)
+	case enclave.OpDelete:
+		return j.live.remove(id)
+	}
+	return fmt.Errorf("unknown operation %q", e.Op)
 }
 
 func (j *Journal) sealEntry(e enclave.Entry) ([]byte, error) {
@@ -389,15 +379,21 @@ func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
 }
 
 func (j *Journal) checkOnly(e enclave.Entry) error {
-	_, ok := j.live[e.UniqueID]
+	if e.Op == enclave.OpNone {
+		return nil
+	}
+	id, err := parseID(e.UniqueID)
+	if err != nil {
+		return err
+	}
 	switch {
-	case e.Op == enclave.OpAdd && ok:
+	case e.Op == enclave.OpAdd && j.live.has(id):
 		return errors.New("identity is enrolled already")
-	case e.Op == enclave.OpAdd && (len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != 32):
+	case e.Op == enclave.OpAdd && (len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != entropySize):
 		return errors.New("entry of the wrong shape")
-	case e.Op == enclave.OpDelete && !ok:
+	case e.Op == enclave.OpDelete && !j.live.has(id):
 		return errors.New("deleting an identity that is not enrolled")
-	case e.Op != enclave.OpAdd && e.Op != enclave.OpDelete && e.Op != enclave.OpNone:
+	case e.Op != enclave.OpAdd && e.Op != enclave.OpDelete:
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
 	return nil
@@ -407,7 +403,7 @@ func (j *Journal) checkOnly(e enclave.Entry) error {
 func (j *Journal) Len() (identities int, records uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return len(j.live), j.next
+	return j.live.len(), j.next
 }
 
 // Close waits for a background snapshot to finish.

@@ -454,7 +454,11 @@ func TestBadEntriesRefused(t *testing.T) {
 	appendAll(t, j, add(1))
 	short := add(5)
 	short.Vector = short.Vector[:4]
-	for _, bad := range []enclave.Entry{add(1), del(9), short, {Op: "merge"}} {
+	notUUID := add(6)
+	notUUID.UniqueID = "alice"
+	upper := add(7)
+	upper.UniqueID = "00000000-0000-4000-8000-00000000000A"
+	for _, bad := range []enclave.Entry{add(1), del(9), short, {Op: "merge"}, notUUID, upper} {
 		if err := j.Append(context.Background(), bad); err == nil {
 			t.Errorf("%v accepted", bad.Op)
 		}

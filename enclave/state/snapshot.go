@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
-	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/enclave/wire"
 )
 
@@ -53,18 +51,18 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 		j.mu.Unlock()
 		return fmt.Errorf("%w: no snapshot store", ErrOptions)
 	}
-	next, head, entries := j.captureLocked()
+	next, head, packed := j.captureLocked()
 	j.mu.Unlock()
-	return j.writeSnapshot(ctx, next, head, entries)
+	return j.writeSnapshot(ctx, next, head, packed)
 }
 
 func (j *Journal) startSnapshotLocked() {
-	next, head, entries := j.captureLocked()
+	next, head, packed := j.captureLocked()
 	j.snapping = true
 	j.snapWG.Add(1)
 	go func() {
 		defer j.snapWG.Done()
-		err := j.writeSnapshot(context.Background(), next, head, entries)
+		err := j.writeSnapshot(context.Background(), next, head, packed)
 		j.mu.Lock()
 		j.snapping = false
 		j.mu.Unlock()
@@ -74,24 +72,16 @@ func (j *Journal) startSnapshotLocked() {
 	}()
 }
 
-type snapEntry struct {
-	id string
-	l  live
+// captureLocked copies the live set, so the snapshot can be sealed and
+// written while appends go on. It costs one copy of the gallery in memory.
+func (j *Journal) captureLocked() (uint64, [32]byte, []byte) {
+	return j.next, j.head, j.live.packed()
 }
 
-// captureLocked copies the live set (entries are never modified in place,
-// so sharing their bytes is safe).
-func (j *Journal) captureLocked() (uint64, [32]byte, []snapEntry) {
-	entries := make([]snapEntry, 0, len(j.live))
-	for id, l := range j.live {
-		entries = append(entries, snapEntry{id, l})
-	}
-	sort.Slice(entries, func(a, b int) bool { return entries[a].id < entries[b].id })
-	return j.next, j.head, entries
-}
-
-func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, entries []snapEntry) error {
-	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(len(entries)), EntrySize: j.entrySize, ChunkEntries: chunkEntries}
+func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, packed []byte) error {
+	stride := j.live.stride
+	count := len(packed) / stride
+	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(count), EntrySize: stride, ChunkEntries: chunkEntries}
 	hb, err := wire.Marshal(h)
 	if err != nil {
 		return err
@@ -107,26 +97,16 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 			if err := writeFrame(bw, hb); err != nil {
 				return err
 			}
-			chunk := make([]byte, 0, chunkEntries*j.entrySize)
 			for i := uint64(0); ; i++ {
-				lo := int(i) * chunkEntries
-				hi := min(lo+chunkEntries, len(entries))
-				chunk = chunk[:0]
-				for _, e := range entries[lo:hi] {
-					body, err := j.sealEntry(enclave.Entry{Op: enclave.OpAdd, UniqueID: e.id, Entropy: e.l.entropy, Vector: e.l.vector})
-					if err != nil {
-						return err
-					}
-					chunk = append(chunk, body...)
-					clear(body)
-				}
-				final := hi >= len(entries)
+				lo := int(i) * chunkEntries * stride
+				hi := min(lo+chunkEntries*stride, len(packed))
+				chunk := packed[lo:hi]
+				final := hi >= len(packed)
 				nonce := make([]byte, 12)
 				if _, err := io.ReadFull(j.opts.Rand, nonce); err != nil {
 					return err
 				}
 				sealed := j.aead.Seal(nonce, nonce, chunk, j.chunkAAD(hh, i, final))
-				clear(chunk)
 				if err := writeFrame(bw, sealed); err != nil {
 					return err
 				}
@@ -135,6 +115,7 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 				}
 			}
 		}()
+		clear(packed)
 		pw.CloseWithError(err)
 	}()
 	if err := j.opts.Snapshots.PutSnapshot(ctx, next, pr); err != nil {
@@ -146,7 +127,7 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 		j.lastSnap = next
 	}
 	j.mu.Unlock()
-	j.log.Info("snapshot written", "next", next, "identities", len(entries))
+	j.log.Info("snapshot written", "next", next, "identities", count)
 	return nil
 }
 
@@ -207,11 +188,12 @@ func (j *Journal) loadSnapshot(ctx context.Context) error {
 		return bad("belongs to another log")
 	case h.Next != seq || h.Next < 1:
 		return bad("stored under %d but covers %d records", seq, h.Next)
-	case h.EntrySize != j.entrySize || h.ChunkEntries != chunkEntries || len(h.Head) != 32:
+	case h.EntrySize != j.live.stride || h.ChunkEntries != chunkEntries || len(h.Head) != 32:
 		return bad("unexpected parameters")
 	}
 	hh := sha256.Sum256(hb)
-	maxChunk := 12 + chunkEntries*j.entrySize + 16
+	stride := j.live.stride
+	maxChunk := 12 + chunkEntries*stride + 16
 	var got uint64
 	for i := uint64(0); ; i++ {
 		sealed, err := readFrame(r, maxChunk)
@@ -221,7 +203,7 @@ func (j *Journal) loadSnapshot(ctx context.Context) error {
 		remaining := h.Count - got
 		want := min(remaining, chunkEntries)
 		final := remaining <= chunkEntries
-		if len(sealed) != 12+int(want)*j.entrySize+16 {
+		if len(sealed) != 12+int(want)*stride+16 {
 			return bad("chunk %d has the wrong size", i)
 		}
 		plain, err := j.aead.Open(nil, sealed[:12], sealed[12:], j.chunkAAD(hh, i, final))
@@ -229,12 +211,10 @@ func (j *Journal) loadSnapshot(ctx context.Context) error {
 			return bad("chunk %d does not open (tampered, reordered, truncated, or another key)", i)
 		}
 		for k := 0; k < int(want); k++ {
-			var e enclave.Entry
-			if err := wire.UnmarshalPadded(plain[k*j.entrySize:(k+1)*j.entrySize], &e); err != nil || e.Op != enclave.OpAdd {
-				clear(plain)
-				return bad("chunk %d entry %d does not decode", i, k)
-			}
-			if err := j.applyLive(e); err != nil {
+			b := plain[k*stride : (k+1)*stride]
+			var id [16]byte
+			copy(id[:], b)
+			if err := j.live.add(id, b[idSize:idSize+entropySize], b[idSize+entropySize:]); err != nil {
 				clear(plain)
 				return bad("chunk %d entry %d: %v", i, k, err)
 			}
