@@ -135,6 +135,21 @@ func parseSign1(data []byte) (*coseSign1, error) {
 	if len(sig) != es384SigSize {
 		return nil, fmt.Errorf("%w: ES384 signature is %d bytes, want %d", ErrCOSE, len(sig), es384SigSize)
 	}
+	// The signature covers only the protected header and the payload, so
+	// the framing around them must be the one canonical encoding: otherwise
+	// one signed document would have many byte strings.
+	canon := make([]byte, 0, len(data))
+	canon = append(canon, 0x84)
+	canon = appendHead(canon, majorBytes, uint64(len(protected)))
+	canon = append(canon, protected...)
+	canon = append(canon, 0xa0)
+	canon = appendHead(canon, majorBytes, uint64(len(payload)))
+	canon = append(canon, payload...)
+	canon = appendHead(canon, majorBytes, uint64(len(sig)))
+	canon = append(canon, sig...)
+	if !bytes.Equal(canon, data) {
+		return nil, fmt.Errorf("%w: non-canonical COSE_Sign1 framing", ErrCOSE)
+	}
 	return &coseSign1{protected: protected, payload: payload, signature: sig}, nil
 }
 

@@ -163,6 +163,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"too large", make([]byte, MaxDocumentSize+1), at, ErrCOSE},
 		{"double tag", append([]byte{0xd2, 0xd2}, doc...), at, ErrCOSE},
 		{"other tag", append([]byte{0xd1}, doc...), at, ErrCOSE},
+		{"long-form array head", append([]byte{0x98, 0x04}, doc[1:]...), at, ErrCOSE},
+		{"long-form protected head", replaceOnce(t, doc, []byte{0x84, 0x44}, []byte{0x84, 0x58, 0x04}), at, ErrCOSE},
+		{"long-form payload head", replaceOnce(t, doc, []byte{0xa0, 0x59, 0x11, 0x01}, []byte{0xa0, 0x5a, 0x00, 0x00, 0x11, 0x01}), at, ErrCOSE},
 		{"swapped certificate (forged leaf)", resign(t, doc, func(m map[string]cbor.RawMessage) {
 			m["certificate"] = mustMarshal(t, forgedLeaf(t, leafOf(t, doc)))
 		}), at, ErrChain},
