@@ -13,10 +13,10 @@ import (
 	"github.com/facesign/facesign/simulator"
 )
 
-// TestIssueWithSimulatorNSM takes the attestation from the project's
-// simulated Nitro Security Module (real NSM encoding, five-level AWS-like
-// chain) instead of the minimal test module: issuers accept it only when
-// they opt in to its root and pin its PCRs.
+// TestIssueWithSimulatorNSM drives the simulated Nitro Security Module on a
+// plain clock, as facesign sim runs it: issuers accept its documents only
+// when they opt in to its root and pin its PCRs, and only while the
+// document's 3-hour leaf certificate is valid.
 func TestIssueWithSimulatorNSM(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)

@@ -1,40 +1,73 @@
 package credential
 
 import (
+	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/credential/credentialtest"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/simulator"
 )
 
-// testEpoch is when the test certificates become valid; they last a year.
+// testEpoch is when the simulated CA is made; the tests run ten days later.
 var testEpoch = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
-// testNSM and testEnclave adapt package credentialtest to testing.TB.
-type testNSM struct{ *credentialtest.NSM }
+// testNSM is the project's simulated Nitro Security Module (real NSM
+// encoding, AWS-shaped five-level chain, its own root) on a clock the test
+// sets, so documents can be made at any time.
+type testNSM struct {
+	nsm  *simulator.NSM
+	pcrs map[int][]byte
+
+	mu  sync.Mutex // serialises set-clock-then-attest
+	now time.Time
+}
 
 func newTestNSM(t testing.TB) *testNSM {
 	t.Helper()
-	n, err := credentialtest.NewNSM(testEpoch)
+	ca, err := simulator.NewCA(rand.Reader, testEpoch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testNSM{n}
+	n := &testNSM{now: testNow.Add(-time.Hour), pcrs: map[int][]byte{
+		0: bytes.Repeat([]byte{0xa0}, 48), 1: bytes.Repeat([]byte{0xa1}, 48), 2: bytes.Repeat([]byte{0xa2}, 48),
+	}}
+	n.nsm, err = simulator.NewNSM(simulator.NSMOptions{CA: ca, PCRs: n.pcrs, Clock: func() time.Time { return n.now }, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
+// attest makes a document with user_data = SHA-256 of b, dated at.
 func (n *testNSM) attest(t testing.TB, b wire.Binding, at time.Time) []byte {
 	t.Helper()
-	doc, err := n.AttestBinding(b, at)
+	h, err := b.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.now = at
+	doc, err := n.nsm.Attest(attest.Request{UserData: h[:], Nonce: []byte("credential-test")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return doc
 }
 
-func (n *testNSM) verifyOptions(now time.Time) attest.VerifyOptions { return n.VerifyOptions(now) }
+// verifyOptions are what a correctly configured issuer uses at now: the
+// simulator's root (opted in) and the image's PCR0-2.
+func (n *testNSM) verifyOptions(now time.Time) attest.VerifyOptions {
+	return attest.VerifyOptions{Roots: []*x509.Certificate{n.nsm.Root()}, CurrentTime: now, PCRs: n.pcrs}
+}
 
+// testEnclave adapts credentialtest.Enclave to testing.TB.
 type testEnclave struct {
 	*credentialtest.Enclave
 	binding wire.Binding

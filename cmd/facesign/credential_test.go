@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/facesign/facesign/credential"
 	"github.com/facesign/facesign/credential/credentialtest"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/simulator"
 )
 
 func TestCredentialCommands(t *testing.T) {
@@ -29,7 +31,13 @@ func TestCredentialCommands(t *testing.T) {
 	epoch := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	now := epoch.Add(72 * time.Hour)
 	at := now.Format(time.RFC3339)
-	nsm, err := credentialtest.NewNSM(epoch)
+	ca, err := simulator.NewCA(rand.Reader, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcrs := map[int][]byte{0: bytes.Repeat([]byte{0xa0}, 48), 1: bytes.Repeat([]byte{0xa1}, 48), 2: bytes.Repeat([]byte{0xa2}, 48)}
+	docTime := now.Add(-2 * time.Minute)
+	nsm, err := simulator.NewNSM(simulator.NSMOptions{CA: ca, PCRs: pcrs, Clock: func() time.Time { return docTime }, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +50,8 @@ func TestCredentialCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := nsm.AttestBinding(enc.Binding, now.Add(-2*time.Minute))
+	bh, _ := enc.Binding.Hash()
+	doc, err := nsm.Attest(attest.Request{UserData: bh[:]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +62,7 @@ func TestCredentialCommands(t *testing.T) {
 	}
 	write("receipt.cbor", rb)
 	write("attestation.cbor", ab)
-	write("root.pem", nsm.RootPEM())
+	write("root.pem", ca.RootPEM())
 	// A receipt signed by another key for the same policy: forged.
 	forger, _ := credentialtest.NewEnclave("mobilefacenet")
 	forged, _ := forger.Receipt(wire.Receipt{UniqueID: user, Status: wire.StatusNew, IssuedAtMS: now.UnixMilli()})
@@ -80,7 +89,7 @@ func TestCredentialCommands(t *testing.T) {
 	e, _ := hex.DecodeString(seqEntropy)
 	w, _ := wallet.FromEntropy(e)
 	holder := w.Public().X25519PublicKey
-	pins := []string{"--pcr", "0=" + hex.EncodeToString(nsm.PCRs[0]), "--pcr", "1=" + hex.EncodeToString(nsm.PCRs[1]), "--pcr", "2=" + hex.EncodeToString(nsm.PCRs[2])}
+	pins := []string{"--pcr", "0=" + hex.EncodeToString(pcrs[0]), "--pcr", "1=" + hex.EncodeToString(pcrs[1]), "--pcr", "2=" + hex.EncodeToString(pcrs[2])}
 	issue := func(receipt string, extra ...string) (string, error) {
 		args := append([]string{"credential", "issue", "--receipt", p(receipt), "--attestation", p("attestation.cbor"),
 			"--issuer-key", p("issuer.json"), "--holder-enc-pubkey", holder, "--at", at, "--root", p("root.pem"), "--valid-for", "8760h"}, pins...)
