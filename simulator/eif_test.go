@@ -2,13 +2,16 @@ package simulator
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha512"
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/eif"
 )
 
@@ -105,5 +108,52 @@ func TestPCRsFromEIFRejects(t *testing.T) {
 				t.Fatalf("got %v %v, want %v", pcrs, err, tc.want)
 			}
 		})
+	}
+}
+
+// The simulated NSM booted "from" an image attests exactly the image's
+// measurements: a verifier pinning the PCRs published for the EIF (PCR0,
+// PCR1, PCR2, PCR8) accepts the document, one pinning another image rejects it.
+func TestNSMAttestsEIFMeasurements(t *testing.T) {
+	img, _ := eifImage(t, true)
+	im, err := eif.Read(bytes.NewReader(img), int64(len(img)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcrs, err := PCRsFromEIF(bytes.NewReader(img), int64(len(img)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := NewCA(rand.Reader, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsm, err := NewNSM(NSMOptions{CA: ca, PCRs: pcrs, Clock: func() time.Time { return now }, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := nsm.Attest(attest.Request{Nonce: []byte("n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins := im.Measurements().Map() // what an operator publishes from `facesign eif pcrs`
+	d, err := attest.Verify(doc, attest.VerifyOptions{Roots: []*x509.Certificate{ca.Root()}, CurrentTime: now, Nonce: []byte("n"), PCRs: pins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range pins {
+		if !bytes.Equal(d.PCRs[i], w) {
+			t.Errorf("document PCR%d %x, image %x", i, d.PCRs[i], w)
+		}
+	}
+	other, _ := eifImage(t, false)
+	oim, err := eif.Read(bytes.NewReader(other), int64(len(other)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := oim.Measurements().Map()
+	wrong[2] = bytes.Repeat([]byte{0xee}, 48) // a different application
+	if _, err := attest.Verify(doc, attest.VerifyOptions{Roots: []*x509.Certificate{ca.Root()}, CurrentTime: now, Nonce: []byte("n"), PCRs: wrong}); !errors.Is(err, attest.ErrPCR) {
+		t.Fatalf("document under another image's PCRs: %v", err)
 	}
 }
