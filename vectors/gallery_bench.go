@@ -9,7 +9,7 @@ import (
 
 // StreamRead reads, with plain wide loads on the same number of goroutines
 // a search uses, exactly the memory a search of g scans (float32 blocks, or
-// int8 blocks and scales), and returns the number of bytes read. It does no
+// int8 blocks, scales and code sums), and returns the number of bytes read. It does no
 // arithmetic beyond an XOR, so the time it takes is the machine's streaming
 // read bandwidth over those pages: the yardstick a memory-bound scan is
 // measured against (see docs/search.md).
@@ -22,10 +22,14 @@ func (g *Gallery) StreamRead() int64 {
 	forSegments(nw, g.nsegs(), func(w, si int) {
 		seg, nb := g.segs[si], g.segBlocksUsed(si)
 		if g.typ == GalleryInt8 {
-			b := asBytes(seg.i8[:nb*scan.I8BlockLen(g.dim)])
-			s := asBytes(seg.scales[:nb*scan.Lanes])
-			sums[w] ^= scan.Read(b[:len(b)&^127]) ^ scan.Read(s[:len(s)&^127])
-			bytes[w] += int64(len(b)&^127 + len(s)&^127)
+			for _, b := range [][]byte{
+				asBytes(seg.i8[:nb*scan.I8BlockLen(g.dim)]),
+				asBytes(seg.scales[:nb*scan.Lanes]),
+				asBytes(seg.sums[:nb*scan.Lanes]),
+			} {
+				sums[w] ^= scan.Read(b[:len(b)&^127])
+				bytes[w] += int64(len(b) &^ 127)
+			}
 			return
 		}
 		b := asBytes(seg.f32[:nb*scan.F32BlockLen(g.dim)])
@@ -43,7 +47,7 @@ func (g *Gallery) StreamRead() int64 {
 // streamSink keeps StreamRead's checksum observable.
 var streamSink atomic.Uint64
 
-func asBytes[T int8 | float32](s []T) []byte {
+func asBytes[T int8 | int32 | float32](s []T) []byte {
 	if len(s) == 0 {
 		return nil
 	}

@@ -222,7 +222,7 @@ func (g *Gallery) scanI8(q *scan.I8Query, nw int, thr func(w int) float32, hit f
 		nb := g.segBlocksUsed(si)
 		for c := 0; c < nb; c += chunkBlocks {
 			n := min(chunkBlocks, nb-c)
-			scan.DotI8Blocks(q, seg.i8[c*bl:], seg.scales[c*scan.Lanes:], n, thr(w), out, mk)
+			scan.DotI8Blocks(q, seg.i8[c*bl:], seg.scales[c*scan.Lanes:], seg.sums[c*scan.Lanes:], n, thr(w), out, mk)
 			for b := 0; b < n; b++ {
 				if mk[b] != 0 {
 					hit(w, si*segSlots+(c+b)*scan.Lanes, mk[b], out[b*scan.Lanes:])

@@ -23,12 +23,12 @@ func BenchmarkDotF32Blocks(b *testing.B) {
 
 func BenchmarkDotI8Blocks(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	blocks, scales := randI8Blocks(r, benchDim, benchBlocks)
+	blocks, scales, sums := randI8Blocks(r, benchDim, benchBlocks)
 	q := PackI8Query(randVec(r, benchDim))
 	out, masks := make([]float32, benchBlocks*Lanes), make([]uint32, benchBlocks)
-	b.SetBytes(int64(len(blocks) + 4*len(scales)))
+	b.SetBytes(int64(len(blocks) + 4*len(scales) + 4*len(sums)))
 	for b.Loop() {
-		DotI8Blocks(&q, blocks, scales, benchBlocks, 1, out, masks)
+		DotI8Blocks(&q, blocks, scales, sums, benchBlocks, 1, out, masks)
 	}
 }
 
@@ -53,7 +53,7 @@ func BenchmarkDotF32Group(b *testing.B) {
 
 func BenchmarkDotI8Group(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	blocks, scales := randI8Blocks(r, benchDim, 1)
+	blocks, scales, _ := randI8Blocks(r, benchDim, 1)
 	var qs []I8Query
 	for i := 0; i < I8Group; i++ {
 		qs = append(qs, PackI8Query(randVec(r, benchDim)))

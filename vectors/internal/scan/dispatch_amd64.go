@@ -28,7 +28,7 @@ func dotF32BlocksAVX2(q *float32, blocks *float32, dim, nblk int, thr float32, o
 func dotF32GroupAVX2(qp *float32, block *float32, dim int, thr *float32, out *float32, masks *uint32)
 
 //go:noescape
-func dotI8BlocksAVX2(packed *int8, qscale float32, corr int32, blocks *int8, scales *float32, groups, nblk int, thr float32, out *float32, masks *uint32)
+func dotI8BlocksAVX2(unsigned *uint8, qscale float32, blocks *int8, scales *float32, sums *int32, groups, nblk int, thr float32, out *float32, masks *uint32)
 
 //go:noescape
 func dotI8GroupAVX2(packed *int8, qscales *float32, corrs *int32, block *int8, scales *float32, groups int, thr *float32, out *float32, masks *uint32)
@@ -55,12 +55,12 @@ func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32
 	dotF32GroupAVX2(unsafe.SliceData(qp), unsafe.SliceData(block), dim, &thr[0], &out[0], &masks[0])
 }
 
-func dotI8Blocks(packed []int8, qscale float32, corr int32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+func dotI8Blocks(q *I8Query, blocks []int8, scales []float32, sums []int32, groups, nblk int, thr float32, out []float32, masks []uint32) {
 	if !useAVX2 {
-		dotI8BlocksGeneric(packed, qscale, blocks, scales, groups, nblk, thr, out, masks)
+		dotI8BlocksGeneric(q.Packed, q.Scale, blocks, scales, groups, nblk, thr, out, masks)
 		return
 	}
-	dotI8BlocksAVX2(unsafe.SliceData(packed), qscale, corr, unsafe.SliceData(blocks), unsafe.SliceData(scales), groups, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+	dotI8BlocksAVX2(unsafe.SliceData(q.Unsigned), q.Scale, unsafe.SliceData(blocks), unsafe.SliceData(scales), unsafe.SliceData(sums), groups, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
 }
 
 func dotI8Group(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {

@@ -13,8 +13,8 @@ func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32
 	dotF32GroupGeneric(qp, block, dim, thr, out, masks)
 }
 
-func dotI8Blocks(packed []int8, qscale float32, _ int32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
-	dotI8BlocksGeneric(packed, qscale, blocks, scales, groups, nblk, thr, out, masks)
+func dotI8Blocks(q *I8Query, blocks []int8, scales []float32, _ []int32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+	dotI8BlocksGeneric(q.Packed, q.Scale, blocks, scales, groups, nblk, thr, out, masks)
 }
 
 func dotI8Group(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {

@@ -196,23 +196,22 @@ f32gloop:
 	VZEROUPPER
 	RET
 
-// func dotI8BlocksAVX2(packed *int8, qscale float32, corr int32, blocks *int8, scales *float32, groups, nblk int, thr float32, out *float32, masks *uint32)
-TEXT ·dotI8BlocksAVX2(SB), NOSPLIT, $0-72
-	MOVQ packed+0(FP), AX
+// func dotI8BlocksAVX2(unsigned *uint8, qscale float32, blocks *int8, scales *float32, sums *int32, groups, nblk int, thr float32, out *float32, masks *uint32)
+//
+// VPMADDUBSW multiplies the unsigned query bytes (code+64, 1…127) by the
+// signed gallery codes straight from memory; int16 pair sums stay below
+// 2·127·127 < 2¹⁵. The epilogue subtracts 64·Σ codes per lane.
+TEXT ·dotI8BlocksAVX2(SB), NOSPLIT, $0-80
+	MOVQ unsigned+0(FP), AX
 	VBROADCASTSS qscale+8(FP), Y14
-	MOVL corr+12(FP), R9
-	VMOVD R9, X11
-	VPBROADCASTD X11, Y11
 	MOVQ blocks+16(FP), SI
 	MOVQ scales+24(FP), DX
-	MOVQ groups+32(FP), CX
-	MOVQ nblk+40(FP), R12
-	VBROADCASTSS thr+48(FP), Y15
-	MOVQ out+56(FP), DI
-	MOVQ masks+64(FP), R8
-	MOVL $0x80808080, R9
-	VMOVD R9, X13
-	VPBROADCASTD X13, Y13 // bytes 0x80: g XOR 0x80 = g+128 as unsigned
+	MOVQ sums+32(FP), R11
+	MOVQ groups+40(FP), CX
+	MOVQ nblk+48(FP), R12
+	VBROADCASTSS thr+56(FP), Y15
+	MOVQ out+64(FP), DI
+	MOVQ masks+72(FP), R8
 	MOVL $0x00010001, R9
 	VMOVD R9, X12
 	VPBROADCASTD X12, Y12 // int16 ones for VPMADDWD
@@ -225,23 +224,19 @@ i8pair:
 	CMPQ R9, $2
 	JLT i8one
 	VMOVDQU 0(BX), Y2
-	VPXOR 0(SI), Y13, Y3
-	VPXOR 32(SI), Y13, Y4
-	VPMADDUBSW Y2, Y3, Y3
-	VPMADDUBSW Y2, Y4, Y4
+	VPMADDUBSW 0(SI), Y2, Y3
+	VPMADDUBSW 32(SI), Y2, Y4
 	VPMADDWD Y12, Y3, Y3
 	VPMADDWD Y12, Y4, Y4
 	VPADDD Y3, Y0, Y0
 	VPADDD Y4, Y1, Y1
-	VMOVDQU 32(BX), Y2
-	VPXOR 64(SI), Y13, Y3
-	VPXOR 96(SI), Y13, Y4
-	VPMADDUBSW Y2, Y3, Y3
-	VPMADDUBSW Y2, Y4, Y4
-	VPMADDWD Y12, Y3, Y3
-	VPMADDWD Y12, Y4, Y4
-	VPADDD Y3, Y0, Y0
-	VPADDD Y4, Y1, Y1
+	VMOVDQU 32(BX), Y5
+	VPMADDUBSW 64(SI), Y5, Y6
+	VPMADDUBSW 96(SI), Y5, Y7
+	VPMADDWD Y12, Y6, Y6
+	VPMADDWD Y12, Y7, Y7
+	VPADDD Y6, Y0, Y0
+	VPADDD Y7, Y1, Y1
 	ADDQ $64, BX
 	ADDQ $128, SI
 	SUBQ $2, R9
@@ -250,25 +245,27 @@ i8one:
 	TESTQ R9, R9
 	JZ i8epi
 	VMOVDQU (BX), Y2
-	VPXOR (SI), Y13, Y3
-	VPXOR 32(SI), Y13, Y4
-	VPMADDUBSW Y2, Y3, Y3
-	VPMADDUBSW Y2, Y4, Y4
+	VPMADDUBSW (SI), Y2, Y3
+	VPMADDUBSW 32(SI), Y2, Y4
 	VPMADDWD Y12, Y3, Y3
 	VPMADDWD Y12, Y4, Y4
 	VPADDD Y3, Y0, Y0
 	VPADDD Y4, Y1, Y1
 	ADDQ $64, SI
 i8epi:
-	VPSUBD Y11, Y0, Y0
-	VPSUBD Y11, Y1, Y1
+	VMOVDQU (R11), Y5
+	VMOVDQU 32(R11), Y6
+	VPSLLD $6, Y5, Y5
+	VPSLLD $6, Y6, Y6
+	VPSUBD Y5, Y0, Y0
+	VPSUBD Y6, Y1, Y1
 	VCVTDQ2PS Y0, Y0
 	VCVTDQ2PS Y1, Y1
 	VMULPS (DX), Y0, Y0
 	VMULPS 32(DX), Y1, Y1
 	VMULPS Y14, Y0, Y0
 	VMULPS Y14, Y1, Y1
-	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VCMPPS $0x0d, Y15, Y0, Y0
 	VCMPPS $0x0d, Y15, Y1, Y1
@@ -278,6 +275,7 @@ i8epi:
 	ORL R10, R9
 	MOVL R9, 0(R8)
 	ADDQ $64, DX
+	ADDQ $64, R11
 	ADDQ $64, DI
 	ADDQ $4, R8
 	DECQ R12

@@ -96,14 +96,30 @@ type I8Query struct {
 	Scale float32
 	// Residual is ‖q − Scale·code‖, computed in float64.
 	Residual float64
-	// Corr is 128·Σ code: the kernels compute Σ (g+128)·code and subtract it.
+	// Corr is 128·Σ code: the group kernel computes Σ (g+128)·code and
+	// subtracts it.
 	Corr int32
+	// Unsigned holds Packed + 64 (1…127) for the one-query kernel, which
+	// computes Σ (code+64)·g and subtracts 64·Σ g (see CodeSum).
+	Unsigned []uint8
+}
+
+// CodeSum is Σ codes, which the one-query int8 kernel needs per vector.
+func CodeSum(codes []int8) int32 {
+	var s int32
+	for _, c := range codes {
+		s += int32(c)
+	}
+	return s
 }
 
 // PackI8Query quantises q to 7-bit codes with one scale and packs it.
 func PackI8Query(q []float32) I8Query {
 	pd := PadDim(len(q))
-	out := I8Query{Packed: make([]int8, pd/4*32)}
+	out := I8Query{Packed: make([]int8, pd/4*32), Unsigned: make([]uint8, pd/4*32)}
+	for i := range out.Unsigned {
+		out.Unsigned[i] = 64
+	}
 	var m float32
 	for _, x := range q {
 		m = max(m, float32(math.Abs(float64(x))))
@@ -127,6 +143,9 @@ func PackI8Query(q []float32) I8Query {
 	}
 	out.Corr = 128 * sum
 	out.Residual = math.Sqrt(r)
+	for i, c := range out.Packed {
+		out.Unsigned[i] = uint8(int16(c) + 64)
+	}
 	return out
 }
 
@@ -199,22 +218,23 @@ func DotF32Group(qp, block []float32, thr *[F32Group]float32, out *[F32Group * L
 }
 
 // DotI8Blocks scores q against nblk consecutive int8 blocks whose per-lane
-// scales are scales[b·Lanes+l]; the score is
-// float32(Σ qcode·code)·scale·q.Scale, the integer sum being exact.
+// scales are scales[b·Lanes+l] and code sums (CodeSum) sums[b·Lanes+l]; the
+// score is float32(Σ qcode·code)·scale·q.Scale, the integer sum being exact.
 // out and masks are as for DotF32Blocks.
-func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, nblk int, thr float32, out []float32, masks []uint32) {
+func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, sums []int32, nblk int, thr float32, out []float32, masks []uint32) {
 	groups := len(q.Packed) / 32
 	if groups == 0 || nblk <= 0 {
 		return
 	}
-	if groups*4 > MaxDim {
-		panic("scan: dimension too large for the int8 kernels")
+	if groups*4 > MaxDim || len(q.Unsigned) != len(q.Packed) {
+		panic("scan: malformed int8 query")
 	}
 	_ = blocks[nblk*groups*4*Lanes-1]
 	_ = scales[nblk*Lanes-1]
+	_ = sums[nblk*Lanes-1]
 	_ = out[nblk*Lanes-1]
 	_ = masks[nblk-1]
-	dotI8Blocks(q.Packed, q.Scale, q.Corr, blocks, scales, groups, nblk, thr, out, masks)
+	dotI8Blocks(q, blocks, scales, sums, groups, nblk, thr, out, masks)
 }
 
 // DotI8Group scores the I8Group queries in qg against one int8 block with

@@ -29,15 +29,23 @@ func randF32Blocks(r *rand.Rand, dim, nblk int) []float32 {
 	return b
 }
 
-func randI8Blocks(r *rand.Rand, dim, nblk int) ([]int8, []float32) {
+func randI8Blocks(r *rand.Rand, dim, nblk int) ([]int8, []float32, []int32) {
 	b := make([]int8, nblk*I8BlockLen(dim))
 	s := make([]float32, nblk*Lanes)
+	sums := make([]int32, nblk*Lanes)
 	codes := make([]int8, PadDim(dim))
 	for i := 0; i < nblk*Lanes; i++ {
-		s[i], _ = QuantizeI8(randVec(r, dim), codes)
+		v := randVec(r, dim)
+		if i%5 == 3 { // extreme codes: ±127 and the query's ±63
+			for d := range v {
+				v[d] = float32(1 - 2*(d%2))
+			}
+		}
+		s[i], _ = QuantizeI8(v, codes)
+		sums[i] = CodeSum(codes)
 		SetI8Lane(b[i/Lanes*I8BlockLen(dim):], i%Lanes, codes)
 	}
-	return b, s
+	return b, s, sums
 }
 
 var dims = []int{1, 3, 4, 7, 64, 128, 192, 513}
@@ -142,17 +150,22 @@ func TestDotI8Twin(t *testing.T) {
 	for _, dim := range dims {
 		for _, nblk := range []int{1, 2, 5} {
 			t.Run(fmt.Sprintf("dim=%d/nblk=%d", dim, nblk), func(t *testing.T) {
-				blocks, scales := randI8Blocks(r, dim, nblk)
+				blocks, scales, sums := randI8Blocks(r, dim, nblk)
 				var qs []I8Query
 				var thr [I8Group]float32
 				for j := 0; j < I8Group; j++ {
 					q := randVec(r, dim)
+					if j == 1 { // codes ±63 against the ±127 rows: the largest int16 pair sums
+						for d := range q {
+							q[d] = float32(1-2*(d%2)) / float32(math.Sqrt(float64(dim)))
+						}
+					}
 					qs = append(qs, PackI8Query(q))
 					thr[j] = float32(r.NormFloat64() * 0.05)
 				}
 				got, want := make([]float32, nblk*Lanes), make([]float32, nblk*Lanes)
 				gm, wm := make([]uint32, nblk), make([]uint32, nblk)
-				DotI8Blocks(&qs[0], blocks, scales, nblk, thr[0], got, gm)
+				DotI8Blocks(&qs[0], blocks, scales, sums, nblk, thr[0], got, gm)
 				dotI8BlocksGeneric(qs[0].Packed, qs[0].Scale, blocks, scales, len(qs[0].Packed)/32, nblk, thr[0], want, wm)
 				if !bitsEqual(got, want) {
 					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
@@ -166,6 +179,7 @@ func TestDotI8Twin(t *testing.T) {
 				for b := 0; b < nblk; b++ {
 					blk := blocks[b*I8BlockLen(dim) : (b+1)*I8BlockLen(dim)]
 					sc := scales[b*Lanes : (b+1)*Lanes]
+					sm := sums[b*Lanes : (b+1)*Lanes]
 					var g, w [I8Group * Lanes]float32
 					var gmk, wmk [I8Group]uint32
 					DotI8Group(&qg, blk, sc, &thr, &g, &gmk)
@@ -176,7 +190,7 @@ func TestDotI8Twin(t *testing.T) {
 					one := make([]float32, Lanes)
 					var m [1]uint32
 					for j := range qs {
-						DotI8Blocks(&qs[j], blk, sc, 1, thr[j], one, m[:])
+						DotI8Blocks(&qs[j], blk, sc, sm, 1, thr[j], one, m[:])
 						if !bitsEqual(one, g[j*Lanes:(j+1)*Lanes]) || m[0] != gmk[j] {
 							t.Fatalf("block %d query %d: group kernel differs from the one-query kernel", b, j)
 						}
@@ -202,7 +216,9 @@ func TestI8Error(t *testing.T) {
 			scales[3] = scale
 			pq := PackI8Query(q)
 			out := make([]float32, Lanes)
-			DotI8Blocks(&pq, blk, scales, 1, 0, out, make([]uint32, 1))
+			sums := make([]int32, Lanes)
+			sums[3] = CodeSum(codes)
+			DotI8Blocks(&pq, blk, scales, sums, 1, 0, out, make([]uint32, 1))
 			exact := ref64(v, q)
 			bound := res*1.0001 + (1.0001+res)*pq.Residual + 1e-6
 			if d := math.Abs(float64(out[3]) - exact); d > bound {
