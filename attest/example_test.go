@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -38,4 +39,22 @@ func ExampleVerify() {
 	// 2022-11-09T22:52:00.696Z
 	// PCR0 22f9e1c949208da5…
 	// true
+}
+
+// On a Nitro Enclave the attester is the NSM device; the enclave takes its
+// randomness from it too. (Not run: there is no /dev/nsm here.)
+func ExampleOpenNitro() {
+	nsm, err := attest.OpenNitro()
+	if err != nil {
+		fmt.Println("no NSM:", err)
+		return
+	}
+	defer nsm.Close()
+	var a attest.Attester = nsm
+	nonce := make([]byte, 32)
+	if _, err := io.ReadFull(a.Random(), nonce); err != nil {
+		panic(err)
+	}
+	doc, err := a.Attest(attest.Request{Nonce: nonce, UserData: []byte("binding hash")})
+	fmt.Println(len(doc) > 0, err)
 }
