@@ -95,6 +95,14 @@ func TestMalformed(t *testing.T) {
 		{"cmdline too large", with(func(s []rawSection) []rawSection { s[1].data = bytes.Repeat([]byte("a"), 64<<10+1); return s }), nil, ErrTooLarge, true},
 		{"metadata not JSON", with(func(s []rawSection) []rawSection { s[2].data = []byte("{"); return s }), nil, ErrMetadata, true},
 		{"metadata missing key", with(func(s []rawSection) []rawSection { s[2].data = []byte(`{"ImageName":"x"}`); return s }), nil, ErrMetadata, true},
+		{"metadata name null", with(func(s []rawSection) []rawSection {
+			s[2].data = bytes.Replace([]byte(validMD), []byte(`"ImageName":"n"`), []byte(`"ImageName":null`), 1)
+			return s
+		}), nil, ErrMetadata, true},
+		{"metadata build time number", with(func(s []rawSection) []rawSection {
+			s[2].data = bytes.Replace([]byte(validMD), []byte(`"BuildTime":"t"`), []byte(`"BuildTime":1`), 1)
+			return s
+		}), nil, ErrMetadata, true},
 		{"metadata trailing", with(func(s []rawSection) []rawSection { s[2].data = []byte(validMD + "{}"); return s }), nil, ErrMetadata, true},
 		{"metadata too large", with(func(s []rawSection) []rawSection { s[2].data = make([]byte, 1<<20+1); return s }), nil, ErrTooLarge, true},
 		{"signature not CBOR", with(func(s []rawSection) []rawSection {

@@ -148,12 +148,21 @@ func parseMetadata(b []byte) (*Metadata, error) {
 			return nil, fmt.Errorf("%w: missing key %s", ErrMetadata, k)
 		}
 	}
+	isString := func(raw json.RawMessage) bool {
+		t := bytes.TrimSpace(raw)
+		return len(t) > 0 && t[0] == '"'
+	}
+	for _, k := range []string{"ImageName", "ImageVersion"} {
+		if !isString(keys.Top[k]) {
+			return nil, fmt.Errorf("%w: %s is not a string", ErrMetadata, k)
+		}
+	}
 	if err := json.Unmarshal(keys.Top["BuildMetadata"], &keys.Build); err != nil {
 		return nil, fmt.Errorf("%w: BuildMetadata: %w", ErrMetadata, err)
 	}
 	for _, k := range []string{"BuildTime", "BuildTool", "BuildToolVersion", "OperatingSystem", "KernelVersion"} {
-		if _, ok := keys.Build[k]; !ok {
-			return nil, fmt.Errorf("%w: missing key BuildMetadata.%s", ErrMetadata, k)
+		if !isString(keys.Build[k]) {
+			return nil, fmt.Errorf("%w: BuildMetadata.%s missing or not a string", ErrMetadata, k)
 		}
 	}
 	var m Metadata
