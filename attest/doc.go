@@ -51,6 +51,18 @@
 // 64-byte values, and public_key, user_data and nonce of at most
 // [MaxFieldSize] bytes or CBOR null.
 //
+// # Attesters
+//
+// [Attester] is the enclave's view of its security module: Attest for
+// documents, Random for randomness. [OpenNitro] opens the real NSM
+// (/dev/nsm through github.com/hf/nsm, Linux only; elsewhere it fails with
+// [ErrUnimplemented]); [OpenNitroDevice] injects the device for tests.
+// [Nitro] and the simulator's NSM also implement [PCRBank] (DescribePCR,
+// ExtendPCR, LockPCR, LockPCRs) with the NSM's semantics; NSM error codes
+// arrive as [*NSMError] and match [ErrPCRLocked], [ErrPCRIndex] and
+// [ErrRequest]. There is deliberately no registry that selects an attester
+// by name: the production binary constructs [Nitro] and nothing else.
+//
 // # Simulator documents
 //
 // The simulator signs with its own root, which is not the AWS root, so its
