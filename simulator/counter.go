@@ -1,0 +1,209 @@
+package simulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Counters is a CPU stand-in for the rollback counter a Nitro deployment
+// keeps outside the parent's control: a DynamoDB table updated only with
+// conditional writes. It speaks the subset of the DynamoDB JSON protocol
+// (DynamoDB_20120810, awsJson1_0) the enclave's counter client sends —
+// GetItem with ConsistentRead, and UpdateItem "SET n = :new" conditioned on
+// "attribute_not_exists(n)" or "n = :old" — so that client runs unchanged.
+//
+// What it can show: the enclave refuses a log older than the counter, and
+// two writers collide. What it cannot show: independence from the operator.
+// In the simulator the counter, the parent and the storage run on one
+// machine under one user, who can reset all three together; on Nitro the
+// counter's write credentials are sealed to the enclave (docs/state.md).
+type Counters struct {
+	mu   sync.Mutex
+	dir  string
+	vals map[string]uint64 // table/key → value
+}
+
+var _ http.Handler = (*Counters)(nil)
+
+// NewCounters returns a counter service persisting to dir (counters.json,
+// fsynced before each answer), or in memory when dir is empty.
+func NewCounters(dir string) (*Counters, error) {
+	c := &Counters{dir: dir, vals: map[string]uint64{}}
+	if dir == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "counters.json"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return c, nil
+	case err != nil:
+		return nil, fmt.Errorf("simulator: counters: %w", err)
+	}
+	if err := json.Unmarshal(b, &c.vals); err != nil {
+		return nil, fmt.Errorf("simulator: counters.json: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Counters) saveLocked() error {
+	if c.dir == "" {
+		return nil
+	}
+	b, err := json.Marshal(c.vals)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.dir, "counters.json.tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(c.dir, "counters.json")); err != nil {
+		return err
+	}
+	d, err := os.Open(c.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+type attr struct {
+	S *string `json:"S,omitempty"`
+	N *string `json:"N,omitempty"`
+}
+
+type ddbRequest struct {
+	TableName                 string
+	Key                       map[string]attr
+	ConsistentRead            bool
+	UpdateExpression          string
+	ConditionExpression       string
+	ExpressionAttributeValues map[string]attr
+}
+
+type ddbError struct {
+	Type string `json:"__type"`
+	Msg  string `json:"message"`
+}
+
+func (e *ddbError) Error() string { return e.Type + ": " + e.Msg }
+
+func ddbErr(typ, format string, args ...any) *ddbError {
+	return &ddbError{"com.amazonaws.dynamodb.v20120810#" + typ, fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP implements the DynamoDB subset described on [Counters].
+func (c *Counters) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out, err := c.serve(r)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	if err != nil {
+		var de *ddbError
+		if !errors.As(err, &de) {
+			de = ddbErr("InternalServerError", "%v", err)
+			w.WriteHeader(http.StatusInternalServerError)
+		} else {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		_ = json.NewEncoder(w).Encode(de)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (c *Counters) serve(r *http.Request) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, ddbErr("ValidationException", "method %s", r.Method)
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+		return nil, ddbErr("MissingAuthenticationTokenException", "request is not signed with SigV4")
+	}
+	var req ddbRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
+		return nil, ddbErr("SerializationException", "%v", err)
+	}
+	id, ok := req.Key["id"]
+	if req.TableName == "" || len(req.Key) != 1 || !ok || id.S == nil {
+		return nil, ddbErr("ValidationException", "the key must be the string attribute \"id\"")
+	}
+	name := req.TableName + "/" + *id.S
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch r.Header.Get("X-Amz-Target") {
+	case "DynamoDB_20120810.GetItem":
+		v, ok := c.vals[name]
+		if !ok {
+			return struct{}{}, nil
+		}
+		n := strconv.FormatUint(v, 10)
+		return map[string]any{"Item": map[string]attr{"id": id, "n": {N: &n}}}, nil
+	case "DynamoDB_20120810.UpdateItem":
+		if req.UpdateExpression != "SET n = :new" {
+			return nil, ddbErr("ValidationException", "only \"SET n = :new\" is simulated")
+		}
+		nv, err := number(req.ExpressionAttributeValues[":new"])
+		if err != nil {
+			return nil, err
+		}
+		cur, exists := c.vals[name]
+		switch req.ConditionExpression {
+		case "attribute_not_exists(n)":
+			if exists {
+				return nil, ddbErr("ConditionalCheckFailedException", "The conditional request failed")
+			}
+		case "n = :old":
+			old, err := number(req.ExpressionAttributeValues[":old"])
+			if err != nil {
+				return nil, err
+			}
+			if !exists || cur != old {
+				return nil, ddbErr("ConditionalCheckFailedException", "The conditional request failed")
+			}
+		default:
+			return nil, ddbErr("ValidationException", "unconditional updates are not simulated")
+		}
+		c.vals[name] = nv
+		if err := c.saveLocked(); err != nil {
+			if exists {
+				c.vals[name] = cur
+			} else {
+				delete(c.vals, name)
+			}
+			return nil, err
+		}
+		return struct{}{}, nil
+	default:
+		return nil, ddbErr("UnknownOperationException", "operation %q is not simulated", r.Header.Get("X-Amz-Target"))
+	}
+}
+
+func number(a attr) (uint64, error) {
+	if a.N == nil {
+		return 0, ddbErr("ValidationException", "expected a number attribute")
+	}
+	v, err := strconv.ParseUint(*a.N, 10, 64)
+	if err != nil {
+		return 0, ddbErr("ValidationException", "number %q: %v", *a.N, err)
+	}
+	return v, nil
+}
