@@ -1,0 +1,94 @@
+package faceengine
+
+import (
+	"crypto/sha256"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/align"
+	"github.com/facesign/facesign/vectors/detect"
+	"github.com/facesign/facesign/vectors/eval"
+	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/facesign/facesign/vectors/mobilefacenet"
+)
+
+func TestRegistered(t *testing.T) {
+	if !slices.Contains(vectors.Engines(), Name) {
+		t.Fatalf("%q not registered: %v", Name, vectors.Engines())
+	}
+	e, err := vectors.Open(Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ID() != Name || e.Dim() != mobilefacenet.Dim {
+		t.Fatalf("ID %q Dim %d", e.ID(), e.Dim())
+	}
+	d, _ := detect.New(detect.Options{})
+	n, _ := mobilefacenet.New()
+	ds, ns := d.ModelSHA256(), n.ModelSHA256()
+	if want := sha256.Sum256(append(ds[:], ns[:]...)); e.ModelSHA256() != want {
+		t.Fatal("model hash is not SHA-256(detector ‖ embedder)")
+	}
+	if c, ok := e.(vectors.Calibrated); !ok || c.Thresholds().Match <= c.Thresholds().New {
+		t.Fatal("engine thresholds missing or inverted")
+	}
+}
+
+// TestSameAndDifferentPerson embeds webcam frames: the same man in two
+// recordings must clear the match threshold, another man must score below
+// the new-person threshold.
+func TestSameAndDifferentPerson(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec := func(name string) vectors.FaceVector {
+		_, vs, err := eval.EmbedFile(e, filepath.Join("testdata", name), imageio.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 1 {
+			t.Fatalf("%s: %d faces", name, len(vs))
+		}
+		var n float64
+		for _, x := range vs[0].Values {
+			n += float64(x) * float64(x)
+		}
+		if math.Abs(n-1) > 1e-5 || vs[0].Engine != Name || vs[0].ModelSHA256 != e.ModelSHA256() {
+			t.Fatalf("%s: bad vector (norm² %v, engine %q)", name, n, vs[0].Engine)
+		}
+		return vs[0]
+	}
+	a, b, c := vec("talking-b-take1-0005.jpg"), vec("talking-b-take2-0010.jpg"), vec("head-turn-a-0020.jpg")
+	same, _ := vectors.Cosine(a, b)
+	diff1, _ := vectors.Cosine(a, c)
+	diff2, _ := vectors.Cosine(b, c)
+	t.Logf("same %.4f, different %.4f %.4f", same, diff1, diff2)
+	if same < DefaultMatchThreshold || diff1 >= DefaultNewThreshold || diff2 >= DefaultNewThreshold {
+		t.Fatalf("same %.4f, different %.4f / %.4f (thresholds %v / %v)", same, diff1, diff2, DefaultMatchThreshold, DefaultNewThreshold)
+	}
+}
+
+func TestEmbedErrors(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/head-turn-a-0020.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Embed(img, vectors.Face{}) // all five points at the origin
+	if !errors.Is(err, align.ErrDegenerate) || v.Values != nil {
+		t.Fatalf("degenerate face: %v, %v", err, v)
+	}
+}
