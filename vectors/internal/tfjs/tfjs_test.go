@@ -458,3 +458,37 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadWeights(t *testing.T) {
+	scale, lo := 0.25, -1.0
+	manifest, _ := json.Marshal([]map[string]any{{
+		"paths": []string{"a.bin", "b.bin"},
+		"weights": []map[string]any{
+			{"name": "q", "shape": []int{2, 2}, "dtype": "float32", "quantization": map[string]any{"dtype": "uint8", "scale": scale, "min": lo}},
+			{"name": "f", "shape": []int{1}, "dtype": "float32"},
+		},
+	}})
+	fs := fstest.MapFS{
+		"w/m.json": {Data: manifest},
+		"w/a.bin":  {Data: []byte{0, 4, 8}},
+		"w/b.bin":  {Data: []byte{12, 0, 0, 0x80, 0x3f}}, // shards concatenate
+	}
+	w, err := LoadWeights(fs, "w/m.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := w["q"]; len(q.Shape) != 2 || q.Data[0] != -1 || q.Data[1] != 0 || q.Data[2] != 1 || q.Data[3] != 2 {
+		t.Fatalf("q = %v %v", q.Shape, q.Data)
+	}
+	if f := w["f"]; f.Data[0] != 1 {
+		t.Fatalf("f = %v", f.Data)
+	}
+	fs["w/b.bin"].Data = fs["w/b.bin"].Data[:3]
+	if w, err := LoadWeights(fs, "w/m.json"); w != nil || !errors.Is(err, ErrWeights) {
+		t.Fatalf("short shard: %v %v", w, err)
+	}
+	fs["w/m.json"].Data = []byte(`{"paths":[]}`)
+	if w, err := LoadWeights(fs, "w/m.json"); w != nil || !errors.Is(err, ErrFormat) {
+		t.Fatalf("not an array: %v %v", w, err)
+	}
+}

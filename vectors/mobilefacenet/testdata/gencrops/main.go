@@ -1,5 +1,7 @@
 // Command gencrops regenerates the aligned test crops in ../crops from the
-// source photos and the five landmarks recorded in ../crops/landmarks.json.
+// source photos and the five landmarks recorded in ../crops/landmarks.json
+// (and, with -template dlib -out vectors/dlibresnet/testdata/crops, the
+// dlib ResNet's 150×150 chips).
 //
 //	go run ./vectors/mobilefacenet/testdata/gencrops -facesdir DIR -samplesdir DIR
 //
@@ -28,6 +30,30 @@ import (
 // arcface is the ArcFace 112×112 alignment template.
 var arcface = [5][2]float64{{38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366}, {41.5493, 92.3655}, {70.7299, 92.2041}}
 
+// dlibChip returns the five points in dlib's 150×150 face chip: eye centres
+// (means of mean-face points 36–41 and 42–47), nose tip 30, mouth corners
+// 48 and 54 of dlib's mean face, mapped by (0.25 + p)/1.5 · 150.
+func dlibChip() [5][2]float64 {
+	lx := []float64{0.121737, 0.187122, 0.265825, 0.334606, 0.260918, 0.182743}
+	ly := []float64{0.216423, 0.178758, 0.179852, 0.231733, 0.245099, 0.244077}
+	rx := []float64{0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335}
+	ry := []float64{0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099}
+	mean := func(v []float64) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		return s / float64(len(v))
+	}
+	m := [5][2]float64{{mean(lx), mean(ly)}, {mean(rx), mean(ry)}, {0.490127, 0.515625}, {0.254149, 0.780233}, {0.726104, 0.780233}}
+	for i := range m {
+		for k := range m[i] {
+			m[i][k] = (0.25 + m[i][k]) / 1.5 * 150
+		}
+	}
+	return m
+}
+
 type entry struct {
 	Crop   string        `json:"crop"`
 	Source string        `json:"source"` // "samples/sample1.jpg" or "faces/Person/Person_0001.jpg"
@@ -38,7 +64,16 @@ func main() {
 	faces := flag.String("facesdir", "../shared/testdata/faces", "LFW slice")
 	samples := flag.String("samplesdir", "", "@vladmandic/face-api demo folder")
 	out := flag.String("out", "vectors/mobilefacenet/testdata/crops", "crops folder (holds landmarks.json)")
+	tmpl := flag.String("template", "arcface", "arcface (112×112) or dlib (150×150)")
 	flag.Parse()
+	template, size := arcface, 112
+	switch *tmpl {
+	case "arcface":
+	case "dlib":
+		template, size = dlibChip(), 150
+	default:
+		fail(fmt.Errorf("unknown template %q", *tmpl))
+	}
 	raw, err := os.ReadFile(filepath.Join(*out, "landmarks.json"))
 	if err != nil {
 		fail(err)
@@ -61,7 +96,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		crop := warp(img, similarity(e.Five, arcface))
+		crop := warp(img, similarity(e.Five, template), size)
 		w, err := os.Create(filepath.Join(*out, e.Crop))
 		if err != nil {
 			fail(err)
@@ -102,9 +137,9 @@ func similarity(src, dst [5][2]float64) [6]float64 {
 	return [6]float64{a, -b, md[0] - a*ms[0] + b*ms[1], b, a, md[1] - b*ms[0] - a*ms[1]}
 }
 
-// warp samples the 112×112 crop: each output pixel centre is mapped back
+// warp samples the size×size crop: each output pixel centre is mapped back
 // through the inverse transform into img.
-func warp(img image.Image, m [6]float64) *image.RGBA {
+func warp(img image.Image, m [6]float64, size int) *image.RGBA {
 	det := m[0]*m[4] - m[1]*m[3]
 	inv := [6]float64{m[4] / det, -m[1] / det, 0, -m[3] / det, m[0] / det, 0}
 	inv[2] = -(inv[0]*m[2] + inv[1]*m[5])
@@ -116,9 +151,9 @@ func warp(img image.Image, m [6]float64) *image.RGBA {
 		r, g, bl, _ := img.At(x, y).RGBA()
 		return [3]float64{float64(r >> 8), float64(g >> 8), float64(bl >> 8)}
 	}
-	out := image.NewRGBA(image.Rect(0, 0, 112, 112))
-	for y := 0; y < 112; y++ {
-		for x := 0; x < 112; x++ {
+	out := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
 			sx := inv[0]*float64(x) + inv[1]*float64(y) + inv[2] + float64(b.Min.X)
 			sy := inv[3]*float64(x) + inv[4]*float64(y) + inv[5] + float64(b.Min.Y)
 			x0, y0 := int(math.Floor(sx)), int(math.Floor(sy))

@@ -22,6 +22,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 
+// tfjs may print a banner with console.log; keep stdout for the JSON result.
+console.log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+
 const SIZE = 112;
 const require = createRequire(import.meta.url);
 

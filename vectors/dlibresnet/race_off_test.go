@@ -1,0 +1,5 @@
+//go:build !race
+
+package dlibresnet
+
+const raceEnabled = false
