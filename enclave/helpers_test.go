@@ -21,6 +21,7 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/simulator"
 	"github.com/facesign/facesign/vectors"
 )
 
@@ -31,9 +32,24 @@ func seededRand(seed uint64) io.Reader {
 	return rand.NewChaCha8(s)
 }
 
-// recordingAttester stands in for the security module in pipeline unit tests:
-// it records the requests it was asked to attest and returns them encoded.
-// The end-to-end tests use the simulator's NSM and attest.Verify.
+// newSimNSM is the simulated Nitro Security Module the harness boots the
+// enclave with (real NSM document encoding, its own CA, non-zero PCRs).
+func newSimNSM(t testing.TB, now func() time.Time, seed uint64) *simulator.NSM {
+	t.Helper()
+	ca, err := simulator.NewCA(seededRand(seed+100), now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcrs := map[int][]byte{0: bytes.Repeat([]byte{0xa0}, 48), 1: bytes.Repeat([]byte{0xa1}, 48), 2: bytes.Repeat([]byte{0xa2}, 48)}
+	n, err := simulator.NewNSM(simulator.NSMOptions{CA: ca, PCRs: pcrs, Clock: now, Rand: seededRand(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// recordingAttester records the requests it was asked to attest and returns
+// them encoded: for configuration tests that need no documents.
 type recordingAttester struct {
 	rand io.Reader
 	mu   sync.Mutex
@@ -247,6 +263,7 @@ type harness struct {
 	binding wire.Binding
 	dataKey []byte
 	tap     *tap
+	nsm     *simulator.NSM
 }
 
 // tap records every byte that crosses the enclave's HTTP boundary.
@@ -292,7 +309,8 @@ func (h *harness) start(opts ...harnessOpt) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Attester: &recordingAttester{rand: seededRand(1)}, Engine: eng, Policy: testPolicy(eng), Journal: j, Now: h.clock.Now}
+	h.nsm = newSimNSM(t, h.clock.Now, 1)
+	cfg := Config{Attester: h.nsm, Engine: eng, Policy: testPolicy(eng), Journal: j, Now: h.clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -3,6 +3,7 @@ package enclave
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave/wire"
 )
 
@@ -96,13 +98,19 @@ func TestAttestationEndpoint(t *testing.T) {
 	if err := wire.Unmarshal(buf.Bytes(), &ar); err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string][]byte
-	if err := wire.Unmarshal(ar.Document, &doc); err != nil {
+	doc, err := attest.Verify(ar.Document, attest.VerifyOptions{
+		Roots: []*x509.Certificate{h.nsm.Root()}, CurrentTime: h.clock.Now(), Nonce: []byte("client nonce"),
+		PCRs: map[int][]byte{0: bytes.Repeat([]byte{0xa0}, 48)},
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	bh, _ := ar.Binding.Hash()
-	if string(doc["nonce"]) != "client nonce" || !bytes.Equal(doc["user_data"], bh[:]) {
-		t.Fatalf("document binds %x / %q", doc["user_data"], doc["nonce"])
+	if !bytes.Equal(doc.UserData, bh[:]) || doc.PublicKey != nil {
+		t.Fatalf("document binds %x, binding hashes to %x", doc.UserData, bh)
+	}
+	if _, err := attest.Verify(ar.Document, attest.VerifyOptions{CurrentTime: h.clock.Now()}); !errors.Is(err, attest.ErrUntrustedRoot) {
+		t.Fatalf("simulator document accepted without its root: %v", err)
 	}
 	kc, err := wire.ParseKeyConfig(ar.Binding.KeyConfig)
 	if err != nil || kc.KEM != wire.KEMMLKEM768X25519 || len(ar.Binding.ReceiptKey) != 32 {
