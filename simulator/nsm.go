@@ -166,8 +166,8 @@ func (n *NSM) Attest(req attest.Request) ([]byte, error) {
 		return nil, err
 	}
 	now := n.clock()
-	if now.IsZero() {
-		return nil, fmt.Errorf("simulator: attest: the clock returned the zero time")
+	if now.IsZero() || now.UnixMilli() <= 0 {
+		return nil, fmt.Errorf("simulator: attest: the clock returned %v, not a time after 1970", now)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -294,10 +294,15 @@ func TestNSMRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	n, _ := newNSM(t, bootPCRs)
+	n, c := newNSM(t, bootPCRs)
 	if doc, err := n.Attest(attest.Request{Nonce: make([]byte, attest.MaxFieldSize+1)}); doc != nil || !errors.Is(err, attest.ErrRequest) {
 		t.Fatalf("oversized nonce: %v", err)
 	}
+	c.t = time.Unix(-1, 0)
+	if doc, err := n.Attest(attest.Request{}); doc != nil || err == nil {
+		t.Fatal("attested at a time before 1970")
+	}
+	c.t = epoch
 	if _, err := n.Attest(attest.Request{Nonce: make([]byte, attest.MaxFieldSize)}); err != nil {
 		t.Fatalf("nonce of exactly MaxFieldSize: %v", err)
 	}
