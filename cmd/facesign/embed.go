@@ -205,6 +205,9 @@ func evalCmd() *cobra.Command {
 				fmt.Fprintf(out, "engine defaults: match %.4f (FMR %.2e, FNMR %.4f here), new-person %.4f (FNMR %.4f here)\n",
 					th.Match, eval.FMR(sorted(impostor), float64(th.Match)), eval.FNMR(sorted(genuine), float64(th.Match)),
 					th.New, eval.FNMR(sorted(genuine), float64(th.New)))
+				if err := r.GalleryAt(impostor, float64(th.Match)).WriteText(out, r.Impostor.N); err != nil {
+					return err
+				}
 			}
 			if plotPath != "" {
 				f, err := os.Create(plotPath)

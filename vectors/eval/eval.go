@@ -167,24 +167,51 @@ func Analyze(genuine, impostor []float64) (Report, error) {
 	r.MatchThreshold = thresholdAtFAR(im, r.MatchFAR)
 	r.NewThreshold = math.Min(quantile(g, 0.01), r.MatchThreshold)
 
-	gl := Gallery{Threshold: r.MatchThreshold, MeasuredFMR: FMR(im, r.MatchThreshold)}
+	r.Gallery = galleryAt(im, r.Impostor, r.MatchThreshold)
+	return r, nil
+}
+
+// GalleryAt estimates the largest gallery for FPIR 0.3 % at threshold t
+// from the impostor scores of r (see the package documentation).
+func (r Report) GalleryAt(impostor []float64, t float64) Gallery {
+	im := append([]float64(nil), impostor...)
+	sort.Float64s(im)
+	return galleryAt(im, r.Impostor, t)
+}
+
+func galleryAt(im []float64, s Summary, t float64) Gallery {
+	gl := Gallery{Threshold: t, MeasuredFMR: FMR(im, t)}
 	fmr := gl.MeasuredFMR
 	if fmr == 0 {
-		gl.UpperFMR = 3 / m
+		gl.UpperFMR = 3 / float64(len(im))
 		fmr = gl.UpperFMR
 	}
 	gl.N = FPIRTarget / fmr
-	if sd := r.Impostor.Std; sd > 0 {
-		z := (gl.Threshold - r.Impostor.Mean) / sd
-		gl.GaussFMR = 0.5 * math.Erfc(z/math.Sqrt2)
+	if s.Std > 0 {
+		gl.GaussFMR = 0.5 * math.Erfc((t-s.Mean)/s.Std/math.Sqrt2)
 		if gl.GaussFMR > 0 {
 			gl.GaussN = FPIRTarget / gl.GaussFMR
 		} else {
 			gl.GaussN = math.Inf(1)
 		}
 	}
-	r.Gallery = gl
-	return r, nil
+	return gl
+}
+
+// WriteText prints the estimate for people.
+func (g Gallery) WriteText(w io.Writer, impostorPairs int) error {
+	var err error
+	if g.MeasuredFMR > 0 {
+		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: measured FMR %.2e -> N ~ %.0f\n", 100*FPIRTarget, g.Threshold, g.MeasuredFMR, g.N)
+	} else {
+		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: no impostor pair reached it; FMR <= %.2e (95%%, 3/%d) -> N >= ~%.0f supported by the data\n",
+			100*FPIRTarget, g.Threshold, g.UpperFMR, impostorPairs, g.N)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "  normal-tail extrapolation (not a measurement): FMR ~ %.2e -> N ~ %.3g\n", g.GaussFMR, g.GaussN)
+	return err
 }
 
 // WriteText prints the report for people.
@@ -213,14 +240,8 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	pr("recommended match threshold %.4f (FAR target %.0e), new-person threshold %.4f (99%% of genuine pairs score above)\n",
 		r.MatchThreshold, r.MatchFAR, r.NewThreshold)
-	gl := r.Gallery
-	if gl.MeasuredFMR > 0 {
-		pr("gallery for FPIR %.1f%% at t=%.4f: measured FMR %.2e -> N ~ %.0f\n", 100*FPIRTarget, gl.Threshold, gl.MeasuredFMR, gl.N)
-	} else {
-		pr("gallery for FPIR %.1f%% at t=%.4f: no impostor pair reached it; FMR <= %.2e (95%%, 3/%d) -> N >= ~%.0f supported by the data\n",
-			100*FPIRTarget, gl.Threshold, gl.UpperFMR, r.Impostor.N, gl.N)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
 	}
-	pr("  normal-tail extrapolation (not a measurement): FMR ~ %.2e -> N ~ %.3g\n", gl.GaussFMR, gl.GaussN)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return r.Gallery.WriteText(w, r.Impostor.N)
 }
