@@ -5,9 +5,10 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// gemm sets c (m×n) to a (m×k) · b (k×n), all row-major and dense. It runs
-// on gonum's blas32 implementation, which blocks the product and spreads the
-// blocks over GOMAXPROCS goroutines.
+// gemm sets c (m×n) to a (m×k) · b (k×n), all row-major and dense. Large
+// products run on the packed AVX2+FMA kernel where the CPU has it
+// ([gemmPacked]); the rest on gonum's blas32 SGEMM, which blocks the product
+// and spreads the blocks over GOMAXPROCS goroutines.
 func gemm(m, n, k int, a, b, c []float32) {
 	if m == 0 || n == 0 {
 		return
@@ -16,5 +17,14 @@ func gemm(m, n, k int, a, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
+	if hasPackedGEMM && m*n*k >= minPackedWork {
+		gemmPacked(m, n, k, a, b, c)
+		return
+	}
+	gemmGonum(m, n, k, a, b, c)
+}
+
+// gemmGonum is the portable path: gonum's blas32 SGEMM.
+func gemmGonum(m, n, k int, a, b, c []float32) {
 	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
 }

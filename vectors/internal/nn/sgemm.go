@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Packed GEMM: B is packed once into k×16 column panels, each goroutine
+// packs 6-row panels of A (kc values deep) and the micro-kernel computes
+// 6×16 tiles that are added into C. The micro-kernel (AVX2+FMA assembly on
+// amd64) is the only platform-specific part; everything else is Go.
+const (
+	mr = 6   // rows per micro-tile
+	nr = 16  // columns per micro-tile
+	kc = 256 // depth of one packed block (A panel 6 KiB, B panel 16 KiB)
+)
+
+// minPackedWork is the m·n·k below which gonum's GEMM is used instead:
+// packing costs more than it saves on tiny products.
+const minPackedWork = 1 << 14
+
+// packB lays out b (k×n, row-major) as ceil(n/16) panels; panel p holds,
+// for each depth l, the 16 values b[l][16p : 16p+16] (zero past n).
+func packB(k, n int, b []float32) []float32 {
+	panels := (n + nr - 1) / nr
+	out := make([]float32, panels*k*nr)
+	for p := range panels {
+		dst := out[p*k*nr : (p+1)*k*nr]
+		j0 := p * nr
+		w := min(nr, n-j0)
+		for l := range k {
+			copy(dst[l*nr:l*nr+w], b[l*n+j0:l*n+j0+w])
+		}
+	}
+	return out
+}
+
+// gemmPacked sets c (m×n) to a (m×k) · b (k×n) with the micro-kernel.
+func gemmPacked(m, n, k int, a, b, c []float32) {
+	clear(c[:m*n])
+	if k == 0 {
+		return
+	}
+	bp := packB(k, n, b)
+	panels := (m + mr - 1) / mr
+	npanels := (n + nr - 1) / nr
+	workers := min(runtime.GOMAXPROCS(0), panels)
+	if m*n*k < 8*minPackedWork {
+		workers = 1
+	}
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	// Row panels are handed out in small batches so that uneven progress
+	// (a shared, noisy machine) does not leave a worker idle at the end.
+	grab := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		lo := next
+		next = min(next+4, panels)
+		return lo, next
+	}
+	work := func() {
+		defer wg.Done()
+		ap := make([]float32, mr*kc)
+		var tile [mr * nr]float32
+		for {
+			lo, hi := grab()
+			if lo >= hi {
+				return
+			}
+			for p := lo; p < hi; p++ {
+				i0 := p * mr
+				h := min(mr, m-i0)
+				for k0 := 0; k0 < k; k0 += kc {
+					d := min(kc, k-k0)
+					// Pack A rows i0..i0+h, depths k0..k0+d, zero rows past m.
+					for l := range d {
+						for r := range mr {
+							if r < h {
+								ap[l*mr+r] = a[(i0+r)*k+k0+l]
+							} else {
+								ap[l*mr+r] = 0
+							}
+						}
+					}
+					for q := range npanels {
+						j0 := q * nr
+						w := min(nr, n-j0)
+						sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
+						for r := range h {
+							row := c[(i0+r)*n+j0 : (i0+r)*n+j0+w]
+							t := tile[r*nr : r*nr+w]
+							for j := range row {
+								row[j] += t[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	wg.Add(workers)
+	for range workers - 1 {
+		go work()
+	}
+	work()
+	wg.Wait()
+}

@@ -1,0 +1,13 @@
+//go:build amd64 && !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// hasPackedGEMM reports whether the AVX2+FMA micro-kernel can run here.
+var hasPackedGEMM = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// sgemmKernel6x16 is implemented in sgemm_amd64.s.
+//
+//go:noescape
+func sgemmKernel6x16(k int, a, b, c *float32)

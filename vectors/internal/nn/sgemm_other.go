@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package nn
+
+// Without the assembly micro-kernel every product goes to gonum.
+const hasPackedGEMM = false
+
+func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel on this platform") }
