@@ -2,70 +2,67 @@ package client_test
 
 import (
 	"encoding/json"
-	"fmt"
+	"math"
+	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/vectors"
-	"github.com/facesign/facesign/vectors/imageio"
+
+	_ "github.com/facesign/facesign/vectors/faceengine" // the enclave's default engine, to pick frames as it measures them
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-var (
-	engineOnce sync.Once
-	engine     vectors.Engine
-	engineErr  error
-	policyEng  string
-)
-
-// analyzerFor opens, in this process, the engine the attested policy names
-// and checks it has the same weights: frames are picked with the enclave's
-// own measurements.
-func analyzerFor(a *client.Attestation) (capture.Analyzer, error) {
-	engineOnce.Do(func() {
-		policyEng = a.Binding.Policy.Engine
-		engine, engineErr = vectors.Open(policyEng)
-		if engineErr == nil {
-			sum := engine.ModelSHA256()
-			if string(sum[:]) != string(a.Binding.Policy.ModelSHA256) {
-				engineErr = fmt.Errorf("engine %s here has other weights than the enclave's", policyEng)
-			}
+// TestAnalysisCacheMatchesEngine measures a few recorded frames with the
+// engine in this process and compares them with the committed cache the
+// other end-to-end tests pick frames from.
+func TestAnalysisCacheMatchesEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the face engine")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "client/testdata/liveness")
+	a, err := capture.LoadAnalysis(filepath.Join(dir, "analysis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := vectors.Open(a.Engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := e.ModelSHA256()
+	if err := a.For(e.ID(), sum[:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"head-turn-a/frame_0033.jpg", "talking-b-take1/frame_0028.jpg"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	if engineErr != nil {
-		return nil, engineErr
+		got, err := capture.Measure(e, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := a.Frames[capture.Key(data)]
+		if got.Faces != want.Faces || math.Abs(float64(got.Yaw-want.Yaw)) > 1e-3 || math.Abs(float64(got.MouthOpen-want.MouthOpen)) > 1e-4 {
+			t.Fatalf("%s: measured %+v, cache %+v", name, got, want)
+		}
+		gv, _ := got.VectorOf()
+		wv, _ := want.VectorOf()
+		var dot float64
+		for i := range gv {
+			dot += float64(gv[i]) * float64(wv[i])
+		}
+		if len(gv) == 0 || len(gv) != len(wv) || dot < 0.99999 {
+			t.Fatalf("%s: vector differs from the cache (cosine %v)", name, dot)
+		}
 	}
-	return capture.EngineAnalyzer(engine), nil
-}
-
-func localEngine(t *testing.T) vectors.Engine {
-	t.Helper()
-	if engine == nil {
-		t.Fatalf("no local engine: %v", engineErr)
-	}
-	return engine
-}
-
-// frameVector is what the enclave computes for one frame.
-func frameVector(e vectors.Engine, data []byte) ([]float32, bool) {
-	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
-	if err != nil {
-		return nil, false
-	}
-	faces, err := e.Detect(img)
-	if err != nil || len(faces) != 1 {
-		return nil, false
-	}
-	v, err := e.Embed(img, faces[0])
-	if err != nil {
-		return nil, false
-	}
-	return v.Values, true
 }
 
 // readDirFrames reads one recording folder next to the demo's recordings.

@@ -25,16 +25,15 @@ import (
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/vectors"
 	"github.com/google/uuid"
 )
 
 // seen collects what the client learnt, to search the parent's view for it.
 type seen struct {
-	mu       sync.Mutex
-	ids      []string
-	entropy  [][]byte
-	vectors  [][]byte // float32 little-endian, as the enclave stores them
-	faceResp []int    // sealed answer sizes of face requests
+	mu      sync.Mutex
+	ids     []string
+	entropy [][]byte
 }
 
 func (s *seen) result(r *client.Result) {
@@ -216,38 +215,33 @@ func curiousParent(t *testing.T, st *simStack, rec *recorder, saw *seen, submitt
 	}
 }
 
-// fusedVectors recomputes, for each submitted request, the mean of the
-// frames' vectors (renormalised) and each frame's own vector, as bytes.
+// fusedVectors recomputes, from the committed per-frame measurements, what
+// the enclave computed for each submitted request: every frame's vector and
+// their fusion (float32 sum, renormalised, as the enclave fuses).
 func fusedVectors(t *testing.T, submitted [][][]byte) [][]byte {
-	e := localEngine(t)
 	var out [][]byte
 	for _, frames := range submitted {
-		var sum []float64
+		var sum []float32
 		for _, f := range frames {
-			v, ok := frameVector(e, f)
-			if !ok {
+			m, ok := analysis.Frames[capture.Key(f)]
+			if !ok || m.Faces != 1 {
 				continue
+			}
+			v, err := m.VectorOf()
+			if err != nil {
+				t.Fatal(err)
 			}
 			out = append(out, floatsLE(v))
 			if sum == nil {
-				sum = make([]float64, len(v))
+				sum = make([]float32, len(v))
 			}
 			for i, x := range v {
-				sum[i] += float64(x)
+				sum[i] += x
 			}
 		}
-		if sum == nil {
-			continue
+		if sum != nil && vectors.Normalize(sum) {
+			out = append(out, floatsLE(sum))
 		}
-		var n float64
-		for _, x := range sum {
-			n += x * x
-		}
-		fv := make([]float32, len(sum))
-		for i, x := range sum {
-			fv[i] = float32(x / math.Sqrt(n))
-		}
-		out = append(out, floatsLE(fv))
 	}
 	return out
 }

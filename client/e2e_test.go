@@ -250,20 +250,23 @@ func storeFiles(t *testing.T, s *simStack) map[string][]byte {
 }
 
 var (
-	recOnce sync.Once
-	recs    demo.Recordings
-	recErr  error
+	recOnce  sync.Once
+	recs     demo.Recordings
+	recErr   error
+	analysis *capture.Analysis
 )
 
-// recordings loads and analyses the real recordings once.
+// recordings loads the real recordings once, with their committed engine
+// measurements (client/testdata/liveness/analysis.json, made by "facesign
+// analyze"), which must be for the engine the enclave attests to.
 func recordings(t *testing.T, c *client.Client) demo.Recordings {
 	t.Helper()
 	recOnce.Do(func() {
-		var dir string
-		if dir, recErr = demo.FindRecordings(filepath.Join(modRoot, "client/testdata/liveness"), filepath.Join(modRoot, "enclave/testdata/liveness")); recErr != nil {
+		dir := filepath.Join(modRoot, "client/testdata/liveness")
+		if recs, recErr = demo.LoadRecordings(dir); recErr != nil {
 			return
 		}
-		if recs, recErr = demo.LoadRecordings(dir); recErr != nil {
+		if analysis, recErr = capture.LoadAnalysis(filepath.Join(dir, "analysis.json")); recErr != nil {
 			return
 		}
 		a, err := c.Attest(context.Background())
@@ -271,11 +274,10 @@ func recordings(t *testing.T, c *client.Client) demo.Recordings {
 			recErr = err
 			return
 		}
-		an, err := analyzerFor(a)
-		if err != nil {
-			recErr = err
+		if recErr = analysis.For(a.Binding.Policy.Engine, a.Binding.Policy.ModelSHA256); recErr != nil {
 			return
 		}
+		an := analysis.Analyzer(nil)
 		for _, set := range [][]capture.Frame{recs.A1, recs.A2, recs.B1, recs.B2, recs.Photo} {
 			capture.Analyze(an, set)
 		}

@@ -184,49 +184,66 @@ func strength(action string, f Frame) float32 {
 	return 0
 }
 
+// similar reports frames that look like repeats of each other to the
+// enclave's measurements (a GIF repeating a frame, a still camera): the same
+// yaw within a degree and the same mouth opening within 0.02.
+func similar(a, b Frame) bool {
+	return abs(a.Yaw-b.Yaw) < 1 && abs(a.MouthOpen-b.MouthOpen) < 0.02
+}
+
 // Pick returns the frames (encoded, in order) that perform actions, at least
-// minFrames and at most maxFrames of them. Only single-face frames are used.
+// minFrames and at most maxFrames of them, as few as it can: for each action
+// one frame clearly not performing it (the previous action's frame when that
+// qualifies) and the frame performing it most clearly. Only single-face
+// frames are used, and never two that look like repeats of each other.
 func Pick(frames []Frame, actions []string, minFrames, maxFrames int, t Thresholds) ([][]byte, error) {
-	used := make([]bool, len(frames))
 	var seq []int
+	usable := func(i int) bool {
+		if frames[i].Faces != 1 {
+			return false
+		}
+		for _, j := range seq {
+			if j == i || similar(frames[i], frames[j]) {
+				return false
+			}
+		}
+		return true
+	}
 	for _, a := range actions {
-		// The clearest performing frames, then a not-performing frame that
-		// comes before the first of them in the recording if possible.
-		var does, not []int
+		if n := len(seq); n == 0 || !t.doesNot(a, frames[seq[n-1]]) {
+			best := -1
+			for i, f := range frames {
+				if usable(i) && t.doesNot(a, f) && (best < 0 || strength(a, f) < strength(a, frames[best])) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return nil, fmt.Errorf("%w: no frame clearly before %q", ErrCannotPerform, a)
+			}
+			seq = append(seq, best)
+		}
+		best := -1
 		for i, f := range frames {
-			if used[i] || f.Faces != 1 {
-				continue
-			}
-			if t.does(a, f) {
-				does = append(does, i)
-			} else if t.doesNot(a, f) {
-				not = append(not, i)
+			if usable(i) && t.does(a, f) && (best < 0 || strength(a, f) > strength(a, frames[best])) {
+				best = i
 			}
 		}
-		if len(does) == 0 || len(not) == 0 {
-			return nil, fmt.Errorf("%w: no clear frames for %q", ErrCannotPerform, a)
+		if best < 0 {
+			return nil, fmt.Errorf("%w: no frame clearly performing %q", ErrCannotPerform, a)
 		}
-		sort.SliceStable(does, func(i, j int) bool { return strength(a, frames[does[i]]) > strength(a, frames[does[j]]) })
-		does = does[:min(2, len(does))]
-		sort.Ints(does)
-		before := not[0]
-		for _, i := range not {
-			if i < does[0] {
-				before = i // the latest one before the action
-			}
-		}
-		used[before] = true
-		seq = append(seq, before)
-		for _, i := range does {
-			used[i] = true
-			seq = append(seq, i)
-		}
+		seq = append(seq, best)
 	}
 	// Neutral padding at the front, spread over the recording.
 	var neutral []int
 	for i, f := range frames {
-		if !used[i] && f.Faces == 1 && abs(f.Yaw) <= t.NeutralMaxAbsYaw && f.MouthOpen <= t.NeutralMaxMouth {
-			neutral = append(neutral, i)
+		if usable(i) && abs(f.Yaw) <= t.NeutralMaxAbsYaw && f.MouthOpen <= t.NeutralMaxMouth {
+			dup := false
+			for _, j := range neutral {
+				dup = dup || similar(f, frames[j])
+			}
+			if !dup {
+				neutral = append(neutral, i)
+			}
 		}
 	}
 	need := minFrames - len(seq)

@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/facesign/facesign/enclave/wire"
@@ -72,8 +73,8 @@ func recording(n int) []Frame {
 		if i%7 == 3 {
 			mouth = 0.5
 		}
-		if i%5 == 0 {
-			yaw, mouth = 0, 0.05
+		if i%5 == 0 { // neutral frames, each a little different
+			yaw, mouth = float32((i/5)%5*2-4), 0.02+0.03*float32((i/25)%4)
 		}
 		out = append(out, Frame{Name: fmt.Sprint(i), Data: []byte(fmt.Sprintf("frame-%03d", i)), Faces: 1, Yaw: yaw, MouthOpen: mouth})
 	}
@@ -125,6 +126,32 @@ func TestPickSatisfiesTheEnclaveOrder(t *testing.T) {
 	}
 }
 
+func TestPickUsesFewFramesAndNoRepeats(t *testing.T) {
+	rec := recording(60)
+	// Duplicate every frame, as a GIF repeating frames would.
+	var dup []Frame
+	for _, f := range rec {
+		g := f
+		g.Data = append([]byte("copy-"), f.Data...)
+		dup = append(dup, f, g)
+	}
+	out, err := Pick(dup, []string{wire.ActionTurnLeft, wire.ActionTurnRight}, 4, 16, DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 4 {
+		t.Fatalf("%d frames for two turns and a minimum of 4", len(out))
+	}
+	seen := map[string]bool{}
+	for _, d := range out {
+		k := strings.TrimPrefix(string(d), "copy-")
+		if seen[k] {
+			t.Fatalf("a frame and its repeat were both picked")
+		}
+		seen[k] = true
+	}
+}
+
 func TestPickRefusesWhatTheRecordingLacks(t *testing.T) {
 	// A talking head that never turns.
 	var rec []Frame
@@ -156,7 +183,7 @@ func TestPickRefusesWhatTheRecordingLacks(t *testing.T) {
 		t.Errorf("picked frames without exactly one face: %v", err)
 	}
 	// Too many frames needed for the policy's maximum.
-	if _, err := Pick(recording(60), []string{wire.ActionTurnLeft, wire.ActionTurnRight}, 2, 3, DefaultThresholds); !errors.Is(err, ErrCannotPerform) {
+	if _, err := Pick(recording(60), []string{wire.ActionTurnLeft, wire.ActionTurnRight}, 2, 2, DefaultThresholds); !errors.Is(err, ErrCannotPerform) {
 		t.Errorf("exceeded max frames: %v", err)
 	}
 }

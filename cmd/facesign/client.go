@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/facesign/facesign/client/loadtest"
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	_ "github.com/facesign/facesign/vectors/faceengine" // the default engine, to pick frames as the enclave measures them
 	"github.com/spf13/cobra"
 )
 
@@ -182,19 +184,41 @@ func loadFrames(args []string) (dir []capture.Frame, files [][]byte, err error) 
 	return nil, files, nil
 }
 
-// analyze measures recorded frames with the engine the attested policy names
-// (which must be the same weights as this build's).
-func analyze(frames []capture.Frame, policy wire.Policy) error {
+// analyzer measures recorded frames with the engine the attested policy
+// names (which must be the same weights as this build's), answering from the
+// cache file first when one is given and made with that engine.
+func analyzer(policy wire.Policy, cacheFile string, stderr io.Writer) (capture.Analyzer, error) {
 	e, err := vectors.Open(policy.Engine)
 	if err != nil {
-		return fmt.Errorf("picking frames needs the enclave's engine locally: %w", err)
+		return nil, fmt.Errorf("picking frames needs the enclave's engine locally: %w", err)
 	}
 	sum := e.ModelSHA256()
 	if string(sum[:]) != string(policy.ModelSHA256) {
-		return fmt.Errorf("picking frames needs the enclave's engine locally: %s has other weights here", policy.Engine)
+		return nil, fmt.Errorf("picking frames needs the enclave's engine locally: %s has other weights here", policy.Engine)
 	}
-	capture.Analyze(capture.EngineAnalyzer(e), frames)
-	return nil
+	live := capture.EngineAnalyzer(e)
+	if cacheFile == "" {
+		return live, nil
+	}
+	a, err := capture.LoadAnalysis(cacheFile)
+	if err == nil {
+		err = a.For(policy.Engine, policy.ModelSHA256)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: not using the frame analysis cache: %v\n", err)
+		return live, nil
+	}
+	return a.Analyzer(live), nil
+}
+
+// cacheBeside returns dir/analysis.json or dir/../analysis.json if one exists.
+func cacheBeside(dir string) string {
+	for _, p := range []string{filepath.Join(dir, "analysis.json"), filepath.Join(dir, "..", "analysis.json")} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 func faceCommand(use, short string, route string) *cobra.Command {
@@ -240,9 +264,11 @@ are requested until one asks for exactly those.`,
 			var res *client.Result
 			switch {
 			case dir != nil && actions == "auto":
-				if err := analyze(dir, a.Binding.Policy); err != nil {
+				an, err := analyzer(a.Binding.Policy, cacheBeside(args[0]), cmd.ErrOrStderr())
+				if err != nil {
 					return err
 				}
+				capture.Analyze(an, dir)
 				res, err = capture.Perform(ctx, c, op, dir, cf.tries)
 			case dir != nil:
 				return errors.New("--challenge-actions LIST needs FRAME files, not a directory")
@@ -343,11 +369,11 @@ and a real app must not (it films the user live).`,
 				if err != nil {
 					return err
 				}
-				e, err := vectors.Open(a.Binding.Policy.Engine)
+				an, err := analyzer(a.Binding.Policy, filepath.Join(dir, "analysis.json"), cmd.ErrOrStderr())
 				if err != nil {
-					return fmt.Errorf("the demo picks frames with the enclave's engine: %w", err)
+					return err
 				}
-				steps, err := demo.Run(ctx, c, recs, demo.Options{Analyzer: capture.EngineAnalyzer(e), Tries: cf.tries})
+				steps, err := demo.Run(ctx, c, recs, demo.Options{Analyzer: an, Tries: cf.tries})
 				for _, s := range steps {
 					b, _ := json.Marshal(s)
 					fmt.Fprintln(cmd.OutOrStdout(), string(b))
@@ -397,9 +423,11 @@ gallery. Preload a synthetic gallery into the simulator with its enclave's prelo
 				if err != nil {
 					return err
 				}
-				if err := analyze(frames, a.Binding.Policy); err != nil {
+				an, err := analyzer(a.Binding.Policy, cacheBeside(recording), cmd.ErrOrStderr())
+				if err != nil {
 					return err
 				}
+				capture.Analyze(an, frames)
 				if warmup > 0 {
 					if _, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: 1, Requests: warmup, Frames: frames, Tries: cf.tries, Now: time.Now}); err != nil {
 						return err
@@ -423,6 +451,49 @@ gallery. Preload a synthetic gallery into the simulator with its enclave's prelo
 		cmd.Flags().IntVar(&perLevel, "requests", 64, "enrolments per level (at least the concurrency)")
 		cmd.Flags().IntVar(&warmup, "warmup", 1, "enrolments before measuring (the first one enrols the person)")
 		_ = cmd.MarkFlagRequired("recording")
+		return cmd
+	})
+}
+
+func init() {
+	register(func() *cobra.Command {
+		var out, engine string
+		cmd := &cobra.Command{
+			Use:    "analyze --out FILE DIR...",
+			Short:  "Measure recorded frames with the face engine and write a cache for demo and tests",
+			Hidden: true,
+			Long: `analyze runs the face engine over every JPEG/PNG in the given directories and writes
+faces, yaw, mouth opening and the embedding of each frame, keyed by the frame's SHA-256, to
+--out. facesign demo, loadtest and the end-to-end tests read it so a slow CPU engine measures
+each recorded frame once. Regenerate it whenever the engine's weights change:
+
+  facesign analyze --out client/testdata/liveness/analysis.json client/testdata/liveness/*/`,
+			Args: cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				e, err := vectors.Open(engine)
+				if err != nil {
+					return err
+				}
+				var all [][]byte
+				for _, d := range args {
+					fs, err := capture.ReadDir(d)
+					if err != nil {
+						return err
+					}
+					for _, f := range fs {
+						all = append(all, f.Data)
+					}
+				}
+				a, err := capture.NewAnalysis(e, all)
+				if err != nil {
+					return err
+				}
+				return a.Save(out)
+			},
+		}
+		cmd.Flags().StringVar(&out, "out", "", "cache file to write (required)")
+		cmd.Flags().StringVar(&engine, "engine", "mobilefacenet", "registered face engine")
+		_ = cmd.MarkFlagRequired("out")
 		return cmd
 	})
 }
