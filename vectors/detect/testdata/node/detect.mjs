@@ -25,13 +25,13 @@ const modelDir = join(here, '..', '..', 'model');
 const BLAZE = 256, MESH = 192, ROI_SCALE = 1.5;
 const MIN_SCORE = 0.5, IOU = 0.3, MAX_FACES = 10, MIN_MESH = 0.5;
 
-function loadModel(name) {
-  const mj = JSON.parse(readFileSync(join(modelDir, name), 'utf8'));
+function loadModel(name, dir = modelDir) {
+  const mj = JSON.parse(readFileSync(join(dir, name), 'utf8'));
   const specs = [];
   const bufs = [];
   for (const g of mj.weightsManifest) {
     specs.push(...g.weights);
-    for (const p of g.paths) bufs.push(readFileSync(join(modelDir, p)));
+    for (const p of g.paths) bufs.push(readFileSync(join(dir, p)));
   }
   const all = Buffer.concat(bufs);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
@@ -170,6 +170,41 @@ async function detect(blaze, mesh, img, w, h) {
   return faces;
 }
 
+// ArcFace 112x112 template and the least-squares similarity (no reflection)
+// from five points onto it, as vectors/align computes it.
+const ARCFACE = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
+function similarity(src, dst) {
+  const n = src.length;
+  let msx = 0, msy = 0, mdx = 0, mdy = 0;
+  for (let i = 0; i < n; i++) { msx += src[i][0] / n; msy += src[i][1] / n; mdx += dst[i][0] / n; mdy += dst[i][1] / n; }
+  let num = 0, cross = 0, den = 0;
+  for (let i = 0; i < n; i++) {
+    const sx = src[i][0] - msx, sy = src[i][1] - msy, dx = dst[i][0] - mdx, dy = dst[i][1] - mdy;
+    num += sx * dx + sy * dy; cross += sx * dy - sy * dx; den += sx * sx + sy * sy;
+  }
+  const a = num / den, b = cross / den;
+  return [a, -b, mdx - a * msx + b * msy, b, a, mdy - b * msx - a * msy];
+}
+function invert(m) {
+  const det = m[0] * m[4] - m[1] * m[3];
+  const a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
+  return [a, b, -(a * m[2] + b * m[5]), d, e, -(d * m[2] + e * m[5])];
+}
+
+// embed aligns a face onto the ArcFace crop (rounded to bytes, as the Go
+// engine's *image.RGBA crop is) and runs the embedding network.
+async function embed(net, img, face) {
+  const inv = invert(similarity(face.five, ARCFACE));
+  const v = tf.tidy(() => {
+    const crop = tf.round(tf.clipByValue(sample(img, inv, 112, 1, 0), 0, 255));
+    const out = net.execute(crop);
+    return tf.div(out, tf.norm(out));
+  });
+  const data = Array.from(await v.data());
+  v.dispose();
+  return data;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const manifest = JSON.parse(readFileSync(args[0], 'utf8'));
@@ -185,6 +220,17 @@ async function main() {
   await tf.ready();
   const blaze = await loadModel('blazeface.json');
   const mesh = await loadModel('facemesh.json');
+  // --embed DIR/model.json adds alignment and the embedding network.
+  let net = null;
+  if (args.includes('--embed')) {
+    const p = args[args.indexOf('--embed') + 1];
+    net = await loadModel(p.split('/').pop(), dirname(p));
+  }
+  const run = async (im) => {
+    const faces = await detect(blaze, mesh, im.img, im.w, im.h);
+    if (net) for (const f of faces) f.vector = await embed(net, im.img, f);
+    return faces;
+  };
   const imgs = manifest.map((e) => {
     const raw = readFileSync(e.file);
     const rgb = new Float32Array(e.width * e.height * 3);
@@ -192,13 +238,13 @@ async function main() {
     return { img: tf.tensor4d(rgb, [1, e.height, e.width, 3]), w: e.width, h: e.height };
   });
   const out = { backend: tf.getBackend(), images: [] };
-  for (const im of imgs) out.images.push({ faces: await detect(blaze, mesh, im.img, im.w, im.h) });
+  for (const im of imgs) out.images.push({ faces: await run(im) });
   if (bench > 0) {
     let faces = 0, rss = process.memoryUsage().rss;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < bench; i++) {
       for (const im of imgs) {
-        faces += (await detect(blaze, mesh, im.img, im.w, im.h)).length;
+        faces += (await run(im)).length;
         rss = Math.max(rss, process.memoryUsage().rss);
       }
     }

@@ -1,0 +1,181 @@
+package faceengine
+
+import (
+	"encoding/json"
+	"image"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/facesign/facesign/vectors/imageio"
+)
+
+// The tfjs reference pipeline lives with the detector's node peer.
+const nodeDir = "../detect/testdata/node"
+
+var frames = []string{"talking-b-take1-0005.jpg", "talking-b-take2-0010.jpg", "head-turn-a-0020.jpg"}
+
+func loadFrames(t testing.TB) []*image.RGBA {
+	t.Helper()
+	var imgs []*image.RGBA
+	for _, f := range frames {
+		data, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs
+}
+
+type nodeResult struct {
+	Images []struct {
+		Faces []struct {
+			Box    [4]float64 `json:"box"`
+			Vector []float64  `json:"vector"`
+		} `json:"faces"`
+	} `json:"images"`
+	Bench *struct {
+		Faces     int     `json:"faces"`
+		MsPerFace float64 `json:"ms_per_face"`
+		PeakRSSMB float64 `json:"peak_rss_mb"`
+	} `json:"bench"`
+}
+
+// runNode runs the tfjs pipeline (detect + align + embed) on the frames.
+func runNode(t testing.TB, imgs []*image.RGBA, extra ...string) nodeResult {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node not found on PATH: install Node.js, then run make node-deps")
+	}
+	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "@tensorflow", "tfjs-core")); err != nil {
+		t.Fatalf("%s/node_modules missing: run make node-deps", nodeDir)
+	}
+	dir := t.TempDir()
+	var manifest []map[string]any
+	for i, img := range imgs {
+		f := filepath.Join(dir, strconv.Itoa(i)+".rgba")
+		if err := os.WriteFile(f, img.Pix, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		manifest = append(manifest, map[string]any{"file": f, "width": img.Rect.Dx(), "height": img.Rect.Dy()})
+	}
+	mf := filepath.Join(dir, "manifest.json")
+	data, _ := json.Marshal(manifest)
+	if err := os.WriteFile(mf, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	model, err := filepath.Abs("../mobilefacenet/model/mobileface.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, append([]string{"detect.mjs", mf, "--embed", model}, extra...)...)
+	cmd.Dir = nodeDir
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node reference: %v", err)
+	}
+	var res nodeResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestEndToEndConformance compares the whole engine (decode excluded) with
+// the tfjs pipeline: same faces, vectors with cosine ≥ 0.999.
+func TestEndToEndConformance(t *testing.T) {
+	imgs := loadFrames(t)
+	ref := runNode(t, imgs, "--backend", "wasm")
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range imgs {
+		faces, err := e.Detect(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ref.Images[i].Faces
+		if len(faces) != len(want) {
+			t.Fatalf("%s: go %d faces, tfjs %d", frames[i], len(faces), len(want))
+		}
+		for j, f := range faces {
+			v, err := e.Embed(img, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dot float64
+			for k, x := range v.Values {
+				dot += float64(x) * want[j].Vector[k]
+			}
+			t.Logf("%s face %d: cosine with tfjs %.7f", frames[i], j, dot)
+			if dot < 0.999 {
+				t.Errorf("%s face %d: cosine %.6f < 0.999", frames[i], j, dot)
+			}
+		}
+	}
+}
+
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}
+
+// BenchmarkPipeline is detect + align + embed per face, in Go. Run with
+// -cpu 1,2 for one and two cores.
+func BenchmarkPipeline(b *testing.B) {
+	imgs := loadFrames(b)
+	e, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	faces := 0
+	for b.Loop() {
+		for _, img := range imgs {
+			fs, err := e.Detect(img)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range fs {
+				if _, err := e.Embed(img, f); err != nil {
+					b.Fatal(err)
+				}
+				faces++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(faces), "ms/face")
+	b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+}
+
+// BenchmarkPipelineTFJSWasm runs the same pipeline on tfjs-backend-wasm in
+// node, on the same frames, and reports its own timing (b.N is ignored
+// beyond the run count). Compare its ms/face with BenchmarkPipeline's.
+func BenchmarkPipelineTFJSWasm(b *testing.B) {
+	imgs := loadFrames(b)
+	runs := 5
+	res := runNode(b, imgs, "--backend", "wasm", "--bench", strconv.Itoa(runs))
+	for b.Loop() {
+	}
+	if res.Bench == nil {
+		b.Fatal("no bench result")
+	}
+	b.ReportMetric(res.Bench.MsPerFace, "ms/face")
+	b.ReportMetric(res.Bench.PeakRSSMB, "peakRSS-MB")
+}
+
+
