@@ -177,5 +177,3 @@ func BenchmarkPipelineTFJSWasm(b *testing.B) {
 	b.ReportMetric(res.Bench.MsPerFace, "ms/face")
 	b.ReportMetric(res.Bench.PeakRSSMB, "peakRSS-MB")
 }
-
-
