@@ -44,18 +44,24 @@ func WritePlot(w io.Writer, r Report, genuine, impostor []float64, title string)
 	hist.Title.Text = title + ": score distributions"
 	hist.X.Label.Text = "cosine score"
 	hist.Y.Label.Text = "density"
+	top := 0.0
 	for _, d := range []struct {
 		name string
 		s    []float64
-		c    color.Color
-	}{{"genuine", genuine, color.RGBA{0, 120, 0, 255}}, {"impostor", impostor, color.RGBA{200, 0, 0, 255}}} {
+		c    color.NRGBA
+	}{{"genuine", genuine, color.NRGBA{0, 130, 0, 255}}, {"impostor", impostor, color.NRGBA{200, 0, 0, 255}}} {
 		h, err := plotter.NewHist(plotter.Values(d.s), 40)
 		if err != nil {
 			return fmt.Errorf("eval: histogram: %w", err)
 		}
 		h.Normalize(1)
+		for _, b := range h.Bins {
+			top = math.Max(top, b.Weight)
+		}
 		h.LineStyle.Color = d.c
-		h.FillColor = color.RGBA{d.c.(color.RGBA).R, d.c.(color.RGBA).G, 0, 60}
+		fill := d.c
+		fill.A = 80
+		h.FillColor = fill
 		hist.Add(h)
 		hist.Legend.Add(fmt.Sprintf("%s (%d)", d.name, len(d.s)), h)
 	}
@@ -63,7 +69,7 @@ func WritePlot(w io.Writer, r Report, genuine, impostor []float64, title string)
 		name string
 		v    float64
 	}{{"match", r.MatchThreshold}, {"new", r.NewThreshold}} {
-		l, err := plotter.NewLine(plotter.XYs{{X: t.v, Y: 0}, {X: t.v, Y: 1}})
+		l, err := plotter.NewLine(plotter.XYs{{X: t.v, Y: 0}, {X: t.v, Y: top}})
 		if err != nil {
 			return err
 		}
