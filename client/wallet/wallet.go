@@ -181,3 +181,26 @@ func (w *Wallet) Public() PublicKeys {
 		X25519DerivationKDF: "HKDF-SHA256(seed, info=\"" + EncryptionInfo + "\")",
 	}
 }
+
+// String shows the wallet's public addresses only, so that a Wallet printed
+// by mistake (%v, %+v, %#v) does not leak its secrets.
+func (w *Wallet) String() string {
+	return "wallet.Wallet{facesign:" + w.FaceSignAddress() + " evm:" + w.evm.Address() + "}"
+}
+
+// GoString is [Wallet.String], for %#v.
+func (w *Wallet) GoString() string { return w.String() }
+
+// String shows the public key only.
+func (k *EncryptionKey) String() string {
+	return "wallet.EncryptionKey{public:" + hex.EncodeToString(k.public[:]) + "}"
+}
+
+// GoString is [EncryptionKey.String], for %#v.
+func (k *EncryptionKey) GoString() string { return k.String() }
+
+// String shows the address only.
+func (a *EVMAccount) String() string { return "wallet.EVMAccount{" + a.Address() + "}" }
+
+// GoString is [EVMAccount.String], for %#v.
+func (a *EVMAccount) GoString() string { return a.String() }

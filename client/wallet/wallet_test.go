@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -186,4 +187,30 @@ func ExampleWallet_Signer() {
 	// Output:
 	// true
 	// v=28 len=65
+}
+
+func TestPrintingRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	w, err := FromEntropy(vectorEntropies()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := w.Encryption().Secret()
+	secrets := []string{
+		hex.EncodeToString(w.Entropy()),
+		w.Mnemonic()[:20],
+		hex.EncodeToString(w.FaceSignKey().Seed()),
+		hex.EncodeToString(w.EVM().PrivateKey().Serialize()),
+		hex.EncodeToString(sk[:]),
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{w, w.Encryption(), w.EVM()} {
+			out := fmt.Sprintf(format, v)
+			for _, s := range secrets {
+				if strings.Contains(out, s) {
+					t.Fatalf("%s of %T prints a secret: %s", format, v, out)
+				}
+			}
+		}
+	}
 }
