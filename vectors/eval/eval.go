@@ -202,9 +202,9 @@ func galleryAt(im []float64, s Summary, t float64) Gallery {
 func (g Gallery) WriteText(w io.Writer, impostorPairs int) error {
 	var err error
 	if g.MeasuredFMR > 0 {
-		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: measured FMR %.2e -> N ~ %.0f\n", 100*FPIRTarget, g.Threshold, g.MeasuredFMR, g.N)
+		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: measured FMR %.2e -> N ~ %.3g\n", 100*FPIRTarget, g.Threshold, g.MeasuredFMR, g.N)
 	} else {
-		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: no impostor pair reached it; FMR <= %.2e (95%%, 3/%d) -> N >= ~%.0f supported by the data\n",
+		_, err = fmt.Fprintf(w, "gallery for FPIR %.1f%% at t=%.4f: no impostor pair reached it; FMR <= %.2e (95%%, 3/%d) -> N >= ~%.3g supported by the data\n",
 			100*FPIRTarget, g.Threshold, g.UpperFMR, impostorPairs, g.N)
 	}
 	if err != nil {
