@@ -9,6 +9,7 @@ import (
 
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/faceengine"
 	"github.com/google/uuid"
 )
 
@@ -24,22 +25,31 @@ const (
 	DefaultMaxPixels      = 4_000_000
 )
 
-// Decision thresholds for the default engine, cosine of fused vectors. See
-// docs/liveness.md and the calibration test in this package.
-const (
-	DefaultMatchThreshold = 0.55
-	DefaultNewThreshold   = 0.40
-	DefaultMargin         = 0.10
-)
+// DefaultMargin is how far below the match threshold the best OTHER
+// identity must score for an existing match (cosine).
+const DefaultMargin = 0.10
+
+// thresholds returns the decision thresholds calibrated for engine id: the
+// engine's own calibration (vectors/faceengine for the default engine). An
+// engine without a calibration gets thresholds that refuse to decide
+// (everything ambiguous) rather than guessed ones.
+func thresholds(id string) (match, newPerson float32) {
+	switch id {
+	case faceengine.Name:
+		return faceengine.DefaultMatchThreshold, faceengine.DefaultNewThreshold
+	}
+	return 1, -0.99
+}
 
 // DefaultPolicy is the policy the enclave binaries attest to with engine e.
 func DefaultPolicy(e vectors.Engine) wire.Policy {
 	h := e.ModelSHA256()
+	match, newPerson := thresholds(e.ID())
 	return wire.Policy{
 		Engine:         e.ID(),
 		ModelSHA256:    h[:],
-		MatchThreshold: DefaultMatchThreshold,
-		NewThreshold:   DefaultNewThreshold,
+		MatchThreshold: match,
+		NewThreshold:   newPerson,
 		Margin:         DefaultMargin,
 		Actions:        []string{wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionOpenMouth},
 		ChallengeTTLMS: DefaultChallengeTTLMS,

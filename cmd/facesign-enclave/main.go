@@ -22,7 +22,7 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave"
-	_ "github.com/facesign/facesign/vectors/mobilefacenet" // registers the default engine
+	_ "github.com/facesign/facesign/vectors/faceengine" // registers the default engine
 )
 
 func main() {
