@@ -136,7 +136,7 @@ func Conv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*Tensor, er
 			a = cols
 		}
 		o := out.Data[b*rows*co : (b+1)*rows*co]
-		gemm(rows, co, kdim, a, w.Data, o)
+		gemmFilter(rows, co, kdim, a, w, o)
 		if bias != nil || act.Kind != Linear {
 			parallelFor(rows, rows*co, func(lo, hi int) {
 				for r := lo; r < hi; r++ {

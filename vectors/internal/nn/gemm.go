@@ -24,6 +24,16 @@ func gemm(m, n, k int, a, b, c []float32) {
 	gemmGonum(m, n, k, a, b, c)
 }
 
+// gemmFilter is gemm with b a constant filter tensor whose packed form is
+// cached in the tensor.
+func gemmFilter(m, n, k int, a []float32, w *Tensor, c []float32) {
+	if hasPackedGEMM && m*n*k >= minPackedWork && k > 0 {
+		gemmPackedB(m, n, k, a, packedFilter(w, k, n), c)
+		return
+	}
+	gemm(m, n, k, a, w.Data, c)
+}
+
 // gemmGonum is the portable path: gonum's blas32 SGEMM.
 func gemmGonum(m, n, k int, a, b, c []float32) {
 	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)

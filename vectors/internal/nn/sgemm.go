@@ -35,13 +35,32 @@ func packB(k, n int, b []float32) []float32 {
 	return out
 }
 
+// packedFilter returns w's data (k×n) packed for the micro-kernel, packing
+// it on first use and keeping the result in w.
+func packedFilter(w *Tensor, k, n int) []float32 {
+	if p := w.packed.Load(); p != nil && len(*p) == ((n+nr-1)/nr)*k*nr {
+		return *p
+	}
+	p := packB(k, n, w.Data)
+	w.packed.Store(&p)
+	return p
+}
+
 // gemmPacked sets c (m×n) to a (m×k) · b (k×n) with the micro-kernel.
 func gemmPacked(m, n, k int, a, b, c []float32) {
+	if k == 0 {
+		clear(c[:m*n])
+		return
+	}
+	gemmPackedB(m, n, k, a, packB(k, n, b), c)
+}
+
+// gemmPackedB is gemmPacked with B already packed by packB.
+func gemmPackedB(m, n, k int, a, bp, c []float32) {
 	clear(c[:m*n])
 	if k == 0 {
 		return
 	}
-	bp := packB(k, n, b)
 	panels := (m + mr - 1) / mr
 	npanels := (n + nr - 1) / nr
 	workers := min(runtime.GOMAXPROCS(0), panels)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // ErrShape reports operands whose shapes do not fit the operation.
@@ -19,12 +20,18 @@ const maxElements = 1 << 26
 // Tensor is a dense, row-major float32 tensor. Four-dimensional image
 // tensors are laid out NHWC (batch, height, width, channels).
 //
-// A Tensor is a plain value: kernels never modify their inputs and always
-// return a freshly allocated result, so a Tensor may be shared read-only
-// between goroutines.
+// Kernels never modify their inputs and always return a freshly allocated
+// result, so a Tensor may be shared read-only between goroutines. A tensor
+// passed to [Conv2D] as a filter must not be modified afterwards: the kernel
+// keeps a packed copy of it for later calls (model weights are loaded once
+// and never change). Use tensors through pointers; do not copy the struct.
 type Tensor struct {
 	Shape []int
 	Data  []float32
+
+	// packed caches the GEMM panel layout of a tensor used as a
+	// convolution filter (see packedFilter).
+	packed atomic.Pointer[[]float32]
 }
 
 // New returns a zero tensor of the given shape. It panics on a negative

@@ -181,12 +181,16 @@ func compile(defs []nodeDef, weights map[string]value) (*Model, error) {
 	if len(order) != len(defs) {
 		return nil, fmt.Errorf("%w: the graph has a cycle", ErrFormat)
 	}
+	elided := fusePads(defs, ins, consumers, weights)
 	lastUse := make([]int, len(defs))
 	for i := range lastUse {
 		lastUse[i] = -1
 	}
 	for _, i := range order {
 		d := &defs[i]
+		if elided[i] {
+			continue
+		}
 		switch d.Op {
 		case "Const":
 			v, ok := weights[d.Name]

@@ -492,3 +492,49 @@ func TestLoadWeights(t *testing.T) {
 		t.Fatalf("not an array: %v %v", w, err)
 	}
 }
+
+func TestPadFoldedIntoConvolution(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	g := &graph{}
+	g.placeholder("x", 1, 7, 6, 3)
+	w1, w2 := randT(r, 3, 3, 3, 4), randT(r, 3, 3, 4, 1)
+	g.constF("w1", w1)
+	g.constF("w2", w2)
+	g.constI("p1", []int{4, 2}, 0, 0, 1, 2, 2, 1, 0, 0)
+	g.constI("p2", []int{4, 2}, 0, 0, 1, 0, 0, 1, 0, 0)
+	g.op("pad1", "Pad", nil, "x", "p1")
+	g.op("c1", "Conv2D", map[string]any{"strides": ilist(1, 2, 1, 1), "padding": map[string]any{"s": b64("VALID")}}, "pad1", "w1")
+	g.op("pad2", "Pad", nil, "c1", "p2")
+	g.op("d2", "DepthwiseConv2dNative", map[string]any{"padding": map[string]any{"s": b64("EXPLICIT")},
+		"explicit_paddings": ilist(0, 0, 1, 1, 0, 0, 0, 0)}, "pad2", "w2")
+	g.op("also", "Relu", nil, "pad2") // pad2 has two readers: it must stay
+	m, err := Load(g.files(), "m/model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, s := range m.steps {
+		ops[s.name] = true
+	}
+	if ops["pad1"] || !ops["pad2"] {
+		t.Fatalf("steps %v: pad1 should be folded, pad2 kept", ops)
+	}
+	x := randT(r, 1, 7, 6, 3)
+	out, err := m.Run(map[string]*nn.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := nn.Pad(x, [][2]int{{0, 0}, {1, 2}, {2, 1}, {0, 0}}, 0)
+	c1, _ := nn.Conv2D(p1, w1, nil, nn.Window{StrideH: 2}, nn.Activation{})
+	p2, _ := nn.Pad(c1, [][2]int{{0, 0}, {1, 0}, {0, 1}, {0, 0}}, 0)
+	d2, _ := nn.DepthwiseConv2D(p2, w2, nil, nn.Window{Pad: nn.Padding{Mode: nn.PadExplicit, Top: 1, Bottom: 1}}, nn.Activation{})
+	got := out["d2"]
+	if got == nil || len(got.Data) != len(d2.Data) {
+		t.Fatalf("d2 = %v, want shape %v", got, d2.Shape)
+	}
+	for i := range d2.Data {
+		if math.Abs(float64(got.Data[i]-d2.Data[i])) > 1e-5 {
+			t.Fatalf("element %d: %v, want %v", i, got.Data[i], d2.Data[i])
+		}
+	}
+}

@@ -5,7 +5,7 @@
 // descriptors face-api computes (not L2-normalised).
 //
 //   node descriptor.cjs embed --crops FILE [--backend cpu|wasm]
-//   node descriptor.cjs bench --crops FILE [--backend wasm|cpu] [--iters K]
+//   node descriptor.cjs bench --crops FILE [--backend wasm|cpu] [--iters K] [--threads T]
 // tfjs prints a banner with console.log; keep stdout for the JSON result.
 console.log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 const fs = require('fs');
@@ -28,7 +28,10 @@ function args() {
 
 async function main() {
   const a = args();
-  if (a.backend === 'wasm') wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+  if (a.backend === 'wasm') {
+    wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+    if (Number(a.threads) > 0) wasm.setThreadsCount(Number(a.threads));
+  }
   if (!(await tf.setBackend(a.backend))) throw new Error(`backend ${a.backend} unavailable`);
   await tf.ready();
   const dir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
