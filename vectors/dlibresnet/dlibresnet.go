@@ -9,6 +9,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/internal/nn"
 	"github.com/facesign/facesign/vectors/internal/tfjs"
 )
@@ -30,6 +31,19 @@ const (
 	// Dim is the length of the embedding.
 	Dim = 128
 )
+
+// Template is where the five alignment points (indexed vectors.LeftEye …
+// vectors.RightMouth) land in the 150×150 chip: the eye centres, nose tip
+// and mouth corners of dlib's mean face shape as get_face_chip_details
+// places it (size 150, padding 0.25). Warp with a least-squares similarity
+// onto these points, bilinear sampling.
+var Template = [5]vectors.Point{
+	{X: 47.5492, Y: 46.5990},
+	{X: 100.4761, Y: 46.5990},
+	{X: 74.0127, Y: 76.5625},
+	{X: 50.4149, Y: 103.0233},
+	{X: 97.6104, Y: 103.0233},
+}
 
 // meanRGB is subtracted from each channel before scaling by 1/255.
 var meanRGB = [3]float32{122.782, 117.001, 104.298}

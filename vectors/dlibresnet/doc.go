@@ -30,8 +30,7 @@
 //
 // 150×150 RGB, aligned as dlib's get_face_chip_details(shape, 150, 0.25)
 // does. With five points, map the eye centres, nose tip and mouth corners
-// onto the same points of dlib's mean face: (47.549, 46.599),
-// (100.476, 46.599), (74.013, 76.563), (50.415, 103.023), (97.610, 103.023).
+// onto the same points of dlib's mean face, [Template].
 //
 // # Guarantees
 //
