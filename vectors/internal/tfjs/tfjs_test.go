@@ -538,3 +538,17 @@ func TestPadFoldedIntoConvolution(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLoadWeights(f *testing.F) {
+	f.Add([]byte(`[{"paths":["a.bin"],"weights":[{"name":"q","shape":[2,2],"dtype":"float32","quantization":{"dtype":"uint8","scale":0.5,"min":-1}}]}]`))
+	f.Add([]byte(`[{"paths":["a.bin"],"weights":[{"name":"h","shape":[2],"dtype":"float32","quantization":{"dtype":"float16"}}]}]`))
+	f.Add([]byte(`[{"paths":["a.bin"],"weights":[{"name":"i","shape":[1],"dtype":"int32"}]}]`))
+	f.Add([]byte(`[{"paths":["../a.bin"],"weights":[]}]`))
+	f.Fuzz(func(t *testing.T, manifest []byte) {
+		fs := fstest.MapFS{"w/m.json": {Data: manifest}, "w/a.bin": {Data: []byte{1, 2, 3, 4}}}
+		w, err := LoadWeights(fs, "w/m.json")
+		if (w == nil) == (err == nil) {
+			t.Fatalf("weights %v with error %v", w, err)
+		}
+	})
+}
