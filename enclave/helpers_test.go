@@ -302,15 +302,22 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	return h
 }
 
-func (h *harness) start(opts ...harnessOpt) {
+var testStart = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
+func (h *harness) start(opts ...harnessOpt) { h.startWith(fakeEngine{dim: 64}, opts...) }
+
+func (h *harness) startWith(eng vectors.Engine, opts ...harnessOpt) {
 	t := h.t
-	eng := fakeEngine{dim: 64}
 	j, err := NewSealedJournal(h.log, h.dataKey, seededRand(2), eng.Dim())
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.nsm = newSimNSM(t, h.clock.Now, 1)
-	cfg := Config{Attester: h.nsm, Engine: eng, Policy: testPolicy(eng), Journal: j, Now: h.clock.Now}
+	pol := testPolicy(eng)
+	if _, fake := eng.(fakeEngine); !fake {
+		pol = DefaultPolicy(eng)
+	}
+	cfg := Config{Attester: h.nsm, Engine: eng, Policy: pol, Journal: j, Now: h.clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
