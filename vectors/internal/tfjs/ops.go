@@ -540,7 +540,7 @@ func compileConcat(d *nodeDef, nin int) (runFunc, error) {
 		return nil, fmt.Errorf("%d inputs", nin)
 	}
 	if n := attrInt(d, "N", nin-1); n != nin-1 {
-		return nil, fmt.Errorf("N %d with %d inputs", n, nin)
+		return nil, fmt.Errorf("attr N = %d with %d inputs", n, nin)
 	}
 	return func(in []value) (value, error) {
 		ax, err := ints(in[len(in)-1])
@@ -726,7 +726,7 @@ func compileStridedSlice(d *nodeDef, nin int) (runFunc, error) {
 // tensors along a new axis.
 func compilePack(d *nodeDef, nin int) (runFunc, error) {
 	if n := attrInt(d, "N", nin); n != nin || nin == 0 {
-		return nil, fmt.Errorf("N %d with %d inputs", n, nin)
+		return nil, fmt.Errorf("attr N = %d with %d inputs", n, nin)
 	}
 	axis := attrInt(d, "axis", 0)
 	return func(in []value) (value, error) {
