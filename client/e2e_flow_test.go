@@ -24,6 +24,7 @@ import (
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
+	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/google/uuid"
@@ -135,7 +136,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// A refusal also costs exactly one write and looks the same.
 	before := storeFiles(t, st)
-	_, err := perform(t, ctx, c, wrap(c.Enroll), r.Photo)
+	_, err := demo.Replay(ctx, c, wrap(c.Enroll), r.Photo)
 	var rej *client.RejectedError
 	if !errors.As(err, &rej) || !rej.Sealed {
 		t.Fatalf("photo replay: %v, want a sealed refusal", err)
@@ -558,7 +559,7 @@ func TestBadInputs(t *testing.T) {
 		}
 	})
 	t.Run("photo replay", func(t *testing.T) {
-		_, err := perform(t, ctx, c, c.Enroll, r.Photo)
+		_, err := demo.Replay(ctx, c, c.Enroll, r.Photo)
 		var rej *client.RejectedError
 		if !errors.As(err, &rej) || !rej.Sealed {
 			t.Fatalf("got %v", err)

@@ -144,19 +144,34 @@ func Run(ctx context.Context, c *client.Client, r Recordings, o Options) ([]Step
 	return steps, nil
 }
 
+// Replay submits a recording the way an attacker replaying it would: the
+// frames picked to match the challenge when the picker can, otherwise all of
+// them (up to the policy's maximum) to the first challenge.
+func Replay(ctx context.Context, c *client.Client, op capture.Op, rec []capture.Frame) (*client.Result, error) {
+	res, err := capture.Perform(ctx, c, op, rec, 3)
+	if !errors.Is(err, capture.ErrNoUsableChallenge) {
+		return res, err
+	}
+	var frames [][]byte
+	for _, f := range rec {
+		frames = append(frames, f.Data)
+	}
+	ch, err := c.Challenge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p := ch.Policy(); len(frames) > p.MaxFrames {
+		frames = frames[:p.MaxFrames]
+	}
+	return op(ctx, ch, frames)
+}
+
 // photoReplay submits a printed photo: frames picked to match the challenge
 // when the picker can, otherwise all of them. Any refusal is the expected
 // outcome.
 func photoReplay(ctx context.Context, c *client.Client, photo []capture.Frame, o Options) Step {
 	st := Step{Step: "photo replay", Expected: string(wire.StatusRejected)}
-	res, err := capture.Perform(ctx, c, c.Enroll, photo, 3)
-	if errors.Is(err, capture.ErrNoUsableChallenge) {
-		frames := make([][]byte, len(photo))
-		for i, f := range photo {
-			frames[i] = f.Data
-		}
-		res, err = capture.PerformFixed(ctx, c, c.Enroll, frames, nil, 1)
-	}
+	res, err := Replay(ctx, c, c.Enroll, photo)
 	var rej *client.RejectedError
 	switch {
 	case errors.As(err, &rej):
