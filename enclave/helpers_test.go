@@ -297,8 +297,13 @@ type harnessOpt func(*Config)
 
 func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessWith(t, fakeEngine{dim: 64}, opts...)
+}
+
+func newHarnessWith(t testing.TB, eng vectors.Engine, opts ...harnessOpt) *harness {
+	t.Helper()
 	h := &harness{t: t, log: &MemLog{}, clock: &clock{t: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
-	h.start(opts...)
+	h.startWith(eng, opts...)
 	return h
 }
 
