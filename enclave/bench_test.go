@@ -67,7 +67,9 @@ func BenchmarkEnrol(b *testing.B) {
 				el := time.Since(start)
 				b.StopTimer()
 				slices.Sort(lat)
-				q := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000 }
+				q := func(p float64) float64 {
+					return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+				}
 				b.ReportMetric(q(0.50), "p50-ms")
 				b.ReportMetric(q(0.95), "p95-ms")
 				b.ReportMetric(q(0.99), "p99-ms")
