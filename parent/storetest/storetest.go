@@ -76,15 +76,11 @@ func WithSnapshotReopen(s parent.SnapshotStore, reopen func(t *testing.T) parent
 	return snapReopenable{SnapshotStore: s, reopen: reopen}
 }
 
-// record makes a deterministic record of n bytes for seq.
+// record makes a deterministic pseudo-random record of n bytes for seq.
 func record(seq uint64, n int, salt string) []byte {
-	out := make([]byte, 0, n+32)
-	block := sha256.Sum256(fmt.Appendf(nil, "%s/%d", salt, seq))
-	for len(out) < n {
-		out = append(out, block[:]...)
-		block = sha256.Sum256(block[:])
-	}
-	return out[:n]
+	out := make([]byte, n)
+	_, _ = rand.NewChaCha8(sha256.Sum256(fmt.Appendf(nil, "%s/%d", salt, seq))).Read(out)
+	return out
 }
 
 func scan(t *testing.T, s parent.Store, from uint64) ([]uint64, map[uint64][]byte) {
@@ -348,7 +344,7 @@ func flip(b []byte, bit int) []byte {
 
 // SnapshotLimit is the size limit [RunSnapshots] expects the stores under
 // test to be configured with.
-const SnapshotLimit = 16 << 20
+const SnapshotLimit = 8 << 20
 
 func latest(t *testing.T, s parent.SnapshotStore) (uint64, []byte) {
 	t.Helper()
@@ -415,7 +411,7 @@ func RunSnapshots(t *testing.T, newStore func(t *testing.T) parent.SnapshotStore
 
 	t.Run("large streamed snapshot", func(t *testing.T) {
 		s := newStore(t)
-		big := record(12, 13<<20+12345, "big")
+		big := record(12, 6<<20+12345, "big")
 		// A reader that hands out odd-sized pieces, like a network stream.
 		if err := s.PutSnapshot(ctx, 12, iotest.HalfReader(bytes.NewReader(big))); err != nil {
 			t.Fatal(err)
@@ -438,7 +434,7 @@ func RunSnapshots(t *testing.T, newStore func(t *testing.T) parent.SnapshotStore
 			want error
 		}{
 			{"seq 0", ctx, 0, bytes.NewReader(record(0, 10, "x")), parent.ErrSnapshotSeq},
-			{"failing reader", ctx, 7, io.MultiReader(bytes.NewReader(record(7, 3<<20, "x")), iotest.ErrReader(boom)), boom},
+			{"failing reader", ctx, 7, io.MultiReader(bytes.NewReader(record(7, 1<<20, "x")), iotest.ErrReader(boom)), boom},
 			{"over the limit", ctx, 8, bytes.NewReader(record(8, SnapshotLimit+1, "x")), parent.ErrSnapshotTooLarge},
 			{"cancelled", cctx, 9, bytes.NewReader(record(9, 10, "x")), context.Canceled},
 		} {
