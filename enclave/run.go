@@ -18,9 +18,15 @@ type RunConfig struct {
 	Attester attest.Attester
 	Listen   Endpoint
 	Parent   Endpoint
-	// DataKey seals the journal (32 bytes). It must be the same at every
-	// boot or the log cannot be replayed; see [SealedJournal].
+	// DataKey seals the journal (32 bytes) when NewJournal is nil. It must
+	// be the same at every boot or the log cannot be replayed; see
+	// [SealedJournal].
 	DataKey []byte
+	// NewJournal, when set, makes the journal over the parent's record log
+	// instead of a [SealedJournal] under DataKey: the seam for the sealed
+	// state layer (hash chain, snapshots, KMS-wrapped keys, rollback
+	// counter; package enclave/state).
+	NewJournal func(ctx context.Context, log Log, rand io.Reader, dim int) (Journal, error)
 	// Engine names the registered face engine ([DefaultEngine] if empty).
 	Engine string
 	// Preload adds that many synthetic identities after boot (benchmarks).
@@ -49,9 +55,15 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if err != nil {
 		return fmt.Errorf("enclave: engine: %w", err)
 	}
-	j, err := NewSealedJournal(NewHostLog(rc.Parent.Dialer()), rc.DataKey, rc.Attester.Random(), eng.Dim())
+	hostLog := NewHostLog(rc.Parent.Dialer())
+	var j Journal
+	if rc.NewJournal != nil {
+		j, err = rc.NewJournal(ctx, hostLog, rc.Attester.Random(), eng.Dim())
+	} else {
+		j, err = NewSealedJournal(hostLog, rc.DataKey, rc.Attester.Random(), eng.Dim())
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("enclave: journal: %w", err)
 	}
 	l, err := rc.Listen.Listen()
 	if err != nil {
