@@ -328,8 +328,10 @@ func FuzzOpenRequest(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(b, req) {
-			t.Fatalf("a different envelope opened")
+		// Only envelopes SealRequest made open (each fuzzing process seals its
+		// own seed, so compare plaintexts, not bytes): anything else is a forgery.
+		if string(pt) != "seed" || !bytes.Equal(b[:7], req[:7]) {
+			t.Fatalf("a forged envelope opened: %q", pt)
 		}
 	})
 }
