@@ -43,7 +43,10 @@
 // testdata/node computes the same inputs with tf.image.transform and the
 // conformance test compares the two end to end.
 //
-// # Signs
+// # Coordinates and signs
+//
+// Boxes, points and landmarks are in pixels of the image as given, relative to
+// its Bounds().Min, with pixel centres on integers.
 //
 // Yaw is positive when the face turns towards the image's right, pitch is
 // positive when the face looks up, roll is positive when the eye line turns

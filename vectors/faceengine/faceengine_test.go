@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/facesign/facesign/vectors"
@@ -16,6 +17,37 @@ import (
 	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/facesign/facesign/vectors/mobilefacenet"
 )
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[string]cached{}
+)
+
+type cached struct {
+	faces []vectors.Face
+	vecs  []vectors.FaceVector
+}
+
+// embedCached detects and embeds a test frame once per process: the tests
+// that look at the same frame share the (slow under -race) forward passes.
+func embedCached(t testing.TB, name string) ([]vectors.Face, []vectors.FaceVector) {
+	t.Helper()
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	if c, ok := cache[name]; ok {
+		return c.faces, c.vecs
+	}
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces, vecs, err := eval.EmbedFile(e, filepath.Join("testdata", name), imageio.DefaultLimits)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	cache[name] = cached{faces, vecs}
+	return faces, vecs
+}
 
 func TestRegistered(t *testing.T) {
 	if !slices.Contains(vectors.Engines(), Name) {
@@ -48,10 +80,7 @@ func TestSameAndDifferentPerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	vec := func(name string) vectors.FaceVector {
-		_, vs, err := eval.EmbedFile(e, filepath.Join("testdata", name), imageio.DefaultLimits)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, vs := embedCached(t, name)
 		if len(vs) != 1 {
 			t.Fatalf("%s: %d faces", name, len(vs))
 		}

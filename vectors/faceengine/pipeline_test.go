@@ -97,24 +97,13 @@ func runNode(t testing.TB, imgs []*image.RGBA, extra ...string) nodeResult {
 func TestEndToEndConformance(t *testing.T) {
 	imgs := loadFrames(t)
 	ref := runNode(t, imgs, "--backend", "wasm")
-	e, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, img := range imgs {
-		faces, err := e.Detect(img)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i := range imgs {
+		faces, vecs := embedCached(t, frames[i])
 		want := ref.Images[i].Faces
 		if len(faces) != len(want) {
 			t.Fatalf("%s: go %d faces, tfjs %d", frames[i], len(faces), len(want))
 		}
-		for j, f := range faces {
-			v, err := e.Embed(img, f)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for j, v := range vecs {
 			var dot float64
 			for k, x := range v.Values {
 				dot += float64(x) * want[j].Vector[k]
