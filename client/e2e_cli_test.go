@@ -42,7 +42,8 @@ func TestCLI(t *testing.T) {
 		Reason     string          `json:"reason"`
 		Receipt    json.RawMessage `json:"receipt"`
 	}
-	parse := func(out string) result {
+	parse := func(t *testing.T, out string) result {
+		t.Helper()
 		var r result
 		if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
 			t.Fatalf("output %q: %v", out, err)
@@ -55,7 +56,7 @@ func TestCLI(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		r := parse(out)
+		r := parse(t, out)
 		if (r.Status != "new" && r.Status != "existing") || r.UniqueID == "" || r.EntropyHex != nil || len(r.Receipt) == 0 {
 			t.Fatalf("got %s", out)
 		}
@@ -66,14 +67,14 @@ func TestCLI(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		r2 := parse(out)
+		r2 := parse(t, out)
 		if r2.Status != "existing" || r2.UniqueID != r.UniqueID || r2.EntropyHex == nil || len(*r2.EntropyHex) != 64 {
 			t.Fatalf("got %s", out)
 		}
 	})
 	t.Run("a refusal exits 2 with its reason", func(t *testing.T) {
 		code, out, errOut := run("enroll", "--server", st.url, "--trust-simulator", filepath.Join(dir, "three-people"))
-		r := parse(out)
+		r := parse(t, out)
 		if code != 2 || r.Status != "rejected" || r.Reason == "" || r.UniqueID != "" {
 			t.Fatalf("exit %d, %s %s", code, out, errOut)
 		}

@@ -216,7 +216,7 @@ func (r *recorder) all() []exchange {
 
 func newClient(t *testing.T, s *simStack, rec *recorder) *client.Client {
 	t.Helper()
-	hc := &http.Client{Timeout: 5 * time.Minute}
+	hc := &http.Client{Timeout: 15 * time.Minute}
 	if rec != nil {
 		hc.Transport = rec
 	}

@@ -73,3 +73,22 @@ func PickAny(frames []Frame, ch *client.Challenge, ts ...Thresholds) ([][]byte, 
 	}
 	return nil, err
 }
+
+// SubmitAll sends the recording's frames as they are (at most the policy's
+// maximum) to a fresh challenge and lets the enclave judge them: what
+// happens when a recording cannot answer any challenge — a replayed photo, a
+// crowd — and the caller wants the enclave's reason.
+func SubmitAll(ctx context.Context, c *client.Client, op Op, rec []Frame) (*client.Result, error) {
+	ch, err := c.Challenge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var frames [][]byte
+	for _, f := range rec {
+		frames = append(frames, f.Data)
+	}
+	if p := ch.Policy(); len(frames) > p.MaxFrames {
+		frames = frames[:p.MaxFrames]
+	}
+	return op(ctx, ch, frames)
+}

@@ -152,18 +152,7 @@ func Replay(ctx context.Context, c *client.Client, op capture.Op, rec []capture.
 	if !errors.Is(err, capture.ErrNoUsableChallenge) {
 		return res, err
 	}
-	var frames [][]byte
-	for _, f := range rec {
-		frames = append(frames, f.Data)
-	}
-	ch, err := c.Challenge(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p := ch.Policy(); len(frames) > p.MaxFrames {
-		frames = frames[:p.MaxFrames]
-	}
-	return op(ctx, ch, frames)
+	return capture.SubmitAll(ctx, c, op, rec)
 }
 
 // photoReplay submits a printed photo: frames picked to match the challenge

@@ -270,6 +270,10 @@ are requested until one asks for exactly those.`,
 				}
 				capture.Analyze(an, dir)
 				res, err = capture.Perform(ctx, c, op, dir, cf.tries)
+				if errors.Is(err, capture.ErrNoUsableChallenge) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v; sending the recording's frames as they are for the enclave to judge\n", err)
+					res, err = capture.SubmitAll(ctx, c, op, dir)
+				}
 			case dir != nil:
 				return errors.New("--challenge-actions LIST needs FRAME files, not a directory")
 			case actions == "auto":

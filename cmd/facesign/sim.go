@@ -16,13 +16,14 @@ import (
 func init() {
 	register(func() *cobra.Command {
 		var (
-			addr, data   string
-			rate         float64
-			burst        int
-			readyTimeout time.Duration
-			enclaveArgs  []string
-			maxBody      int64
-			stopTimeout  time.Duration
+			addr, data     string
+			rate           float64
+			burst          int
+			readyTimeout   time.Duration
+			enclaveArgs    []string
+			maxBody        int64
+			stopTimeout    time.Duration
+			enclaveTimeout time.Duration
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -52,7 +53,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				st, err := simstack.Start(ctx, simstack.Options{
 					Addr: addr, DataDir: data, Executable: exe, EnclaveArgs: enclaveArgs,
 					EnclaveOutput: cmd.ErrOrStderr(), Logger: log, ReadyTimeout: readyTimeout,
-					RatePerSecond: rate, Burst: burst, MaxBodyBytes: maxBody,
+					RatePerSecond: rate, Burst: burst, MaxBodyBytes: maxBody, EnclaveTimeout: enclaveTimeout,
 				})
 				if err != nil {
 					return err
@@ -83,6 +84,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.IntVar(&burst, "burst", 64, "per-client burst on /v1/ routes")
 		f.DurationVar(&readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for the enclave to become ready")
 		f.DurationVar(&stopTimeout, "stop-timeout", 20*time.Second, "how long to wait for the enclave to stop before killing it")
+		f.DurationVar(&enclaveTimeout, "enclave-timeout", 10*time.Minute, "how long one forwarded request may take (the CPU engine queues requests under load)")
 		f.Int64Var(&maxBody, "max-body", 0, "request body limit in bytes (0: the parent's default, 16 MiB)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd

@@ -61,6 +61,10 @@ type Options struct {
 	Burst         int
 	// MaxBodyBytes caps request bodies (0: the parent's default).
 	MaxBodyBytes int64
+	// EnclaveTimeout bounds one forwarded request (0: the parent's default).
+	// On a busy CPU the enclave queues face requests behind its pipeline
+	// limit, so the simulator wants more than production.
+	EnclaveTimeout time.Duration
 }
 
 // File names inside the data directory.
@@ -213,6 +217,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		RatePerSecond:    o.RatePerSecond,
 		Burst:            o.Burst,
 		MaxBodyBytes:     o.MaxBodyBytes,
+		EnclaveTimeout:   o.EnclaveTimeout,
 		SimulatorRootPEM: root,
 	})
 	if err != nil {
