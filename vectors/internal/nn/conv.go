@@ -226,11 +226,7 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 						in := img[(iy*wd+ix)*c : (iy*wd+ix+1)*c]
 						f := w.Data[(ky*kw+kx)*co : (ky*kw+kx+1)*co]
 						if m == 1 {
-							f = f[:len(in)]
-							acc := acc[:len(in)]
-							for i, v := range in {
-								acc[i] += v * f[i]
-							}
+							mulAdd(acc, in, f)
 							continue
 						}
 						for i, v := range in {

@@ -126,3 +126,18 @@ func gemmPackedB(m, n, k int, a, bp, c []float32) {
 	work()
 	wg.Wait()
 }
+
+// mulAdd sets dst[i] += a[i]·b[i], with the AVX2 kernel for the bulk when
+// the CPU has it.
+func mulAdd(dst, a, b []float32) {
+	n := len(dst)
+	a, b = a[:n], b[:n]
+	i := 0
+	if hasPackedGEMM && n >= 8 {
+		i = n &^ 7
+		mulAdd8(&dst[0], &a[0], &b[0], i)
+	}
+	for ; i < n; i++ {
+		dst[i] += a[i] * b[i]
+	}
+}

@@ -11,3 +11,8 @@ var hasPackedGEMM = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func sgemmKernel6x16(k int, a, b, c *float32)
+
+// mulAdd8 is implemented in sgemm_amd64.s.
+//
+//go:noescape
+func mulAdd8(dst, a, b *float32, n int)

@@ -68,3 +68,29 @@ store:
 	VMOVUPS Y11, 352(DX)
 	VZEROUPPER
 	RET
+
+// func mulAdd8(dst, a, b *float32, n int)
+//
+// dst[i] += a[i]·b[i] for i < n, n a multiple of 8 (AVX2 + FMA).
+TEXT ·mulAdd8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JEQ done
+
+mloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VFMADD231PS (DX), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNE mloop
+
+done:
+	VZEROUPPER
+	RET

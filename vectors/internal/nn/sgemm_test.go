@@ -69,3 +69,20 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+func TestMulAddMatchesScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for n := 0; n < 70; n++ {
+		dst, a, b := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = float32(float64(dst[i]) + float64(a[i])*float64(b[i]))
+		}
+		mulAdd(dst, a, b)
+		for i := range want {
+			if d := dst[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("n=%d element %d: %v, want %v", n, i, dst[i], want[i])
+			}
+		}
+	}
+}
