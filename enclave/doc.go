@@ -19,6 +19,10 @@
 // a unix socket in the simulator). Errors before an envelope opens are plain
 // JSON with a stable [wire.Code]; everything after is sealed.
 //
+// [Run] is the whole of both enclave binaries: engine from the registry,
+// [DefaultPolicy], a [Journal] over the parent's host services ([HostLog] on
+// an [Endpoint]: vsock on Nitro, unix or TCP in the simulator), [Service].
+//
 // # Pipeline
 //
 // A face request (enrol, login, delete) goes: frame count and byte limits →
@@ -28,7 +32,8 @@
 // decoded, its face detected (exactly one, big enough) and embedded, and its
 // pixels zeroed → [Liveness] → the frame vectors are fused (mean of the
 // normalised vectors, renormalised) → under one lock: gallery search,
-// [Decide], exactly one [Journal] write, and only once it is durable, the
+// [Decide] on the [Index] (a [vectors.Gallery] by default, checked against
+// the plain [ExactIndex]), exactly one [Journal] write, and only once it is durable, the
 // change to the in-memory gallery and the answer.
 //
 // # Security properties
