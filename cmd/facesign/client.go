@@ -264,8 +264,8 @@ are requested until one asks for exactly those.`,
 			var res *client.Result
 			switch {
 			case dir != nil && actions == "auto":
-				an, err := analyzer(a.Binding.Policy, cacheBeside(args[0]), cmd.ErrOrStderr())
-				if err != nil {
+				var an capture.Analyzer
+				if an, err = analyzer(a.Binding.Policy, cacheBeside(args[0]), cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				capture.Analyze(an, dir)
