@@ -1,6 +1,24 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
+
+// scratch recycles im2col buffers between convolutions; every element is
+// overwritten before it is read, so no clearing is needed.
+var scratch sync.Pool
+
+func getScratch(n int) *[]float32 {
+	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putScratch(p *[]float32) { scratch.Put(p) }
 
 // PadMode selects how a convolution or pooling window is padded.
 type PadMode uint8
@@ -125,7 +143,9 @@ func Conv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*Tensor, er
 	direct := kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0
 	var cols []float32
 	if !direct {
-		cols = make([]float32, g.oh*g.ow*kdim)
+		buf := getScratch(g.oh * g.ow * kdim)
+		defer putScratch(buf)
+		cols = *buf
 	}
 	rows := g.oh * g.ow
 	for b := range n {
