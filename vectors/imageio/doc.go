@@ -20,6 +20,14 @@
 //     so callers can map them to stable client error codes with [errors.Is].
 //     No result is returned together with an error.
 //
+// # Memory
+//
+// After the header check, decoding allocates at most about 12 bytes per
+// declared pixel (a 16-bit PNG decodes to 8 bytes per pixel, then converts to
+// 4-byte RGBA): about 200 MB at the default 16-megapixel limit. The enclave
+// should set MaxPixels to what its frames need (a 1280×720 frame is
+// 0.9 Mpx).
+//
 // # Caller duties
 //
 // Pick [Limits] that match the product's configured frame limits (the
