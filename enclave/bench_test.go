@@ -2,7 +2,10 @@ package enclave
 
 import (
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,8 +21,23 @@ import (
 // (see the vectors benchmarks). Reports p50/p95/p99 latency and enrolments/s.
 //
 //	go test ./enclave -run '^$' -bench BenchmarkEnrol -benchtime 200x
+//
+// FACESIGN_BENCH_GALLERIES (comma-separated sizes, default "10000,100000")
+// selects the gallery sizes; 10⁶ float32 identities of 256 dimensions take
+// 1 GiB.
 func BenchmarkEnrol(b *testing.B) {
-	for _, size := range []int{10_000, 100_000} {
+	sizes := []int{10_000, 100_000}
+	if env := os.Getenv("FACESIGN_BENCH_GALLERIES"); env != "" {
+		sizes = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 {
+				b.Fatalf("FACESIGN_BENCH_GALLERIES: %q", f)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, size := range sizes {
 		// 256 dimensions like the default engine: random vectors then score
 		// ≈ N(0, 1/16) against a face, below the new-person threshold.
 		h := newHarnessWith(b, fakeEngine{dim: 256}, func(c *Config) { c.MaxConcurrent = 32 })
