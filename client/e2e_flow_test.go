@@ -325,15 +325,8 @@ func pickFor(ctx context.Context, c *client.Client, frames []capture.Frame) (*cl
 	return nil, nil, capture.ErrNoUsableChallenge
 }
 
-// raw sends a hand-built sealed face request and returns the plain error
-// code (before the envelope opened) or the opened answer.
-type rawAnswer struct {
-	status    int
-	plainCode wire.Code
-	resp      wire.Response
-	size      int
-}
-
+// postRaw sends a hand-built body to route and returns the status, media
+// type and body.
 func postRaw(t *testing.T, url, route string, body []byte) (int, string, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url+route, bytes.NewReader(body))

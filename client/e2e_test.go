@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -293,4 +292,3 @@ func perform(t *testing.T, ctx context.Context, c *client.Client, op capture.Op,
 	return capture.Perform(ctx, c, op, frames, 60)
 }
 
-var errAny = errors.New("any")
