@@ -291,4 +291,3 @@ func perform(t *testing.T, ctx context.Context, c *client.Client, op capture.Op,
 	t.Helper()
 	return capture.Perform(ctx, c, op, frames, 60)
 }
-
