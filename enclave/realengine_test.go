@@ -69,3 +69,46 @@ func TestRealEngineEndToEnd(t *testing.T) {
 		t.Fatalf("%d identities, %d writes", h.svc.Identities(), h.log.Puts())
 	}
 }
+
+// BenchmarkRealEnrol is one sealed request of 4 real 478×268 frames through
+// the real engine (detection, alignment, embedding per frame) against an
+// empty gallery: the CNN's share of an enrolment. It sends /v1/login, whose
+// pipeline is an enrolment's but writes a no-change record, so every
+// iteration sees the same gallery.
+//
+//	go test ./enclave -run '^$' -bench BenchmarkRealEnrol -benchtime 5x
+func BenchmarkRealEnrol(b *testing.B) {
+	eng, err := vectors.Open(faceengine.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &harness{t: b, log: &MemLog{}, clock: &clock{t: testStart}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
+	h.startWith(eng, func(c *Config) { c.Policy.Actions = []string{wire.ActionTurnLeft, wire.ActionTurnRight} })
+	var frames [2][][]byte
+	for i, names := range [2][]string{
+		{"head-turn-a/frame_0013.jpg", "head-turn-a/frame_0106.jpg", "head-turn-a/frame_0061.jpg", "head-turn-a/frame_0025.jpg"},
+		{"head-turn-a/frame_0016.jpg", "head-turn-a/frame_0079.jpg", "head-turn-a/frame_0019.jpg", "head-turn-a/frame_0103.jpg"},
+	} {
+		for _, n := range names {
+			d, err := os.ReadFile(filepath.Join("testdata/liveness", n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			frames[i] = append(frames[i], d)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		c := h.challenge()
+		f := frames[0]
+		if c.Actions[0] == wire.ActionTurnRight {
+			f = frames[1]
+		}
+		b.StartTimer()
+		r := h.faceWith(wire.RouteLogin, c, f)
+		if r.Status != wire.StatusNotFound {
+			b.Fatalf("%s %s %s", r.Status, r.Reason, r.Message)
+		}
+	}
+}
