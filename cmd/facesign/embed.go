@@ -61,7 +61,7 @@ func embedCmd() *cobra.Command {
 			failed := 0
 			for _, f := range args {
 				line := embedLine{File: f}
-				faces, vecs, err := eval.EmbedFile(e, f, imageio.DefaultLimits)
+				faces, vecs, _, err := eval.EmbedFile(e, f, imageio.DefaultLimits)
 				if err != nil {
 					line.Error = err.Error()
 					failed++
@@ -102,8 +102,8 @@ func compareCmd() *cobra.Command {
 	var thr float64
 	cmd := &cobra.Command{
 		Use:   "compare [--engine NAME] IMG1 IMG2",
-		Short: "Compare the main (largest) face of two images",
-		Long:  "compare prints {\"score\",\"same_person\",\"threshold\"}; score is the cosine similarity of the largest face in each image.",
+		Short: "Compare the subject (the face nearest the centre) of two images",
+		Long:  "compare prints {\"score\",\"same_person\",\"threshold\"}; score is the cosine similarity of the face nearest the centre of each image.",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := vectors.Open(engine)
@@ -116,11 +116,11 @@ func compareCmd() *cobra.Command {
 			}
 			var vs [2]vectors.FaceVector
 			for i, f := range args {
-				faces, vecs, err := eval.EmbedFile(e, f, imageio.DefaultLimits)
+				faces, vecs, b, err := eval.EmbedFile(e, f, imageio.DefaultLimits)
 				if err != nil {
 					return &exitError{2, fmt.Errorf("%s: %w", f, err)}
 				}
-				vs[i] = vecs[eval.Largest(faces)]
+				vs[i] = vecs[eval.Subject(faces, b)]
 			}
 			s, err := vectors.Cosine(vs[0], vs[1])
 			if err != nil {
@@ -157,7 +157,7 @@ func evalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval [--engine NAME] --dataset DIR [--plot out.png]",
 		Short: "Measure an engine on a labelled dataset (one folder per person)",
-		Long: "eval embeds the largest face of every image of DIR/<person>/*.{jpg,png}, scores all genuine and\n" +
+		Long: "eval embeds the face nearest the centre of every image of DIR/<person>/*.{jpg,png}, scores all genuine and\n" +
 			"impostor pairs and prints the score distributions, EER, TAR at FAR 1e-2/1e-3/1e-4 (as far as the\n" +
 			"pair count supports), recommended thresholds and the largest gallery for FPIR 0.3 %.",
 		Args: cobra.NoArgs,

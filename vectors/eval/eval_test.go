@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"errors"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -147,6 +148,25 @@ func TestWritePlot(t *testing.T) {
 	cfg, err := png.DecodeConfig(&buf)
 	if err != nil || cfg.Width < 1000 {
 		t.Fatalf("png %+v %v", cfg, err)
+	}
+}
+
+func TestSubject(t *testing.T) {
+	b := image.Rect(0, 0, 250, 250)
+	face := func(x, y, s float32) vectors.Face { return vectors.Face{Box: vectors.Box{X: x, Y: y, W: s, H: s}} }
+	for _, tc := range []struct {
+		name  string
+		faces []vectors.Face
+		want  int
+	}{
+		{"one", []vectors.Face{face(80, 80, 90)}, 0},
+		// A larger bystander cut by the left border loses to the centred subject.
+		{"bystander", []vectors.Face{face(-7, 60, 108), face(83, 93, 97)}, 1},
+		{"tie goes to the larger", []vectors.Face{face(100, 100, 50), face(75, 75, 100)}, 1},
+	} {
+		if got := Subject(tc.faces, b); got != tc.want {
+			t.Errorf("%s: Subject = %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
 

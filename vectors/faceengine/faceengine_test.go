@@ -41,7 +41,7 @@ func embedCached(t testing.TB, name string) ([]vectors.Face, []vectors.FaceVecto
 	if err != nil {
 		t.Fatal(err)
 	}
-	faces, vecs, err := eval.EmbedFile(e, filepath.Join("testdata", name), imageio.DefaultLimits)
+	faces, vecs, _, err := eval.EmbedFile(e, filepath.Join("testdata", name), imageio.DefaultLimits)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
