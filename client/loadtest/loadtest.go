@@ -98,7 +98,7 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (Stats, error) {
 	wg.Wait()
 	st.Elapsed = cfg.Now().Sub(start)
 	if len(lat) == 0 {
-		return Stats{}, fmt.Errorf("loadtest: no enrolment succeeded: %v", first)
+		return Stats{}, fmt.Errorf("loadtest: no enrolment succeeded (%v): %v", st.Statuses, first)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	var sum time.Duration

@@ -20,6 +20,7 @@ import (
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/client/loadtest"
+	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	_ "github.com/facesign/facesign/vectors/faceengine" // the default engine, to pick frames as the enclave measures them
@@ -106,14 +107,10 @@ func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.
 }
 
 // buildEngine returns the id and model hash of this build's face engine:
-// name, or the only registered engine when name is empty.
+// name, or the enclave's default engine when name is empty.
 func buildEngine(name string) (string, []byte, error) {
 	if name == "" {
-		names := vectors.Engines()
-		if len(names) != 1 {
-			return "", nil, fmt.Errorf("this build has %d face engines registered (%v); pin one with --engine", len(names), names)
-		}
-		name = names[0]
+		name = enclave.DefaultEngine
 	}
 	e, err := vectors.Open(name)
 	if err != nil {
