@@ -1,7 +1,9 @@
-// Package faceengine assembles the default [vectors.Engine], registered as
-// "mobilefacenet": BlazeFace + FaceMesh detection ([detect]), a five-point
-// similarity warp onto the ArcFace 112×112 template ([align]) and the
-// MobileFace embedding network ([mobilefacenet]), all pure Go.
+// Package faceengine assembles the face engines ([vectors.Engine]): the
+// default, registered as "mobilefacenet" — BlazeFace + FaceMesh detection
+// ([detect]), a five-point similarity warp onto the ArcFace 112×112 template
+// ([align]) and the MobileFace embedding network ([mobilefacenet]) — and
+// "dlibresnet", the same detector with dlib's 150×150 chip and ResNet
+// descriptor ([dlibresnet]). All pure Go.
 //
 // The registry name "mobilefacenet" is the one the product design uses; the
 // embedder behind it is MobileFace (256-d) from the same npm package,
@@ -37,7 +39,7 @@
 // # Scores and thresholds
 //
 // A score is the cosine similarity of two vectors, in [-1, 1].
-// [DefaultMatchThreshold] and [DefaultNewThreshold] were calibrated with
+// [DefaultMatchThreshold] and [DefaultNewThreshold] (and the Dlib ones) were calibrated with
 // `facesign eval --dataset shared/testdata/faces` (16 people, 57 LFW photos;
 // see docs/engine-pipeline.md for the exact output): the match threshold is
 // above every impostor pair with a margin, the new-person threshold below

@@ -9,11 +9,16 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/align"
 	"github.com/facesign/facesign/vectors/detect"
+	"github.com/facesign/facesign/vectors/dlibresnet"
 	"github.com/facesign/facesign/vectors/mobilefacenet"
 )
 
-// Name is the registry name and the FaceVector engine ID.
+// Name is the default engine's registry name and FaceVector engine ID.
 const Name = "mobilefacenet"
+
+// DlibName is the second engine: the same detector with dlib's ResNet
+// descriptor (128-d) on dlib's 150×150 face chip.
+const DlibName = "dlibresnet"
 
 // Calibrated decision thresholds on the cosine score (see the package
 // documentation and docs/engine-pipeline.md).
@@ -24,26 +29,64 @@ const (
 	DefaultNewThreshold = 0.25
 )
 
+// Calibrated thresholds of the dlib engine (cosine of L2-normalised
+// descriptors; see docs/engine-pipeline.md).
+const (
+	DlibMatchThreshold = 0.94
+	DlibNewThreshold   = 0.89
+)
+
 func init() {
 	vectors.Register(Name, func() (vectors.Engine, error) { return New(detect.Options{}) })
+	vectors.Register(DlibName, func() (vectors.Engine, error) { return NewDlib(detect.Options{}) })
 }
 
-// Engine is the default face engine.
+// embedder is a face embedding network reading an aligned square crop.
+type embedder interface {
+	Embed(crop *image.RGBA) ([]float32, error)
+	ModelSHA256() [32]byte
+	InputSize() int
+	Dim() int
+}
+
+var (
+	_ embedder = (*mobilefacenet.Net)(nil)
+	_ embedder = (*dlibresnet.Net)(nil)
+)
+
+// Engine is a face engine: the detector, a five-point template and an
+// embedding network.
 type Engine struct {
-	det *detect.Detector
-	net *mobilefacenet.Net
-	sha [32]byte
+	name     string
+	det      *detect.Detector
+	net      embedder
+	template [5]vectors.Point // in crop pixels
+	th       vectors.Thresholds
+	sha      [32]byte
 }
 
 var _ vectors.Engine = (*Engine)(nil)
 
-// New returns the engine with the given detector options.
+// New returns the default engine ([Name]) with the given detector options.
 func New(opts detect.Options) (*Engine, error) {
-	d, err := detect.New(opts)
+	n, err := mobilefacenet.New()
 	if err != nil {
 		return nil, fmt.Errorf("faceengine: %w", err)
 	}
-	n, err := mobilefacenet.New()
+	return assemble(Name, opts, n, align.ArcFace112, vectors.Thresholds{Match: DefaultMatchThreshold, New: DefaultNewThreshold})
+}
+
+// NewDlib returns the dlib ResNet engine ([DlibName]).
+func NewDlib(opts detect.Options) (*Engine, error) {
+	n, err := dlibresnet.New()
+	if err != nil {
+		return nil, fmt.Errorf("faceengine: %w", err)
+	}
+	return assemble(DlibName, opts, n, dlibresnet.Template, vectors.Thresholds{Match: DlibMatchThreshold, New: DlibNewThreshold})
+}
+
+func assemble(name string, opts detect.Options, n embedder, template [5]vectors.Point, th vectors.Thresholds) (*Engine, error) {
+	d, err := detect.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("faceengine: %w", err)
 	}
@@ -51,7 +94,7 @@ func New(opts detect.Options) (*Engine, error) {
 	ds, ns := d.ModelSHA256(), n.ModelSHA256()
 	h.Write(ds[:])
 	h.Write(ns[:])
-	e := &Engine{det: d, net: n}
+	e := &Engine{name: name, det: d, net: n, template: template, th: th}
 	h.Sum(e.sha[:0])
 	return e, nil
 }
@@ -61,8 +104,8 @@ var shared = sync.OnceValues(func() (*Engine, error) { return New(detect.Options
 // Default returns the process-wide engine with default options.
 func Default() (*Engine, error) { return shared() }
 
-// ID returns [Name].
-func (e *Engine) ID() string { return Name }
+// ID returns the engine's registry name.
+func (e *Engine) ID() string { return e.name }
 
 // ModelSHA256 identifies detector and embedder weights together.
 func (e *Engine) ModelSHA256() [32]byte { return e.sha }
@@ -79,11 +122,16 @@ func (e *Engine) Detect(img image.Image) ([]vectors.Face, error) { return e.det.
 
 // Crop returns the aligned crop the network reads for face f.
 func (e *Engine) Crop(img image.Image, f vectors.Face) (*image.RGBA, error) {
-	crop, _, err := align.Crop(img, f.Five, e.net.InputSize())
+	size := e.net.InputSize()
+	fwd, err := align.Similarity(f.Five[:], e.template[:])
 	if err != nil {
 		return nil, fmt.Errorf("faceengine: %w", err)
 	}
-	return crop, nil
+	inv, err := fwd.Invert()
+	if err != nil {
+		return nil, fmt.Errorf("faceengine: %w", err)
+	}
+	return align.Warp(img, inv, size, size), nil
 }
 
 // Embed aligns face f of img and returns its vector.
@@ -97,7 +145,7 @@ func (e *Engine) Embed(img image.Image, f vectors.Face) (vectors.FaceVector, err
 	if err != nil {
 		return vectors.FaceVector{}, fmt.Errorf("faceengine: %w", err)
 	}
-	return vectors.FaceVector{Engine: Name, ModelSHA256: e.sha, Values: v}, nil
+	return vectors.FaceVector{Engine: e.name, ModelSHA256: e.sha, Values: v}, nil
 }
 
 // One returns the single usable face of img and its vector.
@@ -115,7 +163,5 @@ func (e *Engine) One(img image.Image) (vectors.Face, vectors.FaceVector, error) 
 
 var _ vectors.Calibrated = (*Engine)(nil)
 
-// Thresholds returns the calibrated defaults.
-func (e *Engine) Thresholds() vectors.Thresholds {
-	return vectors.Thresholds{Match: DefaultMatchThreshold, New: DefaultNewThreshold}
-}
+// Thresholds returns the engine's calibrated thresholds.
+func (e *Engine) Thresholds() vectors.Thresholds { return e.th }

@@ -13,6 +13,7 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/align"
 	"github.com/facesign/facesign/vectors/detect"
+	"github.com/facesign/facesign/vectors/dlibresnet"
 	"github.com/facesign/facesign/vectors/eval"
 	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/facesign/facesign/vectors/mobilefacenet"
@@ -68,6 +69,52 @@ func TestRegistered(t *testing.T) {
 	}
 	if c, ok := e.(vectors.Calibrated); !ok || c.Thresholds().Match <= c.Thresholds().New {
 		t.Fatal("engine thresholds missing or inverted")
+	}
+	dl, err := vectors.Open(DlibName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl.ID() != DlibName || dl.Dim() != dlibresnet.Dim || dl.ModelSHA256() == e.ModelSHA256() {
+		t.Fatalf("dlib engine: ID %q Dim %d", dl.ID(), dl.Dim())
+	}
+}
+
+// TestDlibEngine: the second engine separates the same frames at its own
+// thresholds, and its vectors never compare with the default engine's.
+func TestDlibEngine(t *testing.T) {
+	e, err := NewDlib(detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []vectors.FaceVector
+	for _, name := range []string{"talking-b-take1-0005.jpg", "talking-b-take2-0010.jpg", "head-turn-a-0020.jpg"} {
+		faces, def := embedCached(t, name)
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := e.Embed(img, faces[0]) // the detector is shared: reuse its face
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Engine != DlibName || len(v.Values) != dlibresnet.Dim {
+			t.Fatalf("vector %q/%d", v.Engine, len(v.Values))
+		}
+		if _, err := vectors.Cosine(v, def[0]); !errors.Is(err, vectors.ErrEngineMismatch) {
+			t.Fatalf("cross-engine comparison: %v", err)
+		}
+		vs = append(vs, v)
+	}
+	same, _ := vectors.Cosine(vs[0], vs[1])
+	d1, _ := vectors.Cosine(vs[0], vs[2])
+	d2, _ := vectors.Cosine(vs[1], vs[2])
+	t.Logf("dlib: same %.4f, different %.4f %.4f", same, d1, d2)
+	if same < DlibMatchThreshold || d1 >= DlibNewThreshold || d2 >= DlibNewThreshold {
+		t.Fatalf("dlib: same %.4f, different %.4f / %.4f", same, d1, d2)
 	}
 }
 
