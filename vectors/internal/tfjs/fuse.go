@@ -67,3 +67,65 @@ func fusePads(defs []nodeDef, ins [][]int, consumers []int, weights map[string]v
 	}
 	return elided
 }
+
+// fusePReLUs recognises PReLU spelled out as max(0, x) + γ·min(0, x) — how
+// MXNet exports reach tfjs — and turns the Add into one Prelu(x, γ) node;
+// the Maximum, Minimum and Mul no longer run. For every x the two forms
+// give the same float: 0 + γ·x = γ·x and x + γ·0 = x. It rewrites defs and
+// ins in place and adds the elided nodes to elided.
+func fusePReLUs(defs []nodeDef, ins [][]int, consumers []int, weights map[string]value, elided map[int]bool) {
+	isZero := func(j int) bool {
+		v, ok := weights[defs[j].Name]
+		return ok && defs[j].Op == "Const" && v.f != nil && len(v.f.Data) == 1 && v.f.Data[0] == 0
+	}
+	// other returns the input of the two-input node j that is not a zero
+	// scalar constant, or -1.
+	other := func(j int) int {
+		if len(ins[j]) != 2 {
+			return -1
+		}
+		switch a, b := ins[j][0], ins[j][1]; {
+		case isZero(a) && !isZero(b):
+			return b
+		case isZero(b) && !isZero(a):
+			return a
+		}
+		return -1
+	}
+	single := func(j int, op string) bool { return defs[j].Op == op && consumers[j] == 1 && !elided[j] }
+	for i := range defs {
+		if (defs[i].Op != "Add" && defs[i].Op != "AddV2") || len(ins[i]) != 2 {
+			continue
+		}
+		for _, order := range [2][2]int{{0, 1}, {1, 0}} {
+			mx, mul := ins[i][order[0]], ins[i][order[1]]
+			if !single(mx, "Maximum") || !single(mul, "Mul") || len(ins[mul]) != 2 {
+				continue
+			}
+			x := other(mx)
+			if x < 0 {
+				continue
+			}
+			var mn, gamma int
+			switch a, b := ins[mul][0], ins[mul][1]; {
+			case single(a, "Minimum"):
+				mn, gamma = a, b
+			case single(b, "Minimum"):
+				mn, gamma = b, a
+			default:
+				continue
+			}
+			if g, ok := weights[defs[gamma].Name]; !ok || defs[gamma].Op != "Const" || g.f == nil || other(mn) != x {
+				continue
+			}
+			defs[i].Op = "Prelu"
+			defs[i].Attr = nil
+			ins[i] = []int{x, gamma}
+			for _, j := range []int{mx, mn, mul} {
+				elided[j] = true
+				consumers[j] = 0
+			}
+			break
+		}
+	}
+}

@@ -182,6 +182,7 @@ func compile(defs []nodeDef, weights map[string]value) (*Model, error) {
 		return nil, fmt.Errorf("%w: the graph has a cycle", ErrFormat)
 	}
 	elided := fusePads(defs, ins, consumers, weights)
+	fusePReLUs(defs, ins, consumers, weights, elided)
 	lastUse := make([]int, len(defs))
 	for i := range lastUse {
 		lastUse[i] = -1

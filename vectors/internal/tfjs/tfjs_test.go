@@ -552,3 +552,55 @@ func FuzzLoadWeights(f *testing.F) {
 		}
 	})
 }
+
+func TestPReLUPatternFused(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := &graph{}
+	g.placeholder("x", 1, 3, 3, 4)
+	gamma := randT(r, 4)
+	g.constF("gamma", gamma)
+	g.constF("zero", nn.New())
+	g.constF("zero2", nn.New())
+	half := nn.New()
+	half.Data[0] = 0.5
+	g.constF("half", half)
+	// Fused: max(0, x) + γ·min(x, 0), operands in both orders.
+	g.op("mx", "Maximum", nil, "zero", "x")
+	g.op("mn", "Minimum", nil, "x", "zero2")
+	g.op("mul", "Mul", nil, "mn", "gamma")
+	g.op("p1", "AddV2", nil, "mul", "mx")
+	// Not fused: the minimum is against 0.5.
+	g.op("mx2", "Maximum", nil, "zero", "p1")
+	g.op("mn2", "Minimum", nil, "half", "p1")
+	g.op("mul2", "Mul", nil, "gamma", "mn2")
+	g.op("out", "Add", nil, "mx2", "mul2")
+	m, err := Load(g.files(), "m/model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]string{}
+	for _, s := range m.steps {
+		ran[s.name] = s.op
+	}
+	if ran["p1"] != "Prelu" || ran["mx"] != "" || ran["mn"] != "" || ran["mul"] != "" {
+		t.Fatalf("first PReLU not fused: %v", ran)
+	}
+	if ran["out"] != "Add" || ran["mn2"] != "Minimum" {
+		t.Fatalf("second pattern wrongly fused: %v", ran)
+	}
+	x := randT(r, 1, 3, 3, 4)
+	got, err := m.Run(map[string]*nn.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := nn.PReLUBroadcast(x, gamma)
+	mx2, _ := nn.Binary(nn.Maximum, nn.Scalar(0), p1)
+	mn2, _ := nn.Binary(nn.Minimum, nn.Scalar(0.5), p1)
+	mul2, _ := nn.Binary(nn.Mul, gamma, mn2)
+	want, _ := nn.Binary(nn.Add, mx2, mul2)
+	for i := range want.Data {
+		if got["out"].Data[i] != want.Data[i] {
+			t.Fatalf("element %d: %v, want %v", i, got["out"].Data[i], want.Data[i])
+		}
+	}
+}
