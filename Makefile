@@ -7,7 +7,7 @@ NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json
 # Reproducible builds: no cgo, no paths, no VCS stamps.
 REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 
-.PHONY: all build test test-short lint vulncheck bench bench-faiss demo run eif node-deps tools clean
+.PHONY: all build test test-short lint vulncheck bench bench-faiss eval demo run eif node-deps tools clean
 
 all: build
 
@@ -41,8 +41,12 @@ lint: tools
 vulncheck:
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest $(PKGS)
 
-bench:
+bench: node-deps
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# eval scores the default engine on the labelled faces beside the repository.
+eval: build
+	mkdir -p out && ./bin/facesign eval --dataset ../shared/testdata/faces --plot out/eval.png
 
 # bench-faiss runs FAISS (Debian python3-faiss) beside our search kernels on the same vectors.
 bench-faiss: build
