@@ -117,8 +117,12 @@ func (x *ExactIndex) Len() int {
 var _ Index = (*GalleryIndex)(nil)
 
 // GalleryIndex is the production [Index]: a [vectors.Gallery] (exact
-// float32 or int8-with-certified-re-rank scan across cores).
-type GalleryIndex struct{ g *vectors.Gallery }
+// float32 or int8-with-certified-re-rank scan across cores) whose concurrent
+// searches are coalesced into one pass over the gallery ([vectors.Coalescer]).
+type GalleryIndex struct {
+	g *vectors.Gallery
+	c *vectors.Coalescer
+}
 
 // NewGalleryIndex wraps a new gallery of dim-dimensional vectors.
 func NewGalleryIndex(dim int, opts vectors.GalleryOptions) (*GalleryIndex, error) {
@@ -126,7 +130,11 @@ func NewGalleryIndex(dim int, opts vectors.GalleryOptions) (*GalleryIndex, error
 	if err != nil {
 		return nil, err
 	}
-	return &GalleryIndex{g: g}, nil
+	c, err := vectors.NewCoalescer(g, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &GalleryIndex{g: g, c: c}, nil
 }
 
 // Add implements [Index].
@@ -151,7 +159,7 @@ func (x *GalleryIndex) Remove(slot int) error {
 
 // Search implements [Index].
 func (x *GalleryIndex) Search(q []float32, k int) ([]Match, error) {
-	ms, err := x.g.Search(q, k)
+	ms, err := x.c.Search(q, k)
 	if err != nil {
 		return nil, err
 	}

@@ -201,11 +201,20 @@ func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
 // decideAndCommit searches, decides and writes under the one lock, so that
 // concurrent enrolments of one face cannot both see an empty gallery.
 func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
+	g0 := s.beginScan()
+	scanned, scanErr := s.index.Search(v.Values, searchK) // unlocked: see optimistic.go
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	matches, err := s.index.Search(v.Values, 2)
-	if err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+	defer s.endScanLocked(g0) // after the correction and the write, before unlocking
+	if scanErr != nil {
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", scanErr))
+	}
+	matches, ok := s.correctLocked(v.Values, scanned, g0)
+	if !ok {
+		var err error
+		if matches, err = s.index.Search(v.Values, 2); err != nil {
+			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+		}
 	}
 	d := Decide(s.policy, matches)
 	if d.Outcome == OutcomeAmbiguous {
@@ -289,6 +298,7 @@ func (s *Service) addLocked(id *identity, v []float32) error {
 	}
 	s.ids[slot] = id
 	s.slots[id.uniqueID] = slot
+	s.recordLocked(slot, v)
 	return nil
 }
 
@@ -303,6 +313,7 @@ func (s *Service) removeLocked(uid string) error {
 	clear(s.ids[slot].entropy[:])
 	delete(s.ids, slot)
 	delete(s.slots, uid)
+	s.recordLocked(slot, nil)
 	return nil
 }
 

@@ -68,10 +68,13 @@ type Service struct {
 	sem        chan struct{}
 	maxBody    int64
 
-	mu    sync.Mutex // the decide + write critical section
-	index Index
-	ids   map[int]*identity // by slot
-	slots map[string]int    // unique ID → slot
+	mu       sync.Mutex // the decide + write critical section
+	index    Index
+	ids      map[int]*identity // by slot
+	slots    map[string]int    // unique ID → slot
+	gen      uint64            // bumped on every index change
+	inflight map[uint64]int    // start generation → unlocked scans in flight
+	changes  []change          // index changes since the oldest in-flight scan began
 
 	ready atomic.Bool
 }
@@ -130,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		index:    cfg.Index,
 		ids:      map[int]*identity{},
 		slots:    map[string]int{},
+		inflight: map[uint64]int{},
 	}
 	s.policyHash = ph
 	if s.log == nil {

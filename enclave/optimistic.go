@@ -1,0 +1,116 @@
+package enclave
+
+import (
+	"slices"
+)
+
+// Optimistic search. The 1:N scan is the expensive part of a decision and
+// is memory-bound; holding the decide + write lock during it would serialise
+// every scan and defeat coalescing (one pass over the gallery for many
+// queries). So a request scans WITHOUT the lock, remembering the gallery
+// generation it started at, and then, under the lock, corrects the result
+// for every change made since: slots added or removed after that generation
+// are dropped from the scan's answer and re-scored exactly from their
+// current vectors. The decision is therefore made on exactly the gallery the
+// write will change — the same guarantee as scanning under the lock — and
+// two concurrent enrolments of one face still end with one identity.
+
+// searchK is how many matches the unlocked scan asks for: the decision needs
+// the best two untouched identities, and up to searchK−2 of the scan's
+// answers may have been touched meanwhile before a locked re-scan is needed.
+const searchK = 6
+
+// change is one gallery modification after some in-flight scan started.
+type change struct {
+	gen  uint64
+	slot int
+	vec  []float32 // the added vector; nil for a removal
+}
+
+// beginScan registers an in-flight scan and returns its start generation.
+func (s *Service) beginScan() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight[s.gen]++
+	return s.gen
+}
+
+// endScanLocked unregisters the scan started at g0 and drops changes no
+// in-flight scan needs any more. Called with s.mu held.
+func (s *Service) endScanLocked(g0 uint64) {
+	if s.inflight[g0]--; s.inflight[g0] == 0 {
+		delete(s.inflight, g0)
+	}
+	if len(s.inflight) == 0 {
+		s.changes = s.changes[:0]
+		return
+	}
+	oldest := ^uint64(0)
+	for g := range s.inflight {
+		oldest = min(oldest, g)
+	}
+	i := 0
+	for i < len(s.changes) && s.changes[i].gen <= oldest {
+		i++
+	}
+	s.changes = slices.Delete(s.changes, 0, i)
+}
+
+// recordLocked bumps the generation after a change to the index and keeps
+// the change while scans are in flight. Called with s.mu held.
+func (s *Service) recordLocked(slot int, vec []float32) {
+	s.gen++
+	if len(s.inflight) > 0 {
+		s.changes = append(s.changes, change{gen: s.gen, slot: slot, vec: slices.Clone(vec)})
+	}
+}
+
+// correctLocked turns the matches of a scan started at g0 into the matches
+// against the current gallery, best first, one per live identity. ok is
+// false when too many of the scan's answers were touched to know the best
+// two untouched ones; the caller then scans again under the lock. Called with
+// s.mu held.
+func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64) (out []Match, ok bool) {
+	touched := map[int][]float32{} // slot → its latest vector (nil: removed)
+	for _, c := range s.changes {
+		if c.gen > g0 {
+			touched[c.slot] = c.vec
+		}
+	}
+	if len(touched) == 0 {
+		return scanned, true
+	}
+	kept := 0
+	for _, m := range scanned {
+		if _, t := touched[m.Slot]; !t {
+			out = append(out, m)
+			kept++
+		}
+	}
+	if len(scanned) == searchK && kept < 2 {
+		return nil, false
+	}
+	for slot, vec := range touched {
+		if vec == nil {
+			continue
+		}
+		if _, live := s.ids[slot]; !live {
+			continue
+		}
+		var d float64
+		for i := range vec {
+			d += float64(vec[i]) * float64(q[i])
+		}
+		out = append(out, Match{Slot: slot, Score: float32(d)})
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return a.Slot - b.Slot
+	})
+	return out, true
+}
