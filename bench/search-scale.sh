@@ -29,7 +29,7 @@ r = json.loads(sys.argv[1]); prev = sys.argv[2]
 g = ""
 if prev:
     pn, pm = map(float, prev.split(":"))
-    g = "  x%.2f time for x%.0f n" % (r["ms_per_pass"] / pm, r["n"] / pn)
+    g = "  time x%.3g for n x%.3g" % (r["ms_per_pass"] / pm, r["n"] / pn)
 print("%-6s %-8d %10d %12.2f %10.4f %10.2f %7.0f%%%s" % (r["type"], r["queries"], r["n"], r["ms_per_pass"], r["ms_per_query"], r["gb_per_s"], r["pct_of_read"], g))
 ' "$out" "$prev"
 			prev="$n:$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["ms_per_pass"])' "$out")"
