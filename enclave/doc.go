@@ -31,8 +31,10 @@
 // only the client saw, inside its sealed challenge response) → each frame is
 // decoded, its face detected (exactly one, big enough) and embedded, and its
 // pixels zeroed → [Liveness] → the frame vectors are fused (mean of the
-// normalised vectors, renormalised) → under one lock: gallery search,
-// [Decide] on the [Index] (a [vectors.Gallery] by default, checked against
+// normalised vectors, renormalised) → a 1:N scan without the lock
+// (coalesced with concurrent scans), then under one lock: the scan corrected
+// for every gallery change since it began (optimistic.go), [Decide] on the
+// [Index] (a [vectors.Gallery] by default, checked against
 // the plain [ExactIndex]), exactly one [Journal] write, and only once it is durable, the
 // change to the in-memory gallery and the answer.
 //
@@ -46,7 +48,9 @@
 //     acknowledged its durable record; a failed write answers "unavailable"
 //     and changes nothing.
 //   - Concurrent enrolments of one face serialise on the decide + write
-//     section, so they end with one unique ID.
+//     section, and each decides on the gallery as it is at its write (the
+//     unlocked scan is corrected for later changes), so they end with one
+//     unique ID.
 //   - [Decide] never picks among several matching identities: one person's
 //     entropy is never handed to another.
 //   - Log lines carry routes, durations and error classes only — no frames,
