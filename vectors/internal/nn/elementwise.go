@@ -311,8 +311,21 @@ func Unary(op UnaryOp, x *Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("%w: unary op %d", ErrArgument, op)
 	}
 	out := &Tensor{Shape: append([]int(nil), x.Shape...), Data: make([]float32, len(x.Data))}
-	for i, v := range x.Data {
-		out.Data[i] = f(v)
+	// The activations that follow most residual adds get loops without a
+	// call per element; they compute exactly what f computes.
+	switch op {
+	case Relu:
+		for i, v := range x.Data {
+			out.Data[i] = max(v, 0)
+		}
+	case Relu6:
+		for i, v := range x.Data {
+			out.Data[i] = min(max(v, 0), 6)
+		}
+	default:
+		for i, v := range x.Data {
+			out.Data[i] = f(v)
+		}
 	}
 	return out, nil
 }
@@ -320,6 +333,22 @@ func Unary(op UnaryOp, x *Tensor) (*Tensor, error) {
 // PReLUBroadcast returns x where x ≥ 0 and alpha·x elsewhere, alpha
 // broadcasting against x (TensorFlow's Prelu op).
 func PReLUBroadcast(x, alpha *Tensor) (*Tensor, error) {
+	if k := len(alpha.Data); k > 0 && len(x.Data)%k == 0 && len(alpha.Shape) <= len(x.Shape) && trailing(alpha.Shape, x.Shape) {
+		// One slope per trailing position (per channel): one pass, the
+		// same products as the general path below.
+		out := &Tensor{Shape: append([]int(nil), x.Shape...), Data: make([]float32, len(x.Data))}
+		for i := 0; i < len(x.Data); i += k {
+			src, dst := x.Data[i:i+k], out.Data[i:i+k]
+			for j, v := range src {
+				if v >= 0 {
+					dst[j] = v
+				} else {
+					dst[j] = v * alpha.Data[j]
+				}
+			}
+		}
+		return out, nil
+	}
 	prod, err := Binary(Mul, x, alpha)
 	if err != nil {
 		return nil, err
