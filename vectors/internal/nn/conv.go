@@ -156,13 +156,16 @@ func Conv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*Tensor, er
 			a = cols
 		}
 		o := out.Data[b*rows*co : (b+1)*rows*co]
-		gemmFilter(rows, co, kdim, a, w, o)
+		var epi func(lo, hi int)
 		if bias != nil || act.Kind != Linear {
-			parallelFor(rows, rows*co, func(lo, hi int) {
+			epi = func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					act.applyRow(o[r*co:(r+1)*co], bias)
 				}
-			})
+			}
+		}
+		if !gemmFilter(rows, co, kdim, a, w, o, epi) && epi != nil {
+			parallelFor(rows, rows*co, epi)
 		}
 	}
 	return out, nil

@@ -52,13 +52,20 @@ func gemmPacked(m, n, k int, a, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
-	gemmPackedB(m, n, k, a, packB(k, n, b), c)
+	gemmPackedB(m, n, k, a, packB(k, n, b), c, nil)
 }
 
-// gemmPackedB is gemmPacked with B already packed by packB.
-func gemmPackedB(m, n, k int, a, bp, c []float32) {
-	clear(c[:m*n])
+// gemmPackedB is gemmPacked with B already packed by packB. C need not be
+// cleared: the first depth block stores its tiles, later ones add to them.
+// When epi is not nil it is called once for every finished band of rows
+// [r0, r1) of c, on the goroutine that computed it while the band is still
+// in cache (bias and activation of a convolution).
+func gemmPackedB(m, n, k int, a, bp, c []float32, epi func(r0, r1 int)) {
 	if k == 0 {
+		clear(c[:m*n])
+		if epi != nil {
+			epi(0, m)
+		}
 		return
 	}
 	panels := (m + mr - 1) / mr
@@ -94,28 +101,49 @@ func gemmPackedB(m, n, k int, a, bp, c []float32) {
 				for k0 := 0; k0 < k; k0 += kc {
 					d := min(kc, k-k0)
 					// Pack A rows i0..i0+h, depths k0..k0+d, zero rows past m.
-					for l := range d {
+					if h == mr {
 						for r := range mr {
-							if r < h {
-								ap[l*mr+r] = a[(i0+r)*k+k0+l]
-							} else {
-								ap[l*mr+r] = 0
+							src := a[(i0+r)*k+k0 : (i0+r)*k+k0+d]
+							for l, v := range src {
+								ap[l*mr+r] = v
+							}
+						}
+					} else {
+						for l := range d {
+							for r := range mr {
+								if r < h {
+									ap[l*mr+r] = a[(i0+r)*k+k0+l]
+								} else {
+									ap[l*mr+r] = 0
+								}
 							}
 						}
 					}
+					first := k0 == 0
 					for q := range npanels {
 						j0 := q * nr
 						w := min(nr, n-j0)
+						if h == mr && w == nr {
+							sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first)
+							continue
+						}
 						sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
 						for r := range h {
 							row := c[(i0+r)*n+j0 : (i0+r)*n+j0+w]
 							t := tile[r*nr : r*nr+w]
+							if first {
+								copy(row, t)
+								continue
+							}
 							for j := range row {
 								row[j] += t[j]
 							}
 						}
 					}
 				}
+			}
+			if epi != nil {
+				epi(lo*mr, min(hi*mr, m))
 			}
 		}
 	}

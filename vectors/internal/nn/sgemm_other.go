@@ -8,3 +8,7 @@ const hasPackedGEMM = false
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel on this platform") }
 
 func mulAdd8(dst, a, b *float32, n int) { panic("nn: no vector kernel on this platform") }
+
+func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool) {
+	panic("nn: no packed GEMM kernel on this platform")
+}
