@@ -226,6 +226,8 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 		return nil, err
 	}
 	out := New(n, g.oh, g.ow, co)
+	vec := hasPackedGEMM && m == 1 && c >= 8
+	c8 := c &^ 7
 	parallelFor(n*g.oh, n*g.oh*g.ow*co*kh*kw, func(lo, hi int) {
 		var tmp []float32
 		if m != 1 {
@@ -234,8 +236,28 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 		for r := lo; r < hi; r++ {
 			b, oy := r/g.oh, r%g.oh
 			img := x.Data[b*h*wd*c : (b+1)*h*wd*c]
+			iy0 := oy*g.sh - g.padTop
+			rowInside := iy0 >= 0 && iy0+(kh-1)*g.dh < h
 			for ox := 0; ox < g.ow; ox++ {
 				acc := out.Data[((b*g.oh+oy)*g.ow+ox)*co : ((b*g.oh+oy)*g.ow+ox+1)*co]
+				if ix0 := ox*g.sw - g.padLeft; vec && rowInside && ix0 >= 0 && ix0+(kw-1)*g.dw < wd {
+					// The whole window is inside: all channel vectors over
+					// all taps in registers, the same FMAs in the same order
+					// as the loop below; the last c%8 channels in Go.
+					base := (iy0*wd + ix0) * c
+					depthwisePixel(&acc[0], &img[base], &w.Data[0], c8, c, kh, kw, g.dh*wd*c, g.dw*c)
+					for ky := 0; ky < kh; ky++ {
+						for kx := 0; kx < kw; kx++ {
+							in := img[base+(ky*g.dh*wd+kx*g.dw)*c : base+(ky*g.dh*wd+kx*g.dw)*c+c]
+							f := w.Data[(ky*kw+kx)*c : (ky*kw+kx+1)*c]
+							for i := c8; i < c; i++ {
+								acc[i] += in[i] * f[i]
+							}
+						}
+					}
+					act.applyRow(acc, bias)
+					continue
+				}
 				for ky := 0; ky < kh; ky++ {
 					iy := oy*g.sh - g.padTop + ky*g.dh
 					if iy < 0 || iy >= h {

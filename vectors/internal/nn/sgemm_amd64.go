@@ -21,3 +21,8 @@ func mulAdd8(dst, a, b *float32, n int)
 //
 //go:noescape
 func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// depthwisePixel is implemented in sgemm_amd64.s.
+//
+//go:noescape
+func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int)

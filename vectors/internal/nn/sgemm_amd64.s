@@ -191,3 +191,97 @@ cput:
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
+
+// func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int)
+//
+// One output pixel of a depthwise convolution (multiplier 1) whose window
+// lies inside the input, for channels 0..n-1 (n a multiple of 8):
+//
+//	dst[j] = Σ_{ky<kh, kx<kw} src[ky·rowStride + kx·tapStride + j] · f[(ky·kw+kx)·c + j]
+//
+// accumulated from zero with one FMA per tap, taps in row-major order.
+// Channels go 32 at a time (four accumulators), then 8 at a time.
+TEXT ·depthwisePixel(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ f+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHLQ $2, CX
+	MOVQ c+32(FP), R8
+	SHLQ $2, R8
+	MOVQ rowStride+56(FP), R11
+	SHLQ $2, R11
+	MOVQ tapStride+64(FP), R10
+	SHLQ $2, R10
+	XORQ R12, R12
+
+blk32:
+	MOVQ CX, AX
+	SUBQ R12, AX
+	CMPQ AX, $128
+	JLT blk8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ (SI)(R12*1), R13
+	LEAQ (DX)(R12*1), R14
+	MOVQ kh+40(FP), AX
+
+ky32:
+	MOVQ R13, BX
+	MOVQ kw+48(FP), R9
+
+kx32:
+	VMOVUPS (R14), Y4
+	VMOVUPS 32(R14), Y5
+	VMOVUPS 64(R14), Y6
+	VMOVUPS 96(R14), Y7
+	VFMADD231PS (BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+	VFMADD231PS 64(BX), Y6, Y2
+	VFMADD231PS 96(BX), Y7, Y3
+	ADDQ R10, BX
+	ADDQ R8, R14
+	DECQ R9
+	JNE kx32
+	ADDQ R11, R13
+	DECQ AX
+	JNE ky32
+	LEAQ (DI)(R12*1), BX
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	ADDQ $128, R12
+	JMP blk32
+
+blk8:
+	CMPQ R12, CX
+	JGE dwdone
+	VXORPS Y0, Y0, Y0
+	LEAQ (SI)(R12*1), R13
+	LEAQ (DX)(R12*1), R14
+	MOVQ kh+40(FP), AX
+
+ky8:
+	MOVQ R13, BX
+	MOVQ kw+48(FP), R9
+
+kx8:
+	VMOVUPS (R14), Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ R10, BX
+	ADDQ R8, R14
+	DECQ R9
+	JNE kx8
+	ADDQ R11, R13
+	DECQ AX
+	JNE ky8
+	VMOVUPS Y0, (DI)(R12*1)
+	ADDQ $32, R12
+	JMP blk8
+
+dwdone:
+	VZEROUPPER
+	RET

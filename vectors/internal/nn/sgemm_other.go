@@ -12,3 +12,7 @@ func mulAdd8(dst, a, b *float32, n int) { panic("nn: no vector kernel on this pl
 func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool) {
 	panic("nn: no packed GEMM kernel on this platform")
 }
+
+func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int) {
+	panic("nn: no vector kernel on this platform")
+}
