@@ -24,6 +24,8 @@ func init() {
 			maxBody        int64
 			stopTimeout    time.Duration
 			enclaveTimeout time.Duration
+			stateMode      string
+			snapshotEvery  int
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -50,6 +52,16 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer cancel()
+				if stateMode == "sealed" { // the simulated AWS side and snapshots (simstate.go)
+					args, stopState, err := startSimState(ctx, data, log, snapshotEvery)
+					if err != nil {
+						return err
+					}
+					defer stopState()
+					enclaveArgs = append(args, enclaveArgs...)
+				} else if stateMode != "simple" {
+					return &exitError{2, fmt.Errorf("--state %q: want sealed or simple", stateMode)}
+				}
 				st, err := simstack.Start(ctx, simstack.Options{
 					Addr: addr, DataDir: data, Executable: exe, EnclaveArgs: enclaveArgs,
 					EnclaveOutput: cmd.ErrOrStderr(), Logger: log, ReadyTimeout: readyTimeout,
@@ -86,6 +98,8 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.DurationVar(&stopTimeout, "stop-timeout", 20*time.Second, "how long to wait for the enclave to stop before killing it")
 		f.DurationVar(&enclaveTimeout, "enclave-timeout", 10*time.Minute, "how long one forwarded request may take (the CPU engine queues requests under load)")
 		f.Int64Var(&maxBody, "max-body", 0, "request body limit in bytes (0: the parent's default, 16 MiB)")
+		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (the issue-5 journal)")
+		f.IntVar(&snapshotEvery, "snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})

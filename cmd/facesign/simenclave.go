@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha512"
 	"errors"
@@ -30,6 +31,7 @@ func init() {
 		var (
 			listen, parentAddr, data, eifPath, engine string
 			preload                                   int
+			sealed                                    simStateFlags
 		)
 		cmd := &cobra.Command{
 			Use:    "sim-enclave",
@@ -70,21 +72,29 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 				if err != nil {
 					return err
 				}
-				key, err := simDataKey(filepath.Join(data, simDataKeyFile), nsm.Random())
+				var key []byte
+				var newJournal func(context.Context, enclave.Log, io.Reader, int) (enclave.Journal, error)
+				if sealed.sealed() { // simstate.go
+					newJournal, err = sealed.newJournal(nsm, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"))
+				} else {
+					key, err = simDataKey(filepath.Join(data, simDataKeyFile), nsm.Random())
+				}
 				if err != nil {
 					return err
 				}
+				removeStaleSocket(l) // left by a killed predecessor
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return enclave.Run(ctx, enclave.RunConfig{
-					Attester: nsm,
-					Listen:   l,
-					Parent:   p,
-					DataKey:  key,
-					Engine:   engine,
-					Preload:  preload,
-					Logger:   slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
-					Now:      time.Now,
+					Attester:   nsm,
+					Listen:     l,
+					Parent:     p,
+					DataKey:    key,
+					NewJournal: newJournal,
+					Engine:     engine,
+					Preload:    preload,
+					Logger:     slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
+					Now:        time.Now,
 				})
 			},
 		}
@@ -95,6 +105,7 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 		f.StringVar(&eifPath, "eif", "", "take PCR0/1/2 from this enclave image file")
 		f.StringVar(&engine, "engine", enclave.DefaultEngine, "face engine")
 		f.IntVar(&preload, "preload-synthetic", 0, "add this many synthetic identities to the gallery after boot (benchmarks; not journaled)")
+		sealed.register(f)
 		_ = cmd.MarkFlagRequired("listen")
 		_ = cmd.MarkFlagRequired("parent")
 		return cmd

@@ -1,0 +1,95 @@
+//go:build linux
+
+package crashtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: want a non-negative integer", name, v)
+	}
+	return n
+}
+
+// TestCrash runs the crash harness on the real simulator binary:
+// FACESIGN_CRASH_CYCLES kill-and-restart cycles (default 5; the issue's
+// figure is 200), seeded by FACESIGN_CRASH_SEED (default 1), with extra
+// "facesign sim" arguments from FACESIGN_CRASH_SIM_ARGS (space-separated);
+// FACESIGN_CRASH_BIN runs a prebuilt facesign binary instead of building one.
+func TestCrash(t *testing.T) {
+	cycles := envInt(t, "FACESIGN_CRASH_CYCLES", 5)
+	seed := envInt(t, "FACESIGN_CRASH_SEED", 1)
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	bin := os.Getenv("FACESIGN_CRASH_BIN") // a prebuilt facesign binary
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "facesign")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/facesign")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/facesign: %v\n%s", err, out)
+		}
+	}
+	// A short path: the simulator puts unix sockets in its data directory.
+	data, err := os.MkdirTemp("", "fs-crash-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if !t.Failed() {
+			os.RemoveAll(data)
+		}
+	}()
+	args := defaultSimArgs
+	if v := os.Getenv("FACESIGN_CRASH_SIM_ARGS"); v != "" {
+		args = strings.Fields(v)
+	}
+	start := time.Now()
+	r, err := Run(context.Background(), Options{
+		Binary: bin, DataDir: data, Recordings: filepath.Join(root, "client/testdata/liveness"),
+		Cycles: cycles, Seed: uint64(seed), SimArgs: args, Logf: t.Logf,
+	})
+	if r != nil {
+		t.Logf("after %v:\n%s", time.Since(start).Round(time.Second), r)
+	}
+	if err != nil {
+		if r != nil && r.SimLogOnFailure != "" {
+			t.Logf("simulator log tail:\n%s", r.SimLogOnFailure)
+		}
+		t.Fatalf("%v (data directory kept: %s)", err, data)
+	}
+	if r.Cycles != cycles {
+		t.Fatalf("ran %d cycles, want %d", r.Cycles, cycles)
+	}
+	acked := 0
+	for k, n := range r.Answered {
+		if !strings.Contains(k, "rejected") {
+			acked += n
+		}
+	}
+	if cycles >= 5 && acked == 0 {
+		t.Fatal("no request was ever answered: the run showed nothing")
+	}
+}
+
+// defaultSimArgs make snapshots frequent, so kills also land on snapshot
+// uploads and boots load snapshots.
+var defaultSimArgs = []string{"--snapshot-every", "2"}
