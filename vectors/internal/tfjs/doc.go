@@ -40,6 +40,11 @@
 //     computes only float32 tensors (plus small int32 tensors for shapes,
 //     axes and paddings), never modifies its inputs and drops
 //     intermediate tensors after their last use.
+//   - Load rewrites a few node patterns into one node that computes the
+//     same floats with fewer passes: a zero spatial Pad read only by a
+//     convolution becomes the convolution's padding; max(0,x)+γ·min(0,x)
+//     becomes Prelu; an Add read only by a Relu, Relu6 or Prelu becomes
+//     one add-and-activate node. The node names of the survivors are kept.
 //   - A [Model] is immutable after Load; Run may be called from any number
 //     of goroutines at once.
 //   - Errors wrap [ErrFormat], [ErrWeights], [ErrInput] or [ErrExec]

@@ -129,3 +129,48 @@ func fusePReLUs(defs []nodeDef, ins [][]int, consumers []int, weights map[string
 		}
 	}
 }
+
+// Names of the fused residual ops that fuseAddActivations creates; they
+// are compiled from fusedOps, only for the nodes the fusion rewrote.
+const (
+	opAddRelu  = "facesign.AddRelu"
+	opAddRelu6 = "facesign.AddRelu6"
+	opAddPrelu = "facesign.AddPrelu"
+)
+
+// fuseAddActivations turns an Add whose only reader is a Relu, Relu6 or
+// Prelu into one node that adds and activates in one pass — the residual
+// blocks of BlazeFace and FaceMesh end this way. The activation node takes
+// the Add's inputs (and the Prelu's slopes) and the Add no longer runs.
+// The result is the same float: the activation of the rounded sum. It
+// rewrites defs and ins in place, adds the elided nodes to elided and
+// returns the rewritten nodes.
+func fuseAddActivations(defs []nodeDef, ins [][]int, consumers []int, elided map[int]bool) map[int]bool {
+	fusedNodes := map[int]bool{}
+	for i := range defs {
+		var fused string
+		switch defs[i].Op {
+		case "Relu":
+			fused = opAddRelu
+		case "Relu6":
+			fused = opAddRelu6
+		case "Prelu":
+			fused = opAddPrelu
+		default:
+			continue
+		}
+		if elided[i] || len(ins[i]) == 0 || (fused == opAddPrelu) != (len(ins[i]) == 2) || (fused != opAddPrelu && len(ins[i]) != 1) {
+			continue
+		}
+		j := ins[i][0]
+		if (defs[j].Op != "Add" && defs[j].Op != "AddV2") || consumers[j] != 1 || elided[j] || len(ins[j]) != 2 {
+			continue
+		}
+		defs[i].Op = fused
+		ins[i] = append([]int{ins[j][0], ins[j][1]}, ins[i][1:]...)
+		elided[j] = true
+		consumers[j] = 0
+		fusedNodes[i] = true
+	}
+	return fusedNodes
+}

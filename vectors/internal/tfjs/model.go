@@ -183,6 +183,7 @@ func compile(defs []nodeDef, weights map[string]value) (*Model, error) {
 	}
 	elided := fusePads(defs, ins, consumers, weights)
 	fusePReLUs(defs, ins, consumers, weights, elided)
+	fusedNodes := fuseAddActivations(defs, ins, consumers, elided)
 	lastUse := make([]int, len(defs))
 	for i := range lastUse {
 		lastUse[i] = -1
@@ -218,6 +219,9 @@ func compile(defs []nodeDef, weights map[string]value) (*Model, error) {
 			m.inSlot = append(m.inSlot, i)
 		default:
 			c, ok := ops[d.Op]
+			if fusedNodes[i] {
+				c, ok = fusedOps[d.Op]
+			}
 			if !ok {
 				return nil, &UnsupportedOpError{Node: d.Name, Op: d.Op}
 			}

@@ -74,6 +74,14 @@ func init() {
 
 var errInt = errors.New("expected a float tensor, got an int tensor")
 
+// fusedOps compile the nodes that the load-time fusions create. They are
+// looked up only for those nodes, never for an op a model names itself.
+var fusedOps = map[string]compiler{
+	opAddRelu:  compileAddActivation(opAddRelu),
+	opAddRelu6: compileAddActivation(opAddRelu6),
+	opAddPrelu: compileAddActivation(opAddPrelu),
+}
+
 // SupportedOps lists the TensorFlow op names the executor implements.
 func SupportedOps() []string {
 	names := []string{"Const", "Placeholder"}
@@ -768,4 +776,93 @@ func compilePack(d *nodeDef, nin int) (runFunc, error) {
 		t, err := nn.Concat(a, ts...)
 		return value{f: t}, err
 	}, nil
+}
+
+// compileAddActivation runs a node made by fuseAddActivations: the sum of
+// its first two inputs, then Relu, Relu6 or Prelu (slopes in the third
+// input), written once. Equal shapes (residual blocks) take one loop; any
+// other broadcast adds with [nn.Binary] first.
+func compileAddActivation(op string) compiler {
+	return func(d *nodeDef, nin int) (runFunc, error) {
+		want := 2
+		if op == opAddPrelu {
+			want = 3
+		}
+		if err := wantInputs(nin, want); err != nil {
+			return nil, err
+		}
+		return func(in []value) (value, error) {
+			if err := floats(in...); err != nil {
+				return value{}, err
+			}
+			a, b := in[0].f, in[1].f
+			var sum *nn.Tensor
+			if slices.Equal(a.Shape, b.Shape) && len(a.Data) == len(b.Data) {
+				sum = nn.New(a.Shape...)
+				x, y, o := a.Data, b.Data[:len(a.Data)], sum.Data[:len(a.Data)]
+				switch op {
+				case opAddRelu:
+					for i := range o {
+						o[i] = max(x[i]+y[i], 0)
+					}
+					return value{f: sum}, nil
+				case opAddRelu6:
+					for i := range o {
+						o[i] = min(max(x[i]+y[i], 0), 6)
+					}
+					return value{f: sum}, nil
+				}
+				for i := range o {
+					o[i] = x[i] + y[i]
+				}
+			} else {
+				var err error
+				if sum, err = nn.Binary(nn.Add, a, b); err != nil {
+					return value{}, err
+				}
+			}
+			// sum is this node's own tensor: activate it in place.
+			o := sum.Data
+			switch op {
+			case opAddRelu:
+				for i, v := range o {
+					o[i] = max(v, 0)
+				}
+				return value{f: sum}, nil
+			case opAddRelu6:
+				for i, v := range o {
+					o[i] = min(max(v, 0), 6)
+				}
+				return value{f: sum}, nil
+			}
+			alpha := in[2].f
+			if k := len(alpha.Data); k > 0 && len(sum.Shape) > 0 && sum.Shape[len(sum.Shape)-1] == k && perChannel(alpha.Shape, len(sum.Shape)) {
+				for i := 0; i < len(o); i += k {
+					row := o[i : i+k]
+					for j, v := range row {
+						if v < 0 {
+							row[j] = v * alpha.Data[j]
+						}
+					}
+				}
+				return value{f: sum}, nil
+			}
+			t, err := nn.PReLUBroadcast(sum, alpha)
+			return value{f: t}, err
+		}, nil
+	}
+}
+
+// perChannel reports whether shape (of rank at most rank) is 1 everywhere
+// but its last axis: one value per channel of a rank-rank tensor.
+func perChannel(shape []int, rank int) bool {
+	if len(shape) == 0 || len(shape) > rank {
+		return false
+	}
+	for _, d := range shape[:len(shape)-1] {
+		if d != 1 {
+			return false
+		}
+	}
+	return true
 }
