@@ -7,7 +7,7 @@ NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json
 # Reproducible builds: no cgo, no paths, no VCS stamps.
 REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 
-.PHONY: all build test test-short lint vulncheck bench bench-faiss eval demo run eif node-deps tools clean
+.PHONY: all build test test-short lint vulncheck bench bench-faiss bench-scale eval demo run eif node-deps tools clean
 
 all: build
 
@@ -25,6 +25,8 @@ node-deps:
 
 test: node-deps
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
+	# the pure-Go twins of the assembly kernels, as the code in use
+	$(GO) test -count=1 -tags purego ./vectors/internal/scan/ ./vectors/internal/nn/ ./vectors/
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -47,6 +49,10 @@ bench: node-deps
 # eval scores the default engine on the labelled faces beside the repository.
 eval: build
 	mkdir -p out && ./bin/facesign eval --dataset ../shared/testdata/faces --plot out/eval.png
+
+# bench-scale times one search at N = 10^5, 10^6 and 4·10^6.
+bench-scale:
+	./bench/search-scale.sh
 
 # bench-faiss runs FAISS (Debian python3-faiss) beside our search kernels on the same vectors.
 bench-faiss: build

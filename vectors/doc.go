@@ -1,0 +1,45 @@
+// Package vectors turns faces into vectors and finds them again among
+// everyone enrolled.
+//
+// # Face vectors and engines
+//
+// A [FaceVector] is an L2-normalised float32 embedding of one face, tagged
+// with the [Engine] that made it and the SHA-256 of that engine's weights.
+// The metric is the cosine, which for unit vectors is the inner product
+// ([Cosine]); scores lie in [-1, 1], higher is more alike. Vectors of
+// different engines or weights never compare ([ErrEngineMismatch]).
+//
+// Engines register by name ([Register], [Engines], [Open]); the default
+// pipeline (package vectors/faceengine) decodes with limits
+// (vectors/imageio), detects faces and landmarks (vectors/detect: BlazeFace
+// and FaceMesh), aligns with a 5-point similarity warp (vectors/align) and
+// embeds with a CNN run on the project's own kernels (vectors/internal/nn,
+// vectors/internal/tfjs) — pure Go, no cgo, so the enclave image builds
+// reproducibly. Every network is checked against its reference
+// implementation (tfjs on node) in the tests.
+//
+// # What a score means
+//
+// An engine that implements [Calibrated] ships [Thresholds]: Match (at or
+// above: the same person) and New (below: a new person), measured on the
+// genuine and impostor score distributions of labelled faces with
+// `facesign eval` (docs/engine-pipeline.md gives the data, the figures and
+// their limits). Scores between the two are ambiguous and the enclave
+// refuses to decide. Open models cannot tell "already enrolled" among
+// millions on their own: a gallery of N at a false-positive identification
+// rate of 0.3 % needs a false-match rate near 0.003/N; `facesign eval`
+// reports the largest gallery the measured distributions support.
+//
+// # 1:N search
+//
+// [Gallery] is exact 1:N search: every stored vector is visited, and the
+// top match is the true top match under float32 arithmetic, whether the
+// gallery stores float32 or int8 codes (int8 candidates are re-ranked from
+// float32 copies with a proven error bound, so the answer equals the
+// float32 one bit for bit). Memory per identity: 4·D bytes (float32), or
+// 5·D+8 bytes for int8, of which D+8 are scanned per search. Searches run
+// in parallel over segments on all cores; [Gallery.SearchBatch] and
+// [Coalescer] scan the gallery once for many queries. Slots are stable, so
+// the enclave can map a slot to its sealed record. Design and measured
+// figures: docs/search.md.
+package vectors
