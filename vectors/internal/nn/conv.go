@@ -228,6 +228,10 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 	out := New(n, g.oh, g.ow, co)
 	vec := hasPackedGEMM && m == 1 && c >= 8
 	c8 := c &^ 7
+	var biasp *float32
+	if bias != nil {
+		biasp = &bias[0]
+	}
 	parallelFor(n*g.oh, n*g.oh*g.ow*co*kh*kw, func(lo, hi int) {
 		var tmp []float32
 		if m != 1 {
@@ -237,25 +241,36 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 			b, oy := r/g.oh, r%g.oh
 			img := x.Data[b*h*wd*c : (b+1)*h*wd*c]
 			iy0 := oy*g.sh - g.padTop
-			rowInside := iy0 >= 0 && iy0+(kh-1)*g.dh < h
+			ky0, ky1 := tapRange(iy0, kh, g.dh, h)
 			for ox := 0; ox < g.ow; ox++ {
 				acc := out.Data[((b*g.oh+oy)*g.ow+ox)*co : ((b*g.oh+oy)*g.ow+ox+1)*co]
-				if ix0 := ox*g.sw - g.padLeft; vec && rowInside && ix0 >= 0 && ix0+(kw-1)*g.dw < wd {
-					// The whole window is inside: all channel vectors over
-					// all taps in registers, the same FMAs in the same order
-					// as the loop below; the last c%8 channels in Go.
-					base := (iy0*wd + ix0) * c
-					depthwisePixel(&acc[0], &img[base], &w.Data[0], c8, c, kh, kw, g.dh*wd*c, g.dw*c)
-					for ky := 0; ky < kh; ky++ {
-						for kx := 0; kx < kw; kx++ {
-							in := img[base+(ky*g.dh*wd+kx*g.dw)*c : base+(ky*g.dh*wd+kx*g.dw)*c+c]
-							f := w.Data[(ky*kw+kx)*c : (ky*kw+kx+1)*c]
-							for i := c8; i < c; i++ {
-								acc[i] += in[i] * f[i]
+				if vec {
+					// The taps inside the input form a rectangle: all its
+					// channel vectors in registers, the same FMAs in the same
+					// order as the loop below, bias added last. The last c%8
+					// channels are the top of an overlapping 8-channel run.
+					ix0 := ox*g.sw - g.padLeft
+					kx0, kx1 := tapRange(ix0, kw, g.dw, wd)
+					if ky0 < ky1 && kx0 < kx1 {
+						src := ((iy0+ky0*g.dh)*wd + ix0 + kx0*g.dw) * c
+						fo := (ky0*kw + kx0) * c
+						th, tw := ky1-ky0, kx1-kx0
+						depthwisePixel(&acc[0], &img[src], &w.Data[fo], biasp, c8, c, th, tw, g.dh*wd*c, g.dw*c, (kw-tw)*c)
+						if c8 < c {
+							var tail [8]float32
+							var tb *float32
+							if bias != nil {
+								tb = &bias[c-8]
 							}
+							depthwisePixel(&tail[0], &img[src+c-8], &w.Data[fo+c-8], tb, 8, c, th, tw, g.dh*wd*c, g.dw*c, (kw-tw)*c)
+							copy(acc[c8:], tail[8-(c-c8):])
 						}
+						if act.Kind != Linear {
+							act.applyRow(acc, nil)
+						}
+					} else {
+						act.applyRow(acc, bias)
 					}
-					act.applyRow(acc, bias)
 					continue
 				}
 				for ky := 0; ky < kh; ky++ {
@@ -289,4 +304,20 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 		}
 	})
 	return out, nil
+}
+
+// tapRange returns the taps [lo, hi) of a k-tap window with dilation d,
+// starting at input position start, that fall inside [0, size).
+func tapRange(start, k, d, size int) (lo, hi int) {
+	if start < 0 {
+		lo = (-start + d - 1) / d
+	}
+	hi = k
+	if start+(k-1)*d >= size {
+		if size-1-start < 0 {
+			return 0, 0
+		}
+		hi = (size-1-start)/d + 1
+	}
+	return min(lo, hi), hi
 }

@@ -60,3 +60,24 @@ func TestWideChannelsMatchReference(t *testing.T) {
 		})
 	}
 }
+
+// TestTapRange compares the clipped tap range of the depthwise fast path
+// with a scan of every tap.
+func TestTapRange(t *testing.T) {
+	for start := -12; start <= 12; start++ {
+		for k := 1; k <= 6; k++ {
+			for d := 1; d <= 3; d++ {
+				for size := 1; size <= 8; size++ {
+					lo, hi := tapRange(start, k, d, size)
+					for tap := range k {
+						p := start + tap*d
+						inside := p >= 0 && p < size
+						if inside != (tap >= lo && tap < hi) {
+							t.Fatalf("start %d k %d d %d size %d: range [%d,%d) but tap %d inside=%v", start, k, d, size, lo, hi, tap, inside)
+						}
+					}
+				}
+			}
+		}
+	}
+}

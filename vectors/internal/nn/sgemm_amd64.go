@@ -25,4 +25,4 @@ func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool)
 // depthwisePixel is implemented in sgemm_amd64.s.
 //
 //go:noescape
-func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int)
+func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)

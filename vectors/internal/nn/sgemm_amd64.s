@@ -192,27 +192,33 @@ cput:
 	VZEROUPPER
 	RET
 
-// func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int)
+// func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
 //
-// One output pixel of a depthwise convolution (multiplier 1) whose window
-// lies inside the input, for channels 0..n-1 (n a multiple of 8):
+// One output pixel of a depthwise convolution (multiplier 1) over a
+// kh×kw rectangle of taps that lie inside the input, for channels
+// 0..n-1 (n a multiple of 8):
 //
-//	dst[j] = Σ_{ky<kh, kx<kw} src[ky·rowStride + kx·tapStride + j] · f[(ky·kw+kx)·c + j]
+//	dst[j] = Σ_{ky<kh, kx<kw} src[ky·rowStride + kx·tapStride + j] · f[ky·(kw·c+fskip) + kx·c + j]  (+ bias[j])
 //
-// accumulated from zero with one FMA per tap, taps in row-major order.
-// Channels go 32 at a time (four accumulators), then 8 at a time.
-TEXT ·depthwisePixel(SB), NOSPLIT, $0-72
+// accumulated from zero with one FMA per tap, taps in row-major order;
+// fskip skips the filter taps of a row that lie outside the input, and
+// bias (nil for none) is added last. Channels go 32 at a time (four
+// accumulators), then 8 at a time. kh and kw must be at least 1.
+TEXT ·depthwisePixel(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ f+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+32(FP), CX
 	SHLQ $2, CX
-	MOVQ c+32(FP), R8
+	MOVQ c+40(FP), R8
 	SHLQ $2, R8
-	MOVQ rowStride+56(FP), R11
+	MOVQ rowStride+64(FP), R11
 	SHLQ $2, R11
-	MOVQ tapStride+64(FP), R10
+	MOVQ tapStride+72(FP), R10
 	SHLQ $2, R10
+	MOVQ fskip+80(FP), BX
+	SHLQ $2, BX
+	MOVQ BX, fskip+80(FP)
 	XORQ R12, R12
 
 blk32:
@@ -226,11 +232,11 @@ blk32:
 	VXORPS Y3, Y3, Y3
 	LEAQ (SI)(R12*1), R13
 	LEAQ (DX)(R12*1), R14
-	MOVQ kh+40(FP), AX
+	MOVQ kh+48(FP), AX
 
 ky32:
 	MOVQ R13, BX
-	MOVQ kw+48(FP), R9
+	MOVQ kw+56(FP), R9
 
 kx32:
 	VMOVUPS (R14), Y4
@@ -245,9 +251,20 @@ kx32:
 	ADDQ R8, R14
 	DECQ R9
 	JNE kx32
+	ADDQ fskip+80(FP), R14
 	ADDQ R11, R13
 	DECQ AX
 	JNE ky32
+	MOVQ bias+24(FP), BX
+	TESTQ BX, BX
+	JEQ put32
+	ADDQ R12, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	VADDPS 64(BX), Y2, Y2
+	VADDPS 96(BX), Y3, Y3
+
+put32:
 	LEAQ (DI)(R12*1), BX
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
@@ -262,11 +279,11 @@ blk8:
 	VXORPS Y0, Y0, Y0
 	LEAQ (SI)(R12*1), R13
 	LEAQ (DX)(R12*1), R14
-	MOVQ kh+40(FP), AX
+	MOVQ kh+48(FP), AX
 
 ky8:
 	MOVQ R13, BX
-	MOVQ kw+48(FP), R9
+	MOVQ kw+56(FP), R9
 
 kx8:
 	VMOVUPS (R14), Y4
@@ -275,9 +292,16 @@ kx8:
 	ADDQ R8, R14
 	DECQ R9
 	JNE kx8
+	ADDQ fskip+80(FP), R14
 	ADDQ R11, R13
 	DECQ AX
 	JNE ky8
+	MOVQ bias+24(FP), BX
+	TESTQ BX, BX
+	JEQ put8
+	VADDPS (BX)(R12*1), Y0, Y0
+
+put8:
 	VMOVUPS Y0, (DI)(R12*1)
 	ADDQ $32, R12
 	JMP blk8

@@ -13,6 +13,6 @@ func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool) {
 	panic("nn: no packed GEMM kernel on this platform")
 }
 
-func depthwisePixel(dst, src, f *float32, n, c, kh, kw, rowStride, tapStride int) {
+func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int) {
 	panic("nn: no vector kernel on this platform")
 }
