@@ -157,15 +157,19 @@ func Conv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*Tensor, er
 		}
 		o := out.Data[b*rows*co : (b+1)*rows*co]
 		var epi func(lo, hi int)
-		if bias != nil || act.Kind != Linear {
+		if act.Kind != Linear {
 			epi = func(lo, hi int) {
 				for r := lo; r < hi; r++ {
-					act.applyRow(o[r*co:(r+1)*co], bias)
+					act.applyRow(o[r*co:(r+1)*co], nil)
 				}
 			}
 		}
-		if !gemmFilter(rows, co, kdim, a, w, o, epi) && epi != nil {
-			parallelFor(rows, rows*co, epi)
+		if !gemmFilter(rows, co, kdim, a, w, o, bias, epi) && (bias != nil || epi != nil) {
+			parallelFor(rows, rows*co, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					act.applyRow(o[r*co:(r+1)*co], bias)
+				}
+			})
 		}
 	}
 	return out, nil

@@ -25,12 +25,13 @@ func gemm(m, n, k int, a, b, c []float32) {
 }
 
 // gemmFilter is gemm with b a constant filter tensor whose packed form is
-// cached in the tensor. epi (may be nil) is applied to every band of
-// finished rows [r0, r1) of c; it reports whether it ran in the product's
-// workers (true) or must be run by the caller afterwards (false).
-func gemmFilter(m, n, k int, a []float32, w *Tensor, c []float32, epi func(r0, r1 int)) bool {
+// cached in the tensor. When it reports true the packed kernel ran: bias
+// (n values, or nil) has been added and epi (may be nil) applied to every
+// band of finished rows [r0, r1) of c in the product's workers. When it
+// reports false c holds the bare product and the caller does both.
+func gemmFilter(m, n, k int, a []float32, w *Tensor, c, bias []float32, epi func(r0, r1 int)) bool {
 	if hasPackedGEMM && m*n*k >= minPackedWork && k > 0 {
-		gemmPackedB(m, n, k, a, packedFilter(w, k, n), c, epi)
+		gemmPackedB(m, n, k, a, packedFilter(w, k, n), c, bias, epi)
 		return true
 	}
 	gemm(m, n, k, a, w.Data, c)

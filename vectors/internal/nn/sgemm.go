@@ -52,17 +52,23 @@ func gemmPacked(m, n, k int, a, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
-	gemmPackedB(m, n, k, a, packB(k, n, b), c, nil)
+	gemmPackedB(m, n, k, a, packB(k, n, b), c, nil, nil)
 }
 
 // gemmPackedB is gemmPacked with B already packed by packB. C need not be
 // cleared: the first depth block stores its tiles, later ones add to them.
+// bias (n values, or nil) is added to every row with the last depth block.
 // When epi is not nil it is called once for every finished band of rows
 // [r0, r1) of c, on the goroutine that computed it while the band is still
-// in cache (bias and activation of a convolution).
-func gemmPackedB(m, n, k int, a, bp, c []float32, epi func(r0, r1 int)) {
+// in cache (the activation of a convolution).
+func gemmPackedB(m, n, k int, a, bp, c, bias []float32, epi func(r0, r1 int)) {
 	if k == 0 {
 		clear(c[:m*n])
+		for r := range m {
+			for j, v := range bias {
+				c[r*n+j] += v
+			}
+		}
 		if epi != nil {
 			epi(0, m)
 		}
@@ -119,12 +125,20 @@ func gemmPackedB(m, n, k int, a, bp, c []float32, epi func(r0, r1 int)) {
 							}
 						}
 					}
-					first := k0 == 0
+					first, last := k0 == 0, k0+d == k
 					for q := range npanels {
 						j0 := q * nr
 						w := min(nr, n-j0)
+						var bt []float32
+						if last && bias != nil {
+							bt = bias[j0 : j0+w]
+						}
 						if h == mr && w == nr {
-							sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first)
+							var bptr *float32
+							if bt != nil {
+								bptr = &bt[0]
+							}
+							sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
 							continue
 						}
 						sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
@@ -133,10 +147,13 @@ func gemmPackedB(m, n, k int, a, bp, c []float32, epi func(r0, r1 int)) {
 							t := tile[r*nr : r*nr+w]
 							if first {
 								copy(row, t)
-								continue
+							} else {
+								for j := range row {
+									row[j] += t[j]
+								}
 							}
-							for j := range row {
-								row[j] += t[j]
+							for j, v := range bt {
+								row[j] += v
 							}
 						}
 					}

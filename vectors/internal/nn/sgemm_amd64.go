@@ -20,7 +20,7 @@ func mulAdd8(dst, a, b *float32, n int)
 // sgemmKernel6x16C is implemented in sgemm_amd64.s.
 //
 //go:noescape
-func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool)
+func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
 
 // depthwisePixel is implemented in sgemm_amd64.s.
 //

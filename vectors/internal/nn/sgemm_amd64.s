@@ -95,12 +95,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool)
+// func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
 //
 // The 6×16 product of sgemmKernel6x16, written straight into a row-major C
 // with row stride ldc (in elements): stored, or added to C's values when
-// accumulate is set.
-TEXT ·sgemmKernel6x16C(SB), NOSPLIT, $0-41
+// accumulate is set, and then bias[0:16] (unless nil) added to every row.
+TEXT ·sgemmKernel6x16C(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -172,6 +172,25 @@ cstore:
 	MOVQ c+24(FP), DX
 
 cput:
+	MOVQ bias+48(FP), AX
+	TESTQ AX, AX
+	JEQ cput2
+	VMOVUPS (AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
+
+cput2:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX

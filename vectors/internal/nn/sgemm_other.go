@@ -9,7 +9,7 @@ func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel
 
 func mulAdd8(dst, a, b *float32, n int) { panic("nn: no vector kernel on this platform") }
 
-func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool) {
+func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32) {
 	panic("nn: no packed GEMM kernel on this platform")
 }
 
