@@ -4,83 +4,23 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"fmt"
+
+	"github.com/facesign/facesign/internal/base58"
 )
-
-const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-var base58Index = func() (t [256]int8) {
-	for i := range t {
-		t[i] = -1
-	}
-	for i, c := range base58Alphabet {
-		t[c] = int8(i)
-	}
-	return t
-}()
-
-// base58Encode is base58btc (Bitcoin alphabet, a '1' per leading zero byte).
-func base58Encode(b []byte) string {
-	zeros := 0
-	for zeros < len(b) && b[zeros] == 0 {
-		zeros++
-	}
-	digits := make([]byte, 0, len(b)*138/100+1) // little-endian base-58
-	for _, c := range b[zeros:] {
-		carry := int(c)
-		for i := range digits {
-			carry += int(digits[i]) << 8
-			digits[i] = byte(carry % 58)
-			carry /= 58
-		}
-		for carry > 0 {
-			digits = append(digits, byte(carry%58))
-			carry /= 58
-		}
-	}
-	out := make([]byte, zeros+len(digits))
-	for i := range zeros {
-		out[i] = '1'
-	}
-	for i, d := range digits {
-		out[len(out)-1-i] = base58Alphabet[d]
-	}
-	return string(out)
-}
 
 // maxBase58 bounds what base58Decode accepts (the largest value here is a
 // 66-byte private key, about 90 characters).
 const maxBase58 = 200
 
+// base58Encode is base58btc (package internal/base58).
+func base58Encode(b []byte) string { return base58.Encode(b) }
+
 func base58Decode(s string) ([]byte, error) {
-	if len(s) > maxBase58 {
-		return nil, fmt.Errorf("%w: %d base58 characters", ErrMultibase, len(s))
+	b, err := base58.Decode(s, maxBase58)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMultibase, err)
 	}
-	zeros := 0
-	for zeros < len(s) && s[zeros] == '1' {
-		zeros++
-	}
-	le := make([]byte, 0, len(s))
-	for i := zeros; i < len(s); i++ {
-		d := base58Index[s[i]]
-		if d < 0 {
-			return nil, fmt.Errorf("%w: %q is not a base58btc character", ErrMultibase, s[i])
-		}
-		carry := int(d)
-		for j := range le {
-			carry += int(le[j]) * 58
-			le[j] = byte(carry)
-			carry >>= 8
-		}
-		for carry > 0 {
-			le = append(le, byte(carry))
-			carry >>= 8
-		}
-	}
-	out := make([]byte, zeros+len(le))
-	for i, c := range le {
-		out[len(out)-1-i] = c
-	}
-	return out, nil
+	return b, nil
 }
 
 // MultibaseEncode writes b as multibase base58btc: 'z' + base58btc(b).
