@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/facesign/facesign/internal/cborenc"
 )
 
 // Limits of the decoder. A Nitro document is about 4.5 KiB; the NSM's own
@@ -60,11 +62,11 @@ func mustDecMode(o cbor.DecOptions) cbor.DecMode {
 
 // CBOR major types (RFC 8949 §3.1).
 const (
-	majorUint  = 0
-	majorBytes = 2
-	majorText  = 3
-	majorArray = 4
-	majorMap   = 5
+	majorUint  = cborenc.MajorUint
+	majorBytes = cborenc.MajorBytes
+	majorText  = cborenc.MajorText
+	majorArray = cborenc.MajorArray
+	majorMap   = cborenc.MajorMap
 	cborNull   = 0xf6
 )
 
@@ -140,12 +142,12 @@ func parseSign1(data []byte) (*coseSign1, error) {
 	// one signed document would have many byte strings.
 	canon := make([]byte, 0, len(data))
 	canon = append(canon, 0x84)
-	canon = appendHead(canon, majorBytes, uint64(len(protected)))
+	canon = cborenc.AppendHead(canon, majorBytes, uint64(len(protected)))
 	canon = append(canon, protected...)
 	canon = append(canon, 0xa0)
-	canon = appendHead(canon, majorBytes, uint64(len(payload)))
+	canon = cborenc.AppendHead(canon, majorBytes, uint64(len(payload)))
 	canon = append(canon, payload...)
-	canon = appendHead(canon, majorBytes, uint64(len(sig)))
+	canon = cborenc.AppendHead(canon, majorBytes, uint64(len(sig)))
 	canon = append(canon, sig...)
 	if !bytes.Equal(canon, data) {
 		return nil, fmt.Errorf("%w: non-canonical COSE_Sign1 framing", ErrCOSE)
@@ -189,35 +191,4 @@ func decodeBytes(raw cbor.RawMessage) ([]byte, error) {
 		b = []byte{}
 	}
 	return b, nil
-}
-
-// sigStructure returns the COSE Sig_structure
-// ["Signature1", protected, h”, payload] that the signature covers.
-func sigStructure(protected, payload []byte) []byte {
-	out := make([]byte, 0, 1+11+9+len(protected)+1+9+len(payload))
-	out = append(out, 0x84)
-	out = appendHead(out, majorText, uint64(len(sigContextSign1)))
-	out = append(out, sigContextSign1...)
-	out = appendHead(out, majorBytes, uint64(len(protected)))
-	out = append(out, protected...)
-	out = append(out, 0x40) // external_aad: empty byte string
-	out = appendHead(out, majorBytes, uint64(len(payload)))
-	return append(out, payload...)
-}
-
-// appendHead appends a CBOR head in its shortest form.
-func appendHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= 0xff:
-		return append(b, m|24, byte(n))
-	case n <= 0xffff:
-		return append(b, m|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
-		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/facesign/facesign/internal/cborenc"
 )
 
 // Document is a verified attestation document. [Verify] returns one only
@@ -264,7 +266,7 @@ func samePath(a, b []*x509.Certificate) bool {
 
 func verifySignature(leaf *x509.Certificate, msg *coseSign1) error {
 	pub := leaf.PublicKey.(*ecdsa.PublicKey) // checked by parseCerts
-	h := sha512.Sum384(sigStructure(msg.protected, msg.payload))
+	h := sha512.Sum384(cborenc.SigStructure1(msg.protected, msg.payload))
 	r := new(big.Int).SetBytes(msg.signature[:es384SigSize/2])
 	s := new(big.Int).SetBytes(msg.signature[es384SigSize/2:])
 	if !ecdsa.Verify(pub, h[:], r, s) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/veraison/go-cose"
+
+	"github.com/facesign/facesign/internal/cborenc"
 )
 
 const validMD = `{"ImageName":"n","ImageVersion":"v","BuildMetadata":{"BuildTime":"t","BuildTool":"b","BuildToolVersion":"1","OperatingSystem":"Linux","KernelVersion":"6"},"DockerInfo":null,"CustomMetadata":null}`
@@ -112,21 +114,21 @@ func TestMalformed(t *testing.T) {
 			return append(s, rawSection{typ: SectionSignature, data: []byte{0x80}})
 		}), nil, ErrSignatureFormat, false},
 		{"signature with non-byte integers", with(func(s []rawSection) []rawSection {
-			d := appendHead(nil, majorArray, 1)
-			d = appendHead(d, majorMap, 2)
-			d = appendText(d, "signing_certificate")
-			d = appendHead(d, majorArray, 1)
-			d = appendHead(d, majorUint, 256)
-			d = appendText(d, "signature")
+			d := cborenc.AppendHead(nil, majorArray, 1)
+			d = cborenc.AppendHead(d, majorMap, 2)
+			d = cborenc.AppendText(d, "signing_certificate")
+			d = cborenc.AppendHead(d, majorArray, 1)
+			d = cborenc.AppendHead(d, majorUint, 256)
+			d = cborenc.AppendText(d, "signature")
 			d = appendU8Array(d, []byte{1})
 			return append(s, rawSection{typ: SectionSignature, data: d})
 		}), nil, ErrSignatureFormat, false},
 		{"signature certificate not PEM", with(func(s []rawSection) []rawSection {
-			d := appendHead(nil, majorArray, 1)
-			d = appendHead(d, majorMap, 2)
-			d = appendText(d, "signing_certificate")
+			d := cborenc.AppendHead(nil, majorArray, 1)
+			d = cborenc.AppendHead(d, majorMap, 2)
+			d = cborenc.AppendText(d, "signing_certificate")
 			d = appendU8Array(d, []byte("not a certificate"))
-			d = appendText(d, "signature")
+			d = cborenc.AppendText(d, "signature")
 			d = appendU8Array(d, []byte{0x84, 0x40, 0xa0, 0x40, 0x40})
 			return append(s, rawSection{typ: SectionSignature, data: d})
 		}), nil, ErrSignatureFormat, false},
@@ -193,12 +195,12 @@ func TestSignatureFromGoCOSE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := appendHead(nil, majorArray, 1)
-	d = appendHead(d, majorMap, 2)
-	d = appendText(d, "signing_certificate")
-	d = appendBytes(d, certPEM)
-	d = appendText(d, "signature")
-	d = appendBytes(d, coseBytes)
+	d := cborenc.AppendHead(nil, majorArray, 1)
+	d = cborenc.AppendHead(d, majorMap, 2)
+	d = cborenc.AppendText(d, "signing_certificate")
+	d = cborenc.AppendBytes(d, certPEM)
+	d = cborenc.AppendText(d, "signature")
+	d = cborenc.AppendBytes(d, coseBytes)
 	img := image(append(secs, rawSection{typ: SectionSignature, data: d}))
 	im, err := Read(bytes.NewReader(img), int64(len(img)), nil)
 	if err != nil {
@@ -226,12 +228,12 @@ func TestSignatureFromGoCOSE(t *testing.T) {
 	// A corrupted signature does not verify.
 	bad := bytes.Clone(coseBytes)
 	bad[len(bad)-1] ^= 1
-	d2 := appendHead(nil, majorArray, 1)
-	d2 = appendHead(d2, majorMap, 2)
-	d2 = appendText(d2, "signing_certificate")
-	d2 = appendBytes(d2, certPEM)
-	d2 = appendText(d2, "signature")
-	d2 = appendBytes(d2, bad)
+	d2 := cborenc.AppendHead(nil, majorArray, 1)
+	d2 = cborenc.AppendHead(d2, majorMap, 2)
+	d2 = cborenc.AppendText(d2, "signing_certificate")
+	d2 = cborenc.AppendBytes(d2, certPEM)
+	d2 = cborenc.AppendText(d2, "signature")
+	d2 = cborenc.AppendBytes(d2, bad)
 	img3 := image(append(baseSections(), rawSection{typ: SectionSignature, data: d2}))
 	im3, err := Read(bytes.NewReader(img3), int64(len(img3)), nil)
 	if err != nil {

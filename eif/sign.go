@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/facesign/facesign/internal/cborenc"
 )
 
 // COSE algorithm identifiers nitro-cli's signer picks from the key's curve.
@@ -73,10 +75,10 @@ func (s *Signer) section(pcr0 PCR) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	protected := appendInt(appendHead(nil, majorMap, 1), 1)
+	protected := appendInt(cborenc.AppendHead(nil, majorMap, 1), 1)
 	protected = appendInt(protected, int64(alg))
 	payload := pcrPayload(0, pcr0[:])
-	digest := hashSum(hashFn, sigStructure(protected, payload))
+	digest := hashSum(hashFn, cborenc.SigStructure1(protected, payload))
 	der, err := s.key.Sign(nil, digest, hashFn) // nil rand: RFC 6979
 	if err != nil {
 		return nil, fmt.Errorf("eif: signing: %w", err)
@@ -86,19 +88,19 @@ func (s *Signer) section(pcr0 PCR) ([]byte, error) {
 		return nil, err
 	}
 	// COSE_Sign1, untagged: [protected bstr, unprotected {}, payload bstr, signature bstr].
-	cose := appendHead(nil, majorArray, 4)
-	cose = appendBytes(cose, protected)
-	cose = appendHead(cose, majorMap, 0)
-	cose = appendBytes(cose, payload)
-	cose = appendBytes(cose, raw)
+	cose := cborenc.AppendHead(nil, majorArray, 4)
+	cose = cborenc.AppendBytes(cose, protected)
+	cose = cborenc.AppendHead(cose, majorMap, 0)
+	cose = cborenc.AppendBytes(cose, payload)
+	cose = cborenc.AppendBytes(cose, raw)
 
 	// [{ "signing_certificate": [u8...], "signature": [u8...] }] — serde_cbor
 	// encodes Rust Vec<u8> as an array of small integers, not a byte string.
-	out := appendHead(nil, majorArray, 1)
-	out = appendHead(out, majorMap, 2)
-	out = appendText(out, "signing_certificate")
+	out := cborenc.AppendHead(nil, majorArray, 1)
+	out = cborenc.AppendHead(out, majorMap, 2)
+	out = cborenc.AppendText(out, "signing_certificate")
 	out = appendU8Array(out, s.certPEM)
-	out = appendText(out, "signature")
+	out = cborenc.AppendText(out, "signature")
 	out = appendU8Array(out, cose)
 	return out, nil
 }
@@ -139,7 +141,7 @@ func (s *Signature) check(pcr0 PCR) error {
 	}
 	r := new(big.Int).SetBytes(s.sig[:n])
 	sv := new(big.Int).SetBytes(s.sig[n:])
-	digest := hashSum(hashFn, sigStructure(s.protected, s.Payload))
+	digest := hashSum(hashFn, cborenc.SigStructure1(s.protected, s.Payload))
 	if !ecdsa.Verify(pub, digest, r, sv) {
 		return ErrSignatureInvalid
 	}
@@ -349,65 +351,36 @@ func derToRaw(der []byte, n int) ([]byte, error) {
 	return out, nil
 }
 
-// sigStructure is the COSE Sig_structure for COSE_Sign1 with empty external AAD.
-func sigStructure(protected, payload []byte) []byte {
-	b := appendHead(nil, majorArray, 4)
-	b = appendText(b, "Signature1")
-	b = appendBytes(b, protected)
-	b = appendBytes(b, nil)
-	return appendBytes(b, payload)
-}
-
 // pcrPayload is serde_cbor's encoding of nitro-cli's PcrInfo{register_index: i32, register_value: Vec<u8>}.
 func pcrPayload(index int64, value []byte) []byte {
-	b := appendHead(nil, majorMap, 2)
-	b = appendText(b, "register_index")
+	b := cborenc.AppendHead(nil, majorMap, 2)
+	b = cborenc.AppendText(b, "register_index")
 	b = appendInt(b, index)
-	b = appendText(b, "register_value")
+	b = cborenc.AppendText(b, "register_value")
 	return appendU8Array(b, value)
 }
 
 // Minimal deterministic CBOR encoding (RFC 8949 preferred serialization).
 const (
-	majorUint  = 0
-	majorNeg   = 1
-	majorBytes = 2
-	majorText  = 3
-	majorArray = 4
-	majorMap   = 5
+	majorUint  = cborenc.MajorUint
+	majorNeg   = cborenc.MajorNeg
+	majorBytes = cborenc.MajorBytes
+	majorText  = cborenc.MajorText
+	majorArray = cborenc.MajorArray
+	majorMap   = cborenc.MajorMap
 )
-
-func appendHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= 0xff:
-		return append(b, m|24, byte(n))
-	case n <= 0xffff:
-		return append(b, m|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-}
 
 func appendInt(b []byte, v int64) []byte {
 	if v >= 0 {
-		return appendHead(b, majorUint, uint64(v))
+		return cborenc.AppendHead(b, majorUint, uint64(v))
 	}
-	return appendHead(b, majorNeg, uint64(-1-v))
-}
-
-func appendBytes(b, v []byte) []byte { return append(appendHead(b, majorBytes, uint64(len(v))), v...) }
-func appendText(b []byte, s string) []byte {
-	return append(appendHead(b, majorText, uint64(len(s))), s...)
+	return cborenc.AppendHead(b, majorNeg, uint64(-1-v))
 }
 
 func appendU8Array(b, v []byte) []byte {
-	b = appendHead(b, majorArray, uint64(len(v)))
+	b = cborenc.AppendHead(b, majorArray, uint64(len(v)))
 	for _, x := range v {
-		b = appendHead(b, majorUint, uint64(x))
+		b = cborenc.AppendHead(b, majorUint, uint64(x))
 	}
 	return b
 }

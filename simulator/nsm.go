@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
+
+	"github.com/facesign/facesign/internal/cborenc"
 )
 
 var (
@@ -376,34 +378,34 @@ type documentPayload struct {
 func (p *documentPayload) encode() []byte {
 	b := make([]byte, 0, 4096)
 	b = append(b, 0xa9)
-	b = appendText(b, "module_id")
-	b = appendText(b, p.moduleID)
-	b = appendText(b, "digest")
-	b = appendText(b, "SHA384")
-	b = appendText(b, "timestamp")
-	b = appendHead(b, majorUint, p.timestamp)
-	b = appendText(b, "pcrs")
-	b = appendHead(b, majorMap, uint64(len(p.pcrIndex)))
+	b = cborenc.AppendText(b, "module_id")
+	b = cborenc.AppendText(b, p.moduleID)
+	b = cborenc.AppendText(b, "digest")
+	b = cborenc.AppendText(b, "SHA384")
+	b = cborenc.AppendText(b, "timestamp")
+	b = cborenc.AppendHead(b, majorUint, p.timestamp)
+	b = cborenc.AppendText(b, "pcrs")
+	b = cborenc.AppendHead(b, majorMap, uint64(len(p.pcrIndex)))
 	for _, i := range p.pcrIndex {
-		b = appendHead(b, majorUint, uint64(i))
-		b = appendBytes(b, p.pcrs[i][:])
+		b = cborenc.AppendHead(b, majorUint, uint64(i))
+		b = cborenc.AppendBytes(b, p.pcrs[i][:])
 	}
-	b = appendText(b, "certificate")
-	b = appendBytes(b, p.leaf)
-	b = appendText(b, "cabundle")
-	b = appendHead(b, majorArray, uint64(len(p.bundle)))
+	b = cborenc.AppendText(b, "certificate")
+	b = cborenc.AppendBytes(b, p.leaf)
+	b = cborenc.AppendText(b, "cabundle")
+	b = cborenc.AppendHead(b, majorArray, uint64(len(p.bundle)))
 	for _, c := range p.bundle {
-		b = appendBytes(b, c)
+		b = cborenc.AppendBytes(b, c)
 	}
 	for _, f := range []struct {
 		k string
 		v []byte
 	}{{"public_key", p.publicKey}, {"user_data", p.userData}, {"nonce", p.nonce}} {
-		b = appendText(b, f.k)
+		b = cborenc.AppendText(b, f.k)
 		if f.v == nil {
 			b = append(b, cborNull)
 		} else {
-			b = appendBytes(b, f.v)
+			b = cborenc.AppendBytes(b, f.v)
 		}
 	}
 	return b
@@ -414,13 +416,7 @@ var protectedES384 = []byte{0xa1, 0x01, 0x38, 0x22}
 
 // signDocument wraps payload in an untagged COSE_Sign1 signed with key.
 func signDocument(rand io.Reader, key *ecdsa.PrivateKey, payload []byte) ([]byte, error) {
-	tbs := make([]byte, 0, len(payload)+32)
-	tbs = append(tbs, 0x84)
-	tbs = appendText(tbs, "Signature1")
-	tbs = appendBytes(tbs, protectedES384)
-	tbs = appendBytes(tbs, nil) // external_aad
-	tbs = appendBytes(tbs, payload)
-	h := sha512.Sum384(tbs)
+	h := sha512.Sum384(cborenc.SigStructure1(protectedES384, payload))
 	r, s, err := ecdsa.Sign(rand, key, h[:])
 	if err != nil {
 		return nil, fmt.Errorf("simulator: sign: %w", err)
@@ -430,42 +426,18 @@ func signDocument(rand io.Reader, key *ecdsa.PrivateKey, payload []byte) ([]byte
 	s.FillBytes(sig[48:])
 	out := make([]byte, 0, len(payload)+128)
 	out = append(out, 0x84)
-	out = appendBytes(out, protectedES384)
+	out = cborenc.AppendBytes(out, protectedES384)
 	out = append(out, 0xa0)
-	out = appendBytes(out, payload)
-	return appendBytes(out, sig), nil
+	out = cborenc.AppendBytes(out, payload)
+	return cborenc.AppendBytes(out, sig), nil
 }
 
 // CBOR encoding helpers (RFC 8949, shortest-form heads).
 const (
-	majorUint  = 0
-	majorBytes = 2
-	majorText  = 3
-	majorArray = 4
-	majorMap   = 5
+	majorUint  = cborenc.MajorUint
+	majorBytes = cborenc.MajorBytes
+	majorText  = cborenc.MajorText
+	majorArray = cborenc.MajorArray
+	majorMap   = cborenc.MajorMap
 	cborNull   = 0xf6
 )
-
-func appendText(b []byte, s string) []byte {
-	return append(appendHead(b, majorText, uint64(len(s))), s...)
-}
-
-func appendBytes(b, v []byte) []byte {
-	return append(appendHead(b, majorBytes, uint64(len(v))), v...)
-}
-
-func appendHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= 0xff:
-		return append(b, m|24, byte(n))
-	case n <= 0xffff:
-		return append(b, m|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
-		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-}
