@@ -370,6 +370,8 @@ func startSim(o Options) (*sim, error) {
 	s := &sim{cmd: exec.Command(o.Binary, args...), log: &logBuffer{}, lines: make(chan string, 1), done: make(chan struct{})}
 	s.cmd.Stderr = s.log
 	s.cmd.WaitDelay = 10 * time.Second // never hang on a pipe an orphan holds
+	// If the harness itself dies (a test timeout), the simulator goes too.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
