@@ -7,7 +7,7 @@ NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json
 # Reproducible builds: no cgo, no paths, no VCS stamps.
 REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 
-.PHONY: all build test test-short lint vulncheck bench bench-faiss bench-scale eval demo run eif node-deps tools clean
+.PHONY: all build test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
 
 all: build
 
@@ -49,6 +49,10 @@ bench: node-deps
 # eval scores the default engine on the labelled faces beside the repository.
 eval: build
 	mkdir -p out && ./bin/facesign eval --dataset ../shared/testdata/faces --plot out/eval.png
+
+# crash runs the issue's 200 SIGKILL cycles against the simulator (make test runs 5).
+crash:
+	FACESIGN_CRASH_CYCLES=200 $(GO) test -count=1 -run TestCrash -timeout 3h -v ./internal/crashtest
 
 # bench-scale times one search at N = 10^5, 10^6 and 4·10^6.
 bench-scale:
