@@ -43,7 +43,7 @@ func AppendBytes(b, v []byte) []byte {
 }
 
 // SigStructure1 returns the COSE_Sign1 Sig_structure (RFC 9052 §4.4) with an
-// empty external AAD: ["Signature1", protected, h'', payload].
+// empty external AAD: ["Signature1", protected, h”, payload].
 func SigStructure1(protected, payload []byte) []byte {
 	b := make([]byte, 0, 32+len(protected)+len(payload))
 	b = AppendHead(b, MajorArray, 4)
