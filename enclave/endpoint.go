@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
+
+	"github.com/facesign/facesign/internal/endpoint"
 )
 
 // Endpoint is one side of the enclave ↔ parent link: "unix:/path.sock",
@@ -34,36 +34,14 @@ var ErrBadEndpoint = errors.New("enclave: bad endpoint")
 
 // ParseEndpoint reads "unix:PATH", "tcp:HOST:PORT" or "vsock:CID:PORT".
 func ParseEndpoint(s string) (Endpoint, error) {
-	network, rest, ok := strings.Cut(s, ":")
-	if !ok || rest == "" {
-		return Endpoint{}, fmt.Errorf("%w %q: want unix:PATH, tcp:HOST:PORT or vsock:CID:PORT", ErrBadEndpoint, s)
+	e, err := endpoint.Parse(s)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("%w: %w", ErrBadEndpoint, err)
 	}
-	switch network {
-	case "unix":
-		return Endpoint{Network: network, Address: rest}, nil
-	case "tcp":
-		if _, _, err := net.SplitHostPort(rest); err != nil {
-			return Endpoint{}, fmt.Errorf("%w %q: %v", ErrBadEndpoint, s, err)
-		}
-		return Endpoint{Network: network, Address: rest}, nil
-	case "vsock":
-		c, p, ok := strings.Cut(rest, ":")
-		cid, err1 := strconv.ParseUint(c, 10, 32)
-		port, err2 := strconv.ParseUint(p, 10, 32)
-		if !ok || err1 != nil || err2 != nil {
-			return Endpoint{}, fmt.Errorf("%w %q: want vsock:CID:PORT", ErrBadEndpoint, s)
-		}
-		return Endpoint{Network: network, CID: uint32(cid), Port: uint32(port)}, nil
-	}
-	return Endpoint{}, fmt.Errorf("%w %q: unknown network %q", ErrBadEndpoint, s, network)
+	return Endpoint(e), nil
 }
 
-func (e Endpoint) String() string {
-	if e.Network == "vsock" {
-		return fmt.Sprintf("vsock:%d:%d", e.CID, e.Port)
-	}
-	return e.Network + ":" + e.Address
-}
+func (e Endpoint) String() string { return endpoint.Endpoint(e).String() }
 
 // Listen opens a listener on e (for vsock, on port e.Port of this VM).
 func (e Endpoint) Listen() (net.Listener, error) {

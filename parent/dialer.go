@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
+
+	addr "github.com/facesign/facesign/internal/endpoint"
 )
 
 // A Dialer opens one connection to the enclave's HTTP listener. The parent
@@ -71,37 +71,15 @@ type Endpoint struct {
 
 // ParseEndpoint reads an endpoint string; see [Endpoint].
 func ParseEndpoint(s string) (Endpoint, error) {
-	network, rest, ok := strings.Cut(s, ":")
-	if !ok || rest == "" {
-		return Endpoint{}, fmt.Errorf("%w %q: want unix:PATH, tcp:HOST:PORT or vsock:CID:PORT", ErrBadAddress, s)
+	e, err := addr.Parse(s)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("%w: %w", ErrBadAddress, err)
 	}
-	switch network {
-	case "unix":
-		return Endpoint{Network: network, Address: rest}, nil
-	case "tcp":
-		if _, _, err := net.SplitHostPort(rest); err != nil {
-			return Endpoint{}, fmt.Errorf("%w %q: %v", ErrBadAddress, s, err)
-		}
-		return Endpoint{Network: network, Address: rest}, nil
-	case "vsock":
-		c, p, ok := strings.Cut(rest, ":")
-		cid, err1 := strconv.ParseUint(c, 10, 32)
-		port, err2 := strconv.ParseUint(p, 10, 32)
-		if !ok || err1 != nil || err2 != nil {
-			return Endpoint{}, fmt.Errorf("%w %q: want vsock:CID:PORT", ErrBadAddress, s)
-		}
-		return Endpoint{Network: network, CID: uint32(cid), Port: uint32(port)}, nil
-	}
-	return Endpoint{}, fmt.Errorf("%w %q: unknown network %q", ErrBadAddress, s, network)
+	return Endpoint(e), nil
 }
 
 // String formats e the way [ParseEndpoint] reads it.
-func (e Endpoint) String() string {
-	if e.Network == "vsock" {
-		return fmt.Sprintf("vsock:%d:%d", e.CID, e.Port)
-	}
-	return e.Network + ":" + e.Address
-}
+func (e Endpoint) String() string { return addr.Endpoint(e).String() }
 
 // Dialer returns a [Dialer] for e.
 func (e Endpoint) Dialer() Dialer {
