@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +32,7 @@ func init() {
 
 func attestVerifyCmd() *cobra.Command {
 	var (
-		rootFile   string
+		rootFiles  []string
 		at         string
 		atDocument bool
 		pcrFlags   []string
@@ -42,7 +40,7 @@ func attestVerifyCmd() *cobra.Command {
 		allowDebug bool
 	)
 	cmd := &cobra.Command{
-		Use:   "verify [--root PEM] (--at RFC3339 | --at-document-time) [--pcr N=HEX]... [--nonce HEX] [--allow-debug] FILE",
+		Use:   "verify [--root PEM]... (--at RFC3339 | --at-document-time) [--pcr N=HEX]... [--nonce HEX] [--allow-debug] FILE",
 		Short: "Verify an attestation document and print its contents as JSON",
 		Long: `Verify checks an attestation document (raw CBOR or base64; untagged or tag-18
 COSE_Sign1): its ES384 signature, its certificate chain up to the AWS Nitro root (or the roots in
@@ -63,15 +61,11 @@ otherwise it prints "error: <reason>" and exits 1.`,
 			if (at == "") == !atDocument {
 				return errors.New("give exactly one of --at RFC3339 and --at-document-time")
 			}
-			if rootFile != "" {
-				roots, err := readAttestRoots(rootFile)
-				if err != nil {
-					return err
-				}
-				opts.Roots = roots
-			}
 			var err error
-			if opts.PCRs, err = parseAttestPCRs(pcrFlags); err != nil {
+			if opts.Roots, err = readRootPEMs("--root", rootFiles); err != nil {
+				return err
+			}
+			if opts.PCRs, err = parsePCRPins("--pcr", pcrFlags); err != nil {
 				return err
 			}
 			if nonceHex != "" {
@@ -96,10 +90,10 @@ otherwise it prints "error: <reason>" and exits 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&rootFile, "root", "", "PEM file of trusted root certificates (default: the embedded AWS Nitro root)")
+	f.StringArrayVar(&rootFiles, "root", nil, "PEM file of trusted root certificates (repeatable; default: the embedded AWS Nitro root)")
 	f.StringVar(&at, "at", "", "verify the certificate chain at this RFC 3339 time")
 	f.BoolVar(&atDocument, "at-document-time", false, "verify the chain at the document's own timestamp (archives, tests)")
-	f.StringArrayVar(&pcrFlags, "pcr", nil, "require PCR N to equal HEX (repeatable)")
+	f.StringArrayVar(&pcrFlags, "pcr", nil, "require PCR N (0..31) to equal HEX, 48 bytes (repeatable)")
 	f.StringVar(&nonceHex, "nonce", "", "require this nonce (hex)")
 	f.BoolVar(&allowDebug, "allow-debug", false, "accept debug-mode enclaves (PCR0 all zero)")
 	return cmd
@@ -136,7 +130,7 @@ otherwise a fresh one is made.`,
 					}
 				}
 			}
-			pcrs, err := parseAttestPCRs(pcrFlags)
+			pcrs, err := parsePCRPins("--pcr", pcrFlags)
 			if err != nil {
 				return err
 			}
@@ -221,63 +215,6 @@ func readDocument(name string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: neither a CBOR COSE_Sign1 nor base64", name)
-}
-
-func readAttestRoots(name string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	var roots []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("--root %s: %w", name, err)
-		}
-		roots = append(roots, c)
-	}
-	if len(roots) == 0 {
-		return nil, fmt.Errorf("--root %s: no PEM certificate", name)
-	}
-	return roots, nil
-}
-
-// parseAttestPCRs parses repeated --pcr N=HEX flags.
-func parseAttestPCRs(flags []string) (map[int][]byte, error) {
-	if len(flags) == 0 {
-		return nil, nil
-	}
-	pcrs := make(map[int][]byte, len(flags))
-	for _, f := range flags {
-		k, v, ok := strings.Cut(f, "=")
-		i, err := strconv.Atoi(k)
-		if !ok || err != nil || i < 0 || i >= attest.NumPCRs {
-			return nil, fmt.Errorf("--pcr %q: want N=HEX with N in 0..%d", f, attest.NumPCRs-1)
-		}
-		if _, dup := pcrs[i]; dup {
-			return nil, fmt.Errorf("--pcr: PCR%d given twice", i)
-		}
-		if pcrs[i], err = hexFlag("--pcr "+k, v); err != nil {
-			return nil, err
-		}
-	}
-	return pcrs, nil
-}
-
-func hexFlag(name, s string) ([]byte, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not hex: %w", name, err)
-	}
-	return b, nil
 }
 
 // attestJSON is the printed form of a verified document; byte fields are

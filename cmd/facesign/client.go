@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 type clientFlags struct {
 	server         string
 	trustSimulator bool
+	roots          []string
 	pcrs           []string
 	policyHash     string
 	engine         string
@@ -42,7 +42,8 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "FaceSign server URL, e.g. http://127.0.0.1:8080 (required)")
 	fl.BoolVar(&f.trustSimulator, "trust-simulator", false, "trust the simulator's attestation root fetched from the server (simulator only: it vouches for ANY simulated enclave)")
-	fl.StringArrayVar(&f.pcrs, "pcr", nil, "pin a PCR: N=HEX (repeatable; required without --trust-simulator)")
+	fl.StringArrayVar(&f.roots, "root", nil, "trusted attestation root certificate, PEM file (repeatable; default: the AWS Nitro root)")
+	fl.StringArrayVar(&f.pcrs, "pcr", nil, "pin a PCR: N=HEX, N in 0..31, HEX 48 bytes (repeatable; required without --trust-simulator)")
 	fl.StringVar(&f.policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
 	fl.StringVar(&f.engine, "engine", "auto", `pin the face engine: "auto" = this build's engine id + model SHA-256, "none", or an engine name`)
 	fl.IntVar(&f.tries, "max-challenges", 40, "how many challenges to ask for before giving up on matching recorded frames")
@@ -54,24 +55,17 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 // loudly on stderr about every trust shortcut.
 func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.Client, error) {
 	opts := client.Options{Now: time.Now, Rand: rand.Reader, HTTPClient: nil}
-	for _, p := range f.pcrs {
-		idx, val, ok := strings.Cut(p, "=")
-		n, err1 := strconv.Atoi(idx)
-		b, err2 := hex.DecodeString(val)
-		if !ok || err1 != nil || err2 != nil || n < 0 || n > 31 {
-			return nil, fmt.Errorf("--pcr %q: want N=HEX", p)
-		}
-		if opts.PCRs == nil {
-			opts.PCRs = map[int][]byte{}
-		}
-		opts.PCRs[n] = b
+	var err error
+	if opts.PCRs, err = parsePCRPins("--pcr", f.pcrs); err != nil {
+		return nil, err
+	}
+	if opts.Roots, err = readRootPEMs("--root", f.roots); err != nil {
+		return nil, err
 	}
 	if f.policyHash != "" {
-		b, err := hex.DecodeString(f.policyHash)
-		if err != nil || len(b) != 32 {
-			return nil, fmt.Errorf("--policy-hash: want 64 hex digits")
+		if opts.PolicyHash, err = hexFlagN("--policy-hash", f.policyHash, sha256.Size); err != nil {
+			return nil, err
 		}
-		opts.PolicyHash = b
 	}
 	switch f.engine {
 	case "none":
@@ -95,7 +89,7 @@ func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.
 			return nil, err
 		}
 		fmt.Fprintf(stderr, "WARNING: --trust-simulator: trusting the simulator root %q fetched from %s; any simulated enclave is accepted. Never use this for real identities.\n", root.Subject.CommonName, f.server)
-		opts.Roots = []*x509.Certificate{root}
+		opts.Roots = append(opts.Roots, root)
 		if len(opts.PCRs) == 0 {
 			fmt.Fprintln(stderr, "WARNING: no --pcr pins: accepting any enclave image the simulator root vouches for.")
 			opts.AnyMeasurement = true

@@ -2,16 +2,12 @@ package main
 
 import (
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/hex"
+	"crypto/sha256"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/facesign/facesign/attest"
@@ -43,56 +39,6 @@ func parseAt(s string) (time.Time, error) {
 	return t, nil
 }
 
-// parsePCRFlags parses repeated --pcr N=HEX.
-func parsePCRFlags(flags []string) (map[int][]byte, error) {
-	out := map[int][]byte{}
-	for _, p := range flags {
-		idx, val, ok := strings.Cut(p, "=")
-		n, err1 := strconv.Atoi(idx)
-		b, err2 := hex.DecodeString(val)
-		if !ok || err1 != nil || err2 != nil || n < 0 || n > 31 || (len(b) != 32 && len(b) != 48 && len(b) != 64) {
-			return nil, fmt.Errorf("--pcr %q: want N=HEX with N in 0..31 and 48 bytes of hex", p)
-		}
-		if _, dup := out[n]; dup {
-			return nil, fmt.Errorf("--pcr: PCR%d given twice", n)
-		}
-		out[n] = b
-	}
-	return out, nil
-}
-
-// readRoots reads PEM files of trusted root certificates.
-func readRoots(files []string) ([]*x509.Certificate, error) {
-	var roots []*x509.Certificate
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("--root: %w", err)
-		}
-		n := 0
-		for {
-			var blk *pem.Block
-			blk, b = pem.Decode(b)
-			if blk == nil {
-				break
-			}
-			if blk.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(blk.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("--root %s: %w", f, err)
-			}
-			roots = append(roots, c)
-			n++
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("--root %s: no PEM certificate", f)
-		}
-	}
-	return roots, nil
-}
-
 func readKeyFile(path string) (*credential.IssuerKey, error) {
 	if path == "" {
 		return nil, errors.New("--issuer-key is required")
@@ -104,10 +50,11 @@ func readKeyFile(path string) (*credential.IssuerKey, error) {
 	return credential.ParseIssuerKey(b)
 }
 
+// parseKey32 decodes an x25519 key flag: 32 bytes of hex.
 func parseKey32(flag, s string) ([32]byte, error) {
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil || len(b) != 32 {
-		return [32]byte{}, fmt.Errorf("%s: want 64 hex digits (a 32-byte x25519 key)", flag)
+	b, err := hexFlagN(flag, s, 32)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w (an x25519 key)", err)
 	}
 	return [32]byte(b), nil
 }
@@ -194,11 +141,11 @@ refused with an error and exit status 1; nothing is written.`,
 			if err != nil {
 				return err
 			}
-			pins, err := parsePCRFlags(pcrs)
+			pins, err := parsePCRPins("--pcr", pcrs)
 			if err != nil {
 				return err
 			}
-			trusted, err := readRoots(roots)
+			trusted, err := readRootPEMs("--root", roots)
 			if err != nil {
 				return err
 			}
@@ -261,11 +208,9 @@ refused with an error and exit status 1; nothing is written.`,
 				policy.Attestation.Roots = nil // the embedded AWS Nitro root
 			}
 			if policyHash != "" {
-				b, err := hex.DecodeString(policyHash)
-				if err != nil || len(b) != 32 {
-					return errors.New("--policy-hash: want 64 hex digits")
+				if policy.PolicyHash, err = hexFlagN("--policy-hash", policyHash, sha256.Size); err != nil {
+					return err
 				}
-				policy.PolicyHash = b
 			}
 			res, err := credential.Issue(*ev, credential.IssueOptions{
 				Policy:              policy,
@@ -300,7 +245,7 @@ refused with an error and exit status 1; nothing is written.`,
 	fl.StringVar(&holder, "holder-enc-pubkey", "", "holder's x25519 encryption public key, hex (facesign keys: x25519_public_key)")
 	fl.StringVar(&at, "at", "", "verification and issuance time, RFC 3339 (default: now)")
 	fl.StringArrayVar(&roots, "root", nil, "trusted attestation root certificate, PEM file (repeatable; default: the AWS Nitro root)")
-	fl.StringArrayVar(&pcrs, "pcr", nil, "pin a PCR: N=HEX (repeatable; required)")
+	fl.StringArrayVar(&pcrs, "pcr", nil, "pin a PCR: N=HEX, N in 0..31, HEX 48 bytes (repeatable; required)")
 	fl.StringVar(&policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
 	fl.DurationVar(&validFor, "valid-for", 0, "set expirationDate this long after issuance (default: none)")
 	fl.DurationVar(&maxAge, "max-receipt-age", 0, "refuse receipts older than this (default: no limit)")
@@ -378,9 +323,9 @@ does not verify exits with status 1.`,
 					}
 					secret = &s
 				case entropyHex != "":
-					w, err := readEntropy(entropyHex, cmd.InOrStdin())
+					w, err := readEntropy("--holder-entropy-hex", entropyHex, cmd.InOrStdin())
 					if err != nil {
-						return fmt.Errorf("--holder-entropy-hex: %w", err)
+						return err
 					}
 					s := w.Encryption().Secret()
 					secret = &s

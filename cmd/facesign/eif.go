@@ -1,14 +1,16 @@
 package main
 
 import (
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +117,17 @@ func eifVerifyCmd() *cobra.Command {
 		Short: "Check the CRC, the signature (if any) and pinned PCR values; exit 2 on a mismatch",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			want := map[int][]byte{}
+			for i, s := range pins {
+				if s == "" {
+					continue
+				}
+				v, err := parsePCRValue(i, strings.TrimSpace(s))
+				if err != nil {
+					return fmt.Errorf("--pcr%d: %w", i, err)
+				}
+				want[i] = v
+			}
 			now := time.Now()
 			if at != "" {
 				t, err := parseTime(at)
@@ -132,19 +145,13 @@ func eifVerifyCmd() *cobra.Command {
 				return &exitError{2, err}
 			}
 			got := im.Measurements().Map()
-			for i, want := range pins {
-				if want == "" {
-					continue
-				}
-				w, err := hex.DecodeString(strings.TrimSpace(want))
-				if err != nil || len(w) != eif.PCRSize {
-					return fmt.Errorf("--pcr%d: want %d hex bytes", i, eif.PCRSize)
-				}
+			for _, i := range slices.Sorted(maps.Keys(want)) {
+				w := want[i]
 				g, ok := got[i]
 				if !ok {
 					return &exitError{2, fmt.Errorf("PCR%d pinned but the image has none (unsigned)", i)}
 				}
-				if hex.EncodeToString(g) != hex.EncodeToString(w) {
+				if !bytes.Equal(g, w) {
 					return &exitError{2, fmt.Errorf("PCR%d is %x, pinned %x", i, g, w)}
 				}
 			}

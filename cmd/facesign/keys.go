@@ -13,27 +13,25 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// readEntropy decodes --entropy-hex: 64 hex digits, or "-" to read them from
-// standard input (keeps the secret out of the process list and shell history).
-func readEntropy(flag string, stdin io.Reader) (*wallet.Wallet, error) {
-	s := flag
+// readEntropy decodes the entropy flag (named flag): 64 hex digits, or "-"
+// to read them from standard input (keeps the secret out of the process list
+// and shell history).
+func readEntropy(flag, value string, stdin io.Reader) (*wallet.Wallet, error) {
+	s := value
 	if s == "-" {
 		line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("reading entropy from stdin: %w", err)
+			return nil, fmt.Errorf("%s: reading the entropy from stdin: %w", flag, err)
 		}
 		s = line
 	}
-	s = strings.TrimPrefix(strings.TrimSpace(s), "0x")
+	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("--entropy-hex is required: the 32-byte entropy as 64 hex digits (or - for stdin)")
+		return nil, fmt.Errorf("%s is required: the %d-byte entropy as %d hex digits (or - for stdin)", flag, wallet.EntropySize, 2*wallet.EntropySize)
 	}
-	b, err := hex.DecodeString(s)
+	b, err := hexFlagN(flag, s, wallet.EntropySize)
 	if err != nil {
-		return nil, fmt.Errorf("--entropy-hex: not hex: %w", err)
-	}
-	if len(b) != wallet.EntropySize {
-		return nil, fmt.Errorf("--entropy-hex: %d bytes, want %d (64 hex digits)", len(b), wallet.EntropySize)
+		return nil, err
 	}
 	return wallet.FromEntropy(b)
 }
@@ -58,7 +56,7 @@ key for idOS encryption. The mnemonic is the wallet's secret: it is printed only
 you passed the entropy. Pass --entropy-hex - to read the hex from standard input.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				w, err := readEntropy(entropy, cmd.InOrStdin())
+				w, err := readEntropy("--entropy-hex", entropy, cmd.InOrStdin())
 				if err != nil {
 					return err
 				}
@@ -87,7 +85,7 @@ signature in hex:
            r ‖ s ‖ v with v = 27/28, 65 bytes, 0x-prefixed as Ethereum tools expect`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				w, err := readEntropy(entropy, cmd.InOrStdin())
+				w, err := readEntropy("--entropy-hex", entropy, cmd.InOrStdin())
 				if err != nil {
 					return err
 				}
