@@ -100,6 +100,20 @@ func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.
 	return client.New(f.server, opts)
 }
 
+// connect builds the client from the flags and fetches and verifies the
+// enclave's attestation.
+func (f *clientFlags) connect(ctx context.Context, stderr io.Writer) (*client.Client, *client.Attestation, error) {
+	c, err := f.newClient(ctx, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := c.Attest(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, a, nil
+}
+
 // buildEngine returns the id and model hash of this build's face engine:
 // name, or the enclave's default engine when name is empty.
 func buildEngine(name string) (string, []byte, error) {
@@ -239,11 +253,7 @@ are requested until one asks for exactly those.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)
 			defer cancel()
-			c, err := cf.newClient(ctx, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			a, err := c.Attest(ctx)
+			c, a, err := cf.connect(ctx, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -356,11 +366,7 @@ and a real app must not (it films the user live).`,
 				if err != nil {
 					return err
 				}
-				c, err := cf.newClient(ctx, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				a, err := c.Attest(ctx)
+				c, a, err := cf.connect(ctx, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -410,11 +416,7 @@ gallery. Preload a synthetic gallery into the simulator with its enclave's prelo
 				if err != nil {
 					return err
 				}
-				c, err := cf.newClient(ctx, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				a, err := c.Attest(ctx)
+				c, a, err := cf.connect(ctx, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
