@@ -302,7 +302,7 @@ func eifRamdiskCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(rd); return err })
+			return writeBytesAtomic(out, rd)
 		},
 	}
 	f := c.Flags()
@@ -340,7 +340,7 @@ func eifBootRamdiskCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(rd); return err })
+			return writeBytesAtomic(out, rd)
 		},
 	}
 	f := c.Flags()
@@ -368,6 +368,11 @@ func toolVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// writeBytesAtomic writes b to path with [writeFileAtomic].
+func writeBytesAtomic(path string, b []byte) error {
+	return writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // writeFileAtomic writes through a temporary file in the target's directory
