@@ -109,11 +109,11 @@ const (
 // slots that are the unit of parallel work. Per identity of dimension D:
 //
 //   - GalleryFloat32: 4·D bytes scanned and stored (768 B at D = 192);
-//   - GalleryInt8: D rounded up to a multiple of 4 bytes of codes, a 4-byte
-//     scale and a 4-byte code sum are scanned (200 B at D = 192, 26 % of
-//     float32), and a 4·D-byte float32 copy is kept for re-ranking, so it
-//     stores 5·D + 8 bytes (968 B at D = 192): int8 trades 26 % more memory
-//     for a scan that reads 3.8× fewer bytes.
+//   - GalleryInt8: D rounded up to a multiple of 4 bytes of codes and a
+//     4-byte scale are scanned (196 B at D = 192, 25.5 % of float32), and a
+//     4·D-byte float32 copy is kept for re-ranking, so it stores 5·D + 4
+//     bytes (964 B at D = 192): int8 trades 25.5 % more memory for a scan
+//     that reads 3.9× fewer bytes.
 //
 // Both add one bit of liveness per slot; segments are allocated whole, so
 // up to 2047 slots of slack exist at the end.
@@ -159,10 +159,8 @@ type Gallery struct {
 }
 
 type segment struct {
-	f32    []float32 // float32: blocks; int8: row-major float32 copies
-	i8     []int8    // int8 blocks
-	scales []float32 // int8 per-slot scales
-	sums   []int32   // int8 per-slot Σ codes (the one-query kernel's offset correction)
+	f32 []float32 // float32: blocks; int8: row-major float32 copies
+	i8  []byte    // int8 blocks: codes and per-slot scales (scan.I8BlockLen)
 }
 
 // NewGallery returns an empty gallery for vectors of length dim.
@@ -203,7 +201,7 @@ func (g *Gallery) Len() int {
 // excluding the per-slot liveness bit and segment slack.
 func (g *Gallery) BytesPerIdentity() int {
 	if g.typ == GalleryInt8 {
-		return g.pdim + 8 + 4*g.dim
+		return g.pdim + 4 + 4*g.dim
 	}
 	return 4 * g.dim
 }
@@ -211,7 +209,7 @@ func (g *Gallery) BytesPerIdentity() int {
 // ScanBytesPerIdentity is the number of bytes one search reads per entry.
 func (g *Gallery) ScanBytesPerIdentity() int {
 	if g.typ == GalleryInt8 {
-		return g.pdim + 8
+		return g.pdim + 4
 	}
 	return 4 * g.dim
 }
@@ -298,9 +296,8 @@ func (g *Gallery) put(s int, v []float32) {
 		seg := &segment{}
 		if g.typ == GalleryInt8 {
 			seg.f32 = make([]float32, segSlots*g.dim)
-			seg.i8 = make([]int8, segBlocks*scan.I8BlockLen(g.dim))
-			seg.scales = make([]float32, segSlots)
-			seg.sums = make([]int32, segSlots)
+			seg.i8 = make([]byte, segBlocks*scan.I8BlockLen(g.dim))
+			scan.ClearI8Blocks(seg.i8, g.dim)
 		} else {
 			seg.f32 = make([]float32, segBlocks*scan.F32BlockLen(g.dim))
 		}
@@ -322,9 +319,7 @@ func (g *Gallery) put(s int, v []float32) {
 		codes := make([]int8, g.pdim)
 		scale, r := scan.QuantizeI8(v, codes)
 		bl := scan.I8BlockLen(g.dim)
-		scan.SetI8Lane(seg.i8[b*bl:(b+1)*bl], l, codes)
-		seg.scales[i] = scale
-		seg.sums[i] = scan.CodeSum(codes)
+		scan.SetI8Lane(seg.i8[b*bl:(b+1)*bl], g.dim, l, codes, scale)
 		copy(seg.f32[i*g.dim:(i+1)*g.dim], v)
 		g.rmax = max(g.rmax, r)
 		return
@@ -350,9 +345,7 @@ func (g *Gallery) Remove(s Slot) error {
 	b, l := j/scan.Lanes, j%scan.Lanes
 	if g.typ == GalleryInt8 {
 		bl := scan.I8BlockLen(g.dim)
-		scan.SetI8Lane(seg.i8[b*bl:(b+1)*bl], l, make([]int8, g.pdim))
-		seg.scales[j] = 0
-		seg.sums[j] = 0
+		scan.SetI8Lane(seg.i8[b*bl:(b+1)*bl], g.dim, l, make([]int8, g.pdim), 0)
 		copy(seg.f32[j*g.dim:(j+1)*g.dim], zero)
 		return nil
 	}

@@ -8,8 +8,9 @@ import (
 )
 
 // StreamRead reads, with plain wide loads on the same number of goroutines
-// a search uses, exactly the memory a search of g scans (float32 blocks, or
-// int8 blocks, scales and code sums), and returns the number of bytes read. It does no
+// a search uses and in the same number of concurrent streams per goroutine
+// ([scan.Read]), exactly the memory a search of g scans (float32 blocks, or
+// int8 blocks with their scales), and returns the number of bytes read. It does no
 // arithmetic beyond an XOR, so the time it takes is the machine's streaming
 // read bandwidth over those pages: the yardstick a memory-bound scan is
 // measured against (see docs/search.md).
@@ -21,20 +22,14 @@ func (g *Gallery) StreamRead() int64 {
 	bytes := make([]int64, nw)
 	forSegments(nw, g.nsegs(), func(w, si int) {
 		seg, nb := g.segs[si], g.segBlocksUsed(si)
+		var b []byte
 		if g.typ == GalleryInt8 {
-			for _, b := range [][]byte{
-				asBytes(seg.i8[:nb*scan.I8BlockLen(g.dim)]),
-				asBytes(seg.scales[:nb*scan.Lanes]),
-				asBytes(seg.sums[:nb*scan.Lanes]),
-			} {
-				sums[w] ^= scan.Read(b[:len(b)&^127])
-				bytes[w] += int64(len(b) &^ 127)
-			}
-			return
+			b = seg.i8[:nb*scan.I8BlockLen(g.dim)]
+		} else {
+			b = asBytes(seg.f32[:nb*scan.F32BlockLen(g.dim)])
 		}
-		b := asBytes(seg.f32[:nb*scan.F32BlockLen(g.dim)])
-		sums[w] ^= scan.Read(b[:len(b)&^127])
-		bytes[w] += int64(len(b) &^ 127)
+		sums[w] ^= scan.Read(b[:len(b)&^255])
+		bytes[w] += int64(len(b) &^ 255)
 	})
 	var n int64
 	for _, b := range bytes {
@@ -47,10 +42,9 @@ func (g *Gallery) StreamRead() int64 {
 // streamSink keeps StreamRead's checksum observable.
 var streamSink atomic.Uint64
 
-func asBytes[T int8 | int32 | float32](s []T) []byte {
+func asBytes(s []float32) []byte {
 	if len(s) == 0 {
 		return nil
 	}
-	var z T
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(z)))
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*4)
 }

@@ -54,6 +54,23 @@ func forSegments(nw, nseg int, fn func(w, si int)) {
 	wg.Wait()
 }
 
+// forStreams walks nb blocks the way the one-query kernels read them: as
+// scan.Streams streams of nb/scan.Streams blocks (stream s holds blocks
+// s·stride … s·stride+stride−1), a few blocks of each per call four(c, n,
+// stride) (blocks c+s·stride … c+s·stride+n−1), then the nb mod
+// scan.Streams blocks left over at the end with one(c, n). One core reads
+// several sequential streams in different pages markedly faster than one
+// (docs/search.md).
+func forStreams(nb int, four func(c, n, stride int), one func(c, n int)) {
+	stride := nb / scan.Streams
+	for c := 0; c < stride; c += chunkBlocks / scan.Streams {
+		four(c, min(chunkBlocks/scan.Streams, stride-c), stride)
+	}
+	for c := scan.Streams * stride; c < nb; c += chunkBlocks {
+		one(c, min(chunkBlocks, nb-c))
+	}
+}
+
 // offer pushes the lanes set in mask (scores out, first slot base) that are
 // live into t.
 func (g *Gallery) offer(t *topK, mask uint32, out []float32, base int) {
@@ -89,16 +106,22 @@ func (g *Gallery) searchF32One(q []float32, k int) []Match {
 	bl := scan.F32BlockLen(g.dim)
 	forSegments(nw, g.nsegs(), func(w, si int) {
 		seg, t, out, mk := g.segs[si], tops[w], outs[w], masks[w]
-		nb := g.segBlocksUsed(si)
-		for c := 0; c < nb; c += chunkBlocks {
-			n := min(chunkBlocks, nb-c)
-			scan.DotF32Blocks(q, seg.f32[c*bl:], n, t.threshold(), out, mk)
-			for b := 0; b < n; b++ {
-				if mk[b] != 0 {
-					g.offer(t, mk[b], out[b*scan.Lanes:], si*segSlots+(c+b)*scan.Lanes)
+		forStreams(g.segBlocksUsed(si), func(c, n, stride int) {
+			scan.DotF32Blocks4(q, seg.f32[c*bl:], stride, n, t.threshold(), out, mk)
+			for i, m := range mk[:scan.Streams*n] {
+				if m != 0 {
+					b := c + (i%scan.Streams)*stride + i/scan.Streams
+					g.offer(t, m, out[i*scan.Lanes:], si*segSlots+b*scan.Lanes)
 				}
 			}
-		}
+		}, func(c, n int) {
+			scan.DotF32Blocks(q, seg.f32[c*bl:], n, t.threshold(), out, mk)
+			for b, m := range mk[:n] {
+				if m != 0 {
+					g.offer(t, m, out[b*scan.Lanes:], si*segSlots+(c+b)*scan.Lanes)
+				}
+			}
+		})
 	})
 	return merge(k, tops)
 }
@@ -219,16 +242,22 @@ func (g *Gallery) scanI8(q *scan.I8Query, nw int, thr func(w int) float32, hit f
 	bl := scan.I8BlockLen(g.dim)
 	forSegments(nw, g.nsegs(), func(w, si int) {
 		seg, out, mk := g.segs[si], outs[w], masks[w]
-		nb := g.segBlocksUsed(si)
-		for c := 0; c < nb; c += chunkBlocks {
-			n := min(chunkBlocks, nb-c)
-			scan.DotI8Blocks(q, seg.i8[c*bl:], seg.scales[c*scan.Lanes:], seg.sums[c*scan.Lanes:], n, thr(w), out, mk)
-			for b := 0; b < n; b++ {
-				if mk[b] != 0 {
-					hit(w, si*segSlots+(c+b)*scan.Lanes, mk[b], out[b*scan.Lanes:])
+		forStreams(g.segBlocksUsed(si), func(c, n, stride int) {
+			scan.DotI8Blocks4(q, seg.i8[c*bl:], stride, n, thr(w), out, mk)
+			for i, m := range mk[:scan.Streams*n] {
+				if m != 0 {
+					b := c + (i%scan.Streams)*stride + i/scan.Streams
+					hit(w, si*segSlots+b*scan.Lanes, m, out[i*scan.Lanes:])
 				}
 			}
-		}
+		}, func(c, n int) {
+			scan.DotI8Blocks(q, seg.i8[c*bl:], n, thr(w), out, mk)
+			for b, m := range mk[:n] {
+				if m != 0 {
+					hit(w, si*segSlots+(c+b)*scan.Lanes, m, out[b*scan.Lanes:])
+				}
+			}
+		})
 	})
 }
 
@@ -264,7 +293,7 @@ func (g *Gallery) scanI8Batch(iq []scan.I8Query, r int) [][]Match {
 					}
 				}
 				for b := c; b < c+n; b++ {
-					scan.DotI8Group(&packed[gi], seg.i8[b*bl:(b+1)*bl], seg.scales[b*scan.Lanes:(b+1)*scan.Lanes], &thr, &out, &mk)
+					scan.DotI8Group(&packed[gi], seg.i8[b*bl:(b+1)*bl], &thr, &out, &mk)
 					for j, m := range mk {
 						if m != 0 {
 							t := ts[gi*scan.I8Group+j]

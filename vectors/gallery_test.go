@@ -549,3 +549,32 @@ func ExampleGallery() {
 	// slot 1 score 1.00
 	// slot 0 score 0.96
 }
+
+// TestGalleryStreamRead checks the bandwidth yardstick reads exactly the
+// bytes a search scans (whole 256-byte runs of each segment).
+func TestGalleryStreamRead(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, typ := range galTypes() {
+		for _, n := range []int{0, 1, 100, 2048 + 300} {
+			t.Run(fmt.Sprintf("%v/n=%d", typ, n), func(t *testing.T) {
+				g, err := NewGallery(192, GalleryOptions{Type: typ, Threads: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < n; i++ {
+					if _, err := g.Add(galRandVec(r, 192)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var want int64
+				for si := 0; si < g.nsegs(); si++ {
+					nb := int64(g.segBlocksUsed(si))
+					want += nb * scan.Lanes * int64(g.ScanBytesPerIdentity()) &^ 255
+				}
+				if got := g.StreamRead(); got != want {
+					t.Fatalf("StreamRead read %d bytes, want %d", got, want)
+				}
+			})
+		}
+	}
+}

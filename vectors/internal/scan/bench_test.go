@@ -21,14 +21,36 @@ func BenchmarkDotF32Blocks(b *testing.B) {
 	}
 }
 
+func BenchmarkDotF32Blocks4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	blocks := randF32Blocks(r, benchDim, benchBlocks)
+	q := randVec(r, benchDim)
+	out, masks := make([]float32, benchBlocks*Lanes), make([]uint32, benchBlocks)
+	b.SetBytes(int64(len(blocks) * 4))
+	for b.Loop() {
+		DotF32Blocks4(q, blocks, benchBlocks/Streams, benchBlocks/Streams, 1, out, masks)
+	}
+}
+
 func BenchmarkDotI8Blocks(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	blocks, scales, sums := randI8Blocks(r, benchDim, benchBlocks)
+	blocks, _, _ := randI8Blocks(r, benchDim, benchBlocks)
 	q := PackI8Query(randVec(r, benchDim))
 	out, masks := make([]float32, benchBlocks*Lanes), make([]uint32, benchBlocks)
-	b.SetBytes(int64(len(blocks) + 4*len(scales) + 4*len(sums)))
+	b.SetBytes(int64(len(blocks)))
 	for b.Loop() {
-		DotI8Blocks(&q, blocks, scales, sums, benchBlocks, 1, out, masks)
+		DotI8Blocks(&q, blocks, benchBlocks, 1, out, masks)
+	}
+}
+
+func BenchmarkDotI8Blocks4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	blocks, _, _ := randI8Blocks(r, benchDim, benchBlocks)
+	q := PackI8Query(randVec(r, benchDim))
+	out, masks := make([]float32, benchBlocks*Lanes), make([]uint32, benchBlocks)
+	b.SetBytes(int64(len(blocks)))
+	for b.Loop() {
+		DotI8Blocks4(&q, blocks, benchBlocks/Streams, benchBlocks/Streams, 1, out, masks)
 	}
 }
 
@@ -53,7 +75,7 @@ func BenchmarkDotF32Group(b *testing.B) {
 
 func BenchmarkDotI8Group(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	blocks, scales, _ := randI8Blocks(r, benchDim, 1)
+	blocks, _, _ := randI8Blocks(r, benchDim, 1)
 	var qs []I8Query
 	for i := 0; i < I8Group; i++ {
 		qs = append(qs, PackI8Query(randVec(r, benchDim)))
@@ -62,9 +84,9 @@ func BenchmarkDotI8Group(b *testing.B) {
 	var thr [I8Group]float32
 	var out [I8Group * Lanes]float32
 	var masks [I8Group]uint32
-	b.SetBytes(int64((len(blocks) + 4*len(scales)) * I8Group))
+	b.SetBytes(int64(len(blocks) * I8Group))
 	for b.Loop() {
-		DotI8Group(&qg, blocks, scales, &thr, &out, &masks)
+		DotI8Group(&qg, blocks, &thr, &out, &masks)
 	}
 }
 

@@ -25,19 +25,25 @@ func Accel() string {
 func dotF32BlocksAVX2(q *float32, blocks *float32, dim, nblk int, thr float32, out *float32, masks *uint32)
 
 //go:noescape
+func dotF32Blocks4AVX2(q *float32, blocks *float32, dim, stride, nblk int, thr float32, out *float32, masks *uint32)
+
+//go:noescape
 func dotF32GroupAVX2(qp *float32, block *float32, dim int, thr *float32, out *float32, masks *uint32)
 
 //go:noescape
-func dotI8BlocksAVX2(unsigned *uint8, qscale float32, blocks *int8, scales *float32, sums *int32, groups, nblk int, thr float32, out *float32, masks *uint32)
+func dotI8BlocksAVX2(packed *int8, qscale float32, corr int32, blocks *byte, groups, nblk int, thr float32, out *float32, masks *uint32)
 
 //go:noescape
-func dotI8GroupAVX2(packed *int8, qscales *float32, corrs *int32, block *int8, scales *float32, groups int, thr *float32, out *float32, masks *uint32)
+func dotI8Blocks4AVX2(packed *int8, qscale float32, corr int32, blocks *byte, groups, stride, nblk int, thr float32, out *float32, masks *uint32)
+
+//go:noescape
+func dotI8GroupAVX2(packed *int8, qscales *float32, corrs *int32, block *byte, groups int, thr *float32, out *float32, masks *uint32)
 
 //go:noescape
 func dotF32AVX2(a, b *float32, n int) float32
 
 //go:noescape
-func readAVX2(p *byte, n int) uint64
+func readAVX2(p *byte, quarter int) uint64
 
 func dotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, masks []uint32) {
 	if !useAVX2 {
@@ -45,6 +51,14 @@ func dotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, mas
 		return
 	}
 	dotF32BlocksAVX2(unsafe.SliceData(q), unsafe.SliceData(blocks), len(q), nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func dotF32Blocks4(q, blocks []float32, stride, nblk int, thr float32, out []float32, masks []uint32) {
+	if !useAVX2 {
+		dotF32Blocks4Generic(q, blocks, stride, nblk, thr, out, masks)
+		return
+	}
+	dotF32Blocks4AVX2(unsafe.SliceData(q), unsafe.SliceData(blocks), len(q), stride*F32BlockLen(len(q))*4, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
 }
 
 func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32Group * Lanes]float32, masks *[F32Group]uint32) {
@@ -55,20 +69,28 @@ func dotF32Group(qp, block []float32, dim int, thr *[F32Group]float32, out *[F32
 	dotF32GroupAVX2(unsafe.SliceData(qp), unsafe.SliceData(block), dim, &thr[0], &out[0], &masks[0])
 }
 
-func dotI8Blocks(q *I8Query, blocks []int8, scales []float32, sums []int32, groups, nblk int, thr float32, out []float32, masks []uint32) {
+func dotI8Blocks(q *I8Query, blocks []byte, groups, nblk int, thr float32, out []float32, masks []uint32) {
 	if !useAVX2 {
-		dotI8BlocksGeneric(q.Packed, q.Scale, blocks, scales, groups, nblk, thr, out, masks)
+		dotI8BlocksGeneric(q, blocks, groups, nblk, thr, out, masks)
 		return
 	}
-	dotI8BlocksAVX2(unsafe.SliceData(q.Unsigned), q.Scale, unsafe.SliceData(blocks), unsafe.SliceData(scales), unsafe.SliceData(sums), groups, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+	dotI8BlocksAVX2(unsafe.SliceData(q.Packed), q.Scale, q.Corr, unsafe.SliceData(blocks), groups, nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
 }
 
-func dotI8Group(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+func dotI8Blocks4(q *I8Query, blocks []byte, groups, stride, nblk int, thr float32, out []float32, masks []uint32) {
 	if !useAVX2 {
-		dotI8GroupGeneric(qg, block, scales, groups, thr, out, masks)
+		dotI8Blocks4Generic(q, blocks, groups, stride, nblk, thr, out, masks)
 		return
 	}
-	dotI8GroupAVX2(unsafe.SliceData(qg.Packed), &qg.Scales[0], &qg.Corrs[0], unsafe.SliceData(block), unsafe.SliceData(scales), groups, &thr[0], &out[0], &masks[0])
+	dotI8Blocks4AVX2(unsafe.SliceData(q.Packed), q.Scale, q.Corr, unsafe.SliceData(blocks), groups, stride*I8BlockLen(groups*4), nblk, thr, unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func dotI8Group(qg *I8GroupQuery, block []byte, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+	if !useAVX2 {
+		dotI8GroupGeneric(qg, block, groups, thr, out, masks)
+		return
+	}
+	dotI8GroupAVX2(unsafe.SliceData(qg.Packed), &qg.Scales[0], &qg.Corrs[0], unsafe.SliceData(block), groups, &thr[0], &out[0], &masks[0])
 }
 
 func dotF32(a, b []float32) float32 {
@@ -82,5 +104,5 @@ func read(buf []byte) uint64 {
 	if !useAVX2 {
 		return readGeneric(buf)
 	}
-	return readAVX2(unsafe.SliceData(buf), len(buf))
+	return readAVX2(unsafe.SliceData(buf), len(buf)/Streams)
 }

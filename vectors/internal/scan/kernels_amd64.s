@@ -88,6 +88,69 @@ f32done:
 	VZEROUPPER
 	RET
 
+// F32EPI stores one float32 block's scores (a, b) at off(DI) and their
+// ≥ thr mask at moff(R8).
+#define F32EPI(a, b, off, off32, moff) \
+	VMOVUPS a, off(DI); \
+	VMOVUPS b, off32(DI); \
+	VCMPPS $0x0d, Y15, a, a; \
+	VCMPPS $0x0d, Y15, b, b; \
+	VMOVMSKPS a, R9; \
+	VMOVMSKPS b, R10; \
+	SHLL $8, R10; \
+	ORL R10, R9; \
+	MOVL R9, moff(R8)
+
+// func dotF32Blocks4AVX2(q *float32, blocks *float32, dim, stride, nblk int, thr float32, out *float32, masks *uint32)
+//
+// Four streams, stride bytes apart; each step scores one block of every
+// stream (eight FMA chains), reporting stream s's block at position 4b+s.
+TEXT ·dotF32Blocks4AVX2(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), AX
+	MOVQ blocks+8(FP), SI
+	MOVQ dim+16(FP), CX
+	MOVQ stride+24(FP), R13
+	LEAQ (R13)(R13*2), R14 // 3·stride
+	MOVQ nblk+32(FP), DX
+	VBROADCASTSS thr+40(FP), Y15
+	MOVQ out+48(FP), DI
+	MOVQ masks+56(FP), R8
+f4blk:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ AX, BX
+	MOVQ CX, R11
+f4loop:
+	VBROADCASTSS (BX), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VFMADD231PS (SI)(R13*1), Y8, Y2
+	VFMADD231PS 32(SI)(R13*1), Y8, Y3
+	VFMADD231PS (SI)(R13*2), Y8, Y4
+	VFMADD231PS 32(SI)(R13*2), Y8, Y5
+	VFMADD231PS (SI)(R14*1), Y8, Y6
+	VFMADD231PS 32(SI)(R14*1), Y8, Y7
+	ADDQ $4, BX
+	ADDQ $64, SI
+	DECQ R11
+	JNZ f4loop
+	F32EPI(Y0, Y1, 0, 32, 0)
+	F32EPI(Y2, Y3, 64, 96, 4)
+	F32EPI(Y4, Y5, 128, 160, 8)
+	F32EPI(Y6, Y7, 192, 224, 12)
+	ADDQ $256, DI
+	ADDQ $16, R8
+	DECQ DX
+	JNZ f4blk
+	VZEROUPPER
+	RET
+
 // func dotF32GroupAVX2(qp *float32, block *float32, dim int, thr *float32, out *float32, masks *uint32)
 TEXT ·dotF32GroupAVX2(SB), NOSPLIT, $0-48
 	MOVQ qp+0(FP), BX
@@ -196,22 +259,60 @@ f32gloop:
 	VZEROUPPER
 	RET
 
-// func dotI8BlocksAVX2(unsigned *uint8, qscale float32, blocks *int8, scales *float32, sums *int32, groups, nblk int, thr float32, out *float32, masks *uint32)
-//
-// VPMADDUBSW multiplies the unsigned query bytes (code+64, 1…127) by the
-// signed gallery codes straight from memory; int16 pair sums stay below
-// 2·127·127 < 2¹⁵. The epilogue subtracts 64·Σ codes per lane.
-TEXT ·dotI8BlocksAVX2(SB), NOSPLIT, $0-80
-	MOVQ unsigned+0(FP), AX
+// The int8 blocks hold each code offset by 128 (unsigned 0…255) and the
+// lanes' float32 scales after the codes. VPMADDUBSW multiplies those
+// unsigned gallery bytes by the signed 7-bit query codes (|c| ≤ 63); int16
+// pair sums stay below 2·255·63 < 2¹⁵, VPMADDWD by ones widens them to
+// int32, and the epilogue subtracts 128·Σ query codes (corr), which leaves
+// the exact Σ code·qcode.
+
+// I8EPI turns the int32 sums of one block (lanes 0-7 in a, 8-15 in b) into
+// scores: (a − corr) → float32, × the lanes' scales at sc, × the query
+// scale; stores them at off(DI) and the ≥ thr mask at moff(R8).
+#define I8EPI(a, b, sc, sc32, off, off32, moff) \
+	VPSUBD Y13, a, a; \
+	VPSUBD Y13, b, b; \
+	VCVTDQ2PS a, a; \
+	VCVTDQ2PS b, b; \
+	VMULPS sc, a, a; \
+	VMULPS sc32, b, b; \
+	VMULPS Y14, a, a; \
+	VMULPS Y14, b, b; \
+	VMOVUPS a, off(DI); \
+	VMOVUPS b, off32(DI); \
+	VCMPPS $0x0d, Y15, a, a; \
+	VCMPPS $0x0d, Y15, b, b; \
+	VMOVMSKPS a, R9; \
+	VMOVMSKPS b, R10; \
+	SHLL $8, R10; \
+	ORL R10, R9; \
+	MOVL R9, moff(R8)
+
+// I8DOT adds one group (4 dimensions × 16 lanes, 64 bytes at mem, mem32)
+// times the query group in Y8 to the accumulators a, b.
+#define I8DOT(mem, mem32, a, b) \
+	VMOVDQU mem, Y9; \
+	VMOVDQU mem32, Y10; \
+	VPMADDUBSW Y8, Y9, Y9; \
+	VPMADDUBSW Y8, Y10, Y10; \
+	VPMADDWD Y12, Y9, Y9; \
+	VPMADDWD Y12, Y10, Y10; \
+	VPADDD Y9, a, a; \
+	VPADDD Y10, b, b
+
+// func dotI8BlocksAVX2(packed *int8, qscale float32, corr int32, blocks *byte, groups, nblk int, thr float32, out *float32, masks *uint32)
+TEXT ·dotI8BlocksAVX2(SB), NOSPLIT, $0-64
+	MOVQ packed+0(FP), AX
 	VBROADCASTSS qscale+8(FP), Y14
+	MOVL corr+12(FP), R9
+	VMOVD R9, X13
+	VPBROADCASTD X13, Y13
 	MOVQ blocks+16(FP), SI
-	MOVQ scales+24(FP), DX
-	MOVQ sums+32(FP), R11
-	MOVQ groups+40(FP), CX
-	MOVQ nblk+48(FP), R12
-	VBROADCASTSS thr+56(FP), Y15
-	MOVQ out+64(FP), DI
-	MOVQ masks+72(FP), R8
+	MOVQ groups+24(FP), CX
+	MOVQ nblk+32(FP), R12
+	VBROADCASTSS thr+40(FP), Y15
+	MOVQ out+48(FP), DI
+	MOVQ masks+56(FP), R8
 	MOVL $0x00010001, R9
 	VMOVD R9, X12
 	VPBROADCASTD X12, Y12 // int16 ones for VPMADDWD
@@ -219,63 +320,17 @@ i8blk:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	MOVQ AX, BX
-	MOVQ CX, R9
-i8pair:
-	CMPQ R9, $2
-	JLT i8one
-	VMOVDQU 0(BX), Y2
-	VPMADDUBSW 0(SI), Y2, Y3
-	VPMADDUBSW 32(SI), Y2, Y4
-	VPMADDWD Y12, Y3, Y3
-	VPMADDWD Y12, Y4, Y4
-	VPADDD Y3, Y0, Y0
-	VPADDD Y4, Y1, Y1
-	VMOVDQU 32(BX), Y5
-	VPMADDUBSW 64(SI), Y5, Y6
-	VPMADDUBSW 96(SI), Y5, Y7
-	VPMADDWD Y12, Y6, Y6
-	VPMADDWD Y12, Y7, Y7
-	VPADDD Y6, Y0, Y0
-	VPADDD Y7, Y1, Y1
-	ADDQ $64, BX
-	ADDQ $128, SI
-	SUBQ $2, R9
-	JMP i8pair
-i8one:
-	TESTQ R9, R9
-	JZ i8epi
-	VMOVDQU (BX), Y2
-	VPMADDUBSW (SI), Y2, Y3
-	VPMADDUBSW 32(SI), Y2, Y4
-	VPMADDWD Y12, Y3, Y3
-	VPMADDWD Y12, Y4, Y4
-	VPADDD Y3, Y0, Y0
-	VPADDD Y4, Y1, Y1
+	MOVQ CX, R11
+i8loop:
+	VMOVDQU (BX), Y8
+	I8DOT(0(SI), 32(SI), Y0, Y1)
+	ADDQ $32, BX
 	ADDQ $64, SI
-i8epi:
-	VMOVDQU (R11), Y5
-	VMOVDQU 32(R11), Y6
-	VPSLLD $6, Y5, Y5
-	VPSLLD $6, Y6, Y6
-	VPSUBD Y5, Y0, Y0
-	VPSUBD Y6, Y1, Y1
-	VCVTDQ2PS Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VMULPS (DX), Y0, Y0
-	VMULPS 32(DX), Y1, Y1
-	VMULPS Y14, Y0, Y0
-	VMULPS Y14, Y1, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VCMPPS $0x0d, Y15, Y0, Y0
-	VCMPPS $0x0d, Y15, Y1, Y1
-	VMOVMSKPS Y0, R9
-	VMOVMSKPS Y1, R10
-	SHLL $8, R10
-	ORL R10, R9
-	MOVL R9, 0(R8)
-	ADDQ $64, DX
-	ADDQ $64, R11
+	DECQ R11
+	JNZ i8loop
+	// SI points at the block's scales now.
+	I8EPI(Y0, Y1, 0(SI), 32(SI), 0, 32, 0)
+	ADDQ $64, SI
 	ADDQ $64, DI
 	ADDQ $4, R8
 	DECQ R12
@@ -283,14 +338,69 @@ i8epi:
 	VZEROUPPER
 	RET
 
-// func dotI8GroupAVX2(packed *int8, qscales *float32, corrs *int32, block *int8, scales *float32, groups int, thr *float32, out *float32, masks *uint32)
-TEXT ·dotI8GroupAVX2(SB), NOSPLIT, $0-72
+// func dotI8Blocks4AVX2(packed *int8, qscale float32, corr int32, blocks *byte, groups, stride, nblk int, thr float32, out *float32, masks *uint32)
+//
+// Four streams: block b of stream s is at blocks + s·stride (bytes) +
+// b·block size; each step scores one block of every stream, with eight
+// accumulators, and reports stream s's block at position 4b+s.
+TEXT ·dotI8Blocks4AVX2(SB), NOSPLIT, $0-72
+	MOVQ packed+0(FP), AX
+	VBROADCASTSS qscale+8(FP), Y14
+	MOVL corr+12(FP), R9
+	VMOVD R9, X13
+	VPBROADCASTD X13, Y13
+	MOVQ blocks+16(FP), SI
+	MOVQ groups+24(FP), CX
+	MOVQ stride+32(FP), R13
+	LEAQ (R13)(R13*2), R14 // 3·stride
+	MOVQ nblk+40(FP), R12
+	VBROADCASTSS thr+48(FP), Y15
+	MOVQ out+56(FP), DI
+	MOVQ masks+64(FP), R8
+	MOVL $0x00010001, R9
+	VMOVD R9, X12
+	VPBROADCASTD X12, Y12
+i4blk:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ AX, BX
+	MOVQ CX, R11
+i4loop:
+	VMOVDQU (BX), Y8
+	I8DOT(0(SI), 32(SI), Y0, Y1)
+	I8DOT(0(SI)(R13*1), 32(SI)(R13*1), Y2, Y3)
+	I8DOT(0(SI)(R13*2), 32(SI)(R13*2), Y4, Y5)
+	I8DOT(0(SI)(R14*1), 32(SI)(R14*1), Y6, Y7)
+	ADDQ $32, BX
+	ADDQ $64, SI
+	DECQ R11
+	JNZ i4loop
+	I8EPI(Y0, Y1, 0(SI), 32(SI), 0, 32, 0)
+	I8EPI(Y2, Y3, 0(SI)(R13*1), 32(SI)(R13*1), 64, 96, 4)
+	I8EPI(Y4, Y5, 0(SI)(R13*2), 32(SI)(R13*2), 128, 160, 8)
+	I8EPI(Y6, Y7, 0(SI)(R14*1), 32(SI)(R14*1), 192, 224, 12)
+	ADDQ $64, SI
+	ADDQ $256, DI
+	ADDQ $16, R8
+	DECQ R12
+	JNZ i4blk
+	VZEROUPPER
+	RET
+
+// func dotI8GroupAVX2(packed *int8, qscales *float32, corrs *int32, block *byte, groups int, thr *float32, out *float32, masks *uint32)
+//
+// The gallery bytes (code+128, unsigned) are loaded once per group and
+// multiplied by each of the four queries' signed codes.
+TEXT ·dotI8GroupAVX2(SB), NOSPLIT, $0-64
 	MOVQ packed+0(FP), BX
 	MOVQ block+24(FP), SI
-	MOVQ groups+40(FP), CX
-	MOVL $0x80808080, R9
-	VMOVD R9, X13
-	VPBROADCASTD X13, Y13 // bytes 0x80: g XOR 0x80 = g+128 as unsigned
+	MOVQ groups+32(FP), CX
 	MOVL $0x00010001, R9
 	VMOVD R9, X12
 	VPBROADCASTD X12, Y12 // int16 ones for VPMADDWD
@@ -303,8 +413,8 @@ TEXT ·dotI8GroupAVX2(SB), NOSPLIT, $0-72
 	VPXOR Y6, Y6, Y6
 	VPXOR Y7, Y7, Y7
 i8grloop:
-	VPXOR (SI), Y13, Y8
-	VPXOR 32(SI), Y13, Y9
+	VMOVDQU (SI), Y8
+	VMOVDQU 32(SI), Y9
 	VPMADDUBSW 0(BX), Y8, Y10
 	VPMADDUBSW 0(BX), Y9, Y11
 	VPMADDWD Y12, Y10, Y10
@@ -335,10 +445,10 @@ i8grloop:
 	JNZ i8grloop
 	MOVQ qscales+8(FP), AX
 	MOVQ corrs+16(FP), R11
-	MOVQ scales+32(FP), DX
-	MOVQ thr+48(FP), R12
-	MOVQ out+56(FP), DI
-	MOVQ masks+64(FP), R8
+	MOVQ SI, DX // the block's scales follow its codes
+	MOVQ thr+40(FP), R12
+	MOVQ out+48(FP), DI
+	MOVQ masks+56(FP), R8
 	VBROADCASTSS 0(AX), Y14
 	VPBROADCASTD 0(R11), Y13
 	VBROADCASTSS 0(R12), Y15
@@ -437,10 +547,14 @@ dotloop:
 	VMOVSS X0, ret+24(FP)
 	RET
 
-// func readAVX2(p *byte, n int) uint64
+// func readAVX2(p *byte, quarter int) uint64
+//
+// Four sequential streams, quarter bytes apart, 64 bytes from each per step.
 TEXT ·readAVX2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
+	MOVQ quarter+8(FP), CX
+	MOVQ CX, R13
+	LEAQ (R13)(R13*2), R14
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -448,10 +562,14 @@ TEXT ·readAVX2(SB), NOSPLIT, $0-24
 readloop:
 	VPXOR 0(SI), Y0, Y0
 	VPXOR 32(SI), Y1, Y1
-	VPXOR 64(SI), Y2, Y2
-	VPXOR 96(SI), Y3, Y3
-	ADDQ $128, SI
-	SUBQ $128, CX
+	VPXOR 0(SI)(R13*1), Y2, Y2
+	VPXOR 32(SI)(R13*1), Y3, Y3
+	VPXOR 0(SI)(R13*2), Y0, Y0
+	VPXOR 32(SI)(R13*2), Y1, Y1
+	VPXOR 0(SI)(R14*1), Y2, Y2
+	VPXOR 32(SI)(R14*1), Y3, Y3
+	ADDQ $64, SI
+	SUBQ $64, CX
 	JNZ readloop
 	VPXOR Y1, Y0, Y0
 	VPXOR Y3, Y2, Y2

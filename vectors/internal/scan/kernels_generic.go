@@ -1,5 +1,10 @@
 package scan
 
+import (
+	"encoding/binary"
+	"math"
+)
+
 // The Go twins of the assembly kernels. They are always compiled so that
 // tests can compare them with the assembly bit for bit; the purego build tag
 // (or a CPU without AVX2 and FMA) makes them the ones in use.
@@ -18,6 +23,17 @@ func dotF32BlocksGeneric(q, blocks []float32, nblk int, thr float32, out []float
 		}
 		copy(out[b*Lanes:], acc[:])
 		masks[b] = maskGE(acc[:], thr)
+	}
+}
+
+func dotF32Blocks4Generic(q, blocks []float32, stride, nblk int, thr float32, out []float32, masks []uint32) {
+	bl := F32BlockLen(len(q))
+	for b := 0; b < nblk; b++ {
+		for s := 0; s < Streams; s++ {
+			i := b*Streams + s
+			blk := (s*stride + b) * bl
+			dotF32BlocksGeneric(q, blocks[blk:blk+bl], 1, thr, out[i*Lanes:(i+1)*Lanes], masks[i:i+1])
+		}
 	}
 }
 
@@ -40,41 +56,56 @@ func dotF32GroupGeneric(qp, block []float32, dim int, thr *[F32Group]float32, ou
 
 // dotI8Lanes sums qcode·code exactly for the Lanes vectors of one int8
 // block; packed holds one query's groups at a stride of stride bytes.
-func dotI8Lanes(packed []int8, stride int, block []int8, groups int) (acc [Lanes]int32) {
+func dotI8Lanes(packed []int8, stride int, block []byte, groups int) (acc [Lanes]int32) {
 	for g := 0; g < groups; g++ {
 		q := packed[g*stride : g*stride+4]
 		row := block[g*4*Lanes : (g+1)*4*Lanes]
 		for l := range acc {
 			c := row[l*4 : l*4+4]
-			acc[l] += int32(c[0])*int32(q[0]) + int32(c[1])*int32(q[1]) +
-				int32(c[2])*int32(q[2]) + int32(c[3])*int32(q[3])
+			acc[l] += code(c[0])*int32(q[0]) + code(c[1])*int32(q[1]) +
+				code(c[2])*int32(q[2]) + code(c[3])*int32(q[3])
 		}
 	}
 	return acc
 }
 
-func dotI8BlocksGeneric(packed []int8, qscale float32, blocks []int8, scales []float32, groups, nblk int, thr float32, out []float32, masks []uint32) {
-	bl := groups * 4 * Lanes
+// code is the signed code a stored (offset) byte holds.
+func code(b byte) int32 { return int32(b) - 128 }
+
+// i8Scores turns exact integer sums into scores and a mask.
+func i8Scores(acc *[Lanes]int32, block []byte, groups int, qscale, thr float32, out []float32) uint32 {
+	sc := block[groups*4*Lanes:]
+	for l := range acc {
+		scale := math.Float32frombits(binary.LittleEndian.Uint32(sc[4*l:]))
+		out[l] = float32(acc[l]) * scale * qscale
+	}
+	return maskGE(out[:Lanes], thr)
+}
+
+func dotI8BlocksGeneric(q *I8Query, blocks []byte, groups, nblk int, thr float32, out []float32, masks []uint32) {
+	bl := I8BlockLen(groups * 4)
 	for b := 0; b < nblk; b++ {
-		acc := dotI8Lanes(packed, 32, blocks[b*bl:(b+1)*bl], groups)
-		var s [Lanes]float32
-		for l := range s {
-			s[l] = float32(acc[l]) * scales[b*Lanes+l] * qscale
-		}
-		copy(out[b*Lanes:], s[:])
-		masks[b] = maskGE(s[:], thr)
+		blk := blocks[b*bl : (b+1)*bl]
+		acc := dotI8Lanes(q.Packed, 32, blk, groups)
+		masks[b] = i8Scores(&acc, blk, groups, q.Scale, thr, out[b*Lanes:])
 	}
 }
 
-func dotI8GroupGeneric(qg *I8GroupQuery, block []int8, scales []float32, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+func dotI8Blocks4Generic(q *I8Query, blocks []byte, groups, stride, nblk int, thr float32, out []float32, masks []uint32) {
+	bl := I8BlockLen(groups * 4)
+	for b := 0; b < nblk; b++ {
+		for s := 0; s < Streams; s++ {
+			i := b*Streams + s
+			blk := (s*stride + b) * bl
+			dotI8BlocksGeneric(q, blocks[blk:blk+bl], groups, 1, thr, out[i*Lanes:(i+1)*Lanes], masks[i:i+1])
+		}
+	}
+}
+
+func dotI8GroupGeneric(qg *I8GroupQuery, block []byte, groups int, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
 	for j := 0; j < I8Group; j++ {
 		acc := dotI8Lanes(qg.Packed[j*32:], I8Group*32, block, groups)
-		var s [Lanes]float32
-		for l := range s {
-			s[l] = float32(acc[l]) * scales[l] * qg.Scales[j]
-		}
-		copy(out[j*Lanes:], s[:])
-		masks[j] = maskGE(s[:], thr[j])
+		masks[j] = i8Scores(&acc, block, groups, qg.Scales[j], thr[j], out[j*Lanes:])
 	}
 }
 

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -27,9 +28,6 @@ func F32BlockLen(dim int) int { return dim * Lanes }
 // PadDim rounds dim up to the multiple of 4 the int8 layout needs.
 func PadDim(dim int) int { return (dim + 3) &^ 3 }
 
-// I8BlockLen is the number of int8 codes in one int8 block.
-func I8BlockLen(dim int) int { return PadDim(dim) * Lanes }
-
 // SetF32Lane writes v into lane l of a float32 block.
 func SetF32Lane(block []float32, l int, v []float32) {
 	dim := len(v)
@@ -47,15 +45,58 @@ func F32Lane(block []float32, l int, dst []float32) {
 	}
 }
 
-// SetI8Lane writes codes (length PadDim(dim)) into lane l of an int8 block.
-func SetI8Lane(block []int8, l int, codes []int8) {
-	if len(codes)%4 != 0 {
+// I8BlockLen is the number of bytes in one int8 block: PadDim(dim)·Lanes
+// codes laid out [PadDim(dim)/4][Lanes][4], each stored offset by 128 (code
+// XOR 0x80, so 0…255 as unsigned bytes), followed by the Lanes float32
+// scales (little-endian). Keeping a block's scales beside its codes makes a
+// block one contiguous run of memory, so the scan reads one stream.
+func I8BlockLen(dim int) int { return i8CodesLen(dim) + 4*Lanes }
+
+func i8CodesLen(dim int) int { return PadDim(dim) * Lanes }
+
+// SetI8Lane writes codes (length PadDim(dim)) and their scale into lane l
+// of an int8 block of dimension dim.
+func SetI8Lane(block []byte, dim, l int, codes []int8, scale float32) {
+	if len(codes) != PadDim(dim) {
 		panic("scan: int8 codes not padded to a multiple of 4")
 	}
-	_ = block[len(codes)*Lanes-1]
+	_ = block[I8BlockLen(dim)-1]
 	for g := 0; g < len(codes)/4; g++ {
-		copy(block[g*4*Lanes+l*4:g*4*Lanes+l*4+4], codes[g*4:g*4+4])
+		for j := 0; j < 4; j++ {
+			block[g*4*Lanes+l*4+j] = uint8(codes[g*4+j]) ^ 0x80
+		}
 	}
+	binary.LittleEndian.PutUint32(block[i8CodesLen(dim)+4*l:], math.Float32bits(scale))
+}
+
+// ClearI8Blocks sets every lane of the int8 blocks in buf (a whole number
+// of blocks of dimension dim) to code 0 and scale 0: such a lane scores 0.
+func ClearI8Blocks(buf []byte, dim int) {
+	bl := I8BlockLen(dim)
+	if len(buf)%bl != 0 {
+		panic("scan: not a whole number of int8 blocks")
+	}
+	for b := 0; b < len(buf); b += bl {
+		codes := buf[b : b+i8CodesLen(dim)]
+		for i := range codes {
+			codes[i] = 0x80
+		}
+		clear(buf[b+i8CodesLen(dim) : b+bl])
+	}
+}
+
+// I8Lane reads back the codes and scale of lane l of an int8 block.
+func I8Lane(block []byte, dim, l int, codes []int8) (scale float32) {
+	if len(codes) != PadDim(dim) {
+		panic("scan: int8 codes not padded to a multiple of 4")
+	}
+	_ = block[I8BlockLen(dim)-1]
+	for g := 0; g < len(codes)/4; g++ {
+		for j := 0; j < 4; j++ {
+			codes[g*4+j] = int8(block[g*4*Lanes+l*4+j] ^ 0x80)
+		}
+	}
+	return math.Float32frombits(binary.LittleEndian.Uint32(block[i8CodesLen(dim)+4*l:]))
 }
 
 // QuantizeI8 writes the symmetric int8 codes of v into codes (length
@@ -96,30 +137,15 @@ type I8Query struct {
 	Scale float32
 	// Residual is ‖q − Scale·code‖, computed in float64.
 	Residual float64
-	// Corr is 128·Σ code: the group kernel computes Σ (g+128)·code and
-	// subtracts it.
+	// Corr is 128·Σ code: the kernels compute Σ (g+128)·code from the
+	// stored unsigned bytes and subtract it.
 	Corr int32
-	// Unsigned holds Packed + 64 (1…127) for the one-query kernel, which
-	// computes Σ (code+64)·g and subtracts 64·Σ g (see CodeSum).
-	Unsigned []uint8
-}
-
-// CodeSum is Σ codes, which the one-query int8 kernel needs per vector.
-func CodeSum(codes []int8) int32 {
-	var s int32
-	for _, c := range codes {
-		s += int32(c)
-	}
-	return s
 }
 
 // PackI8Query quantises q to 7-bit codes with one scale and packs it.
 func PackI8Query(q []float32) I8Query {
 	pd := PadDim(len(q))
-	out := I8Query{Packed: make([]int8, pd/4*32), Unsigned: make([]uint8, pd/4*32)}
-	for i := range out.Unsigned {
-		out.Unsigned[i] = 64
-	}
+	out := I8Query{Packed: make([]int8, pd/4*32)}
 	var m float32
 	for _, x := range q {
 		m = max(m, float32(math.Abs(float64(x))))
@@ -143,9 +169,6 @@ func PackI8Query(q []float32) I8Query {
 	}
 	out.Corr = 128 * sum
 	out.Residual = math.Sqrt(r)
-	for i, c := range out.Packed {
-		out.Unsigned[i] = uint8(int16(c) + 64)
-	}
 	return out
 }
 
@@ -191,6 +214,11 @@ func PackI8Group(qs []I8Query, dim int) I8GroupQuery {
 	return out
 }
 
+// Streams is the number of memory streams the *Blocks4 kernels read at
+// once. One core reaches a markedly higher read bandwidth from several
+// sequential streams in different pages than from one (docs/search.md).
+const Streams = 4
+
 // DotF32Blocks scores query q against nblk consecutive float32 blocks.
 // out[b·Lanes+l] receives the score of lane l of block b, and bit l of
 // masks[b] is set when that score is ≥ thr.
@@ -205,6 +233,25 @@ func DotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, mas
 	dotF32Blocks(q, blocks, nblk, thr, out, masks)
 }
 
+// DotF32Blocks4 scores query q against nblk blocks in each of [Streams]
+// streams: stream s starts at block s·stride of blocks. Block b of stream s
+// is reported at position i = b·Streams + s: its scores in
+// out[i·Lanes : (i+1)·Lanes] and its mask in masks[i]. The scores are
+// bit-identical to DotF32Blocks's.
+func DotF32Blocks4(q, blocks []float32, stride, nblk int, thr float32, out []float32, masks []uint32) {
+	dim := len(q)
+	if dim == 0 || nblk <= 0 {
+		return
+	}
+	if stride < nblk {
+		panic("scan: streams overlap")
+	}
+	_ = blocks[((Streams-1)*stride+nblk)*F32BlockLen(dim)-1]
+	_ = out[Streams*nblk*Lanes-1]
+	_ = masks[Streams*nblk-1]
+	dotF32Blocks4(q, blocks, stride, nblk, thr, out, masks)
+}
+
 // DotF32Group scores the F32Group queries packed in qp (see PackF32Group)
 // against one float32 block: out[j·Lanes+l] is query j against lane l, and
 // bit l of masks[j] is set when that score is ≥ thr[j].
@@ -217,29 +264,47 @@ func DotF32Group(qp, block []float32, thr *[F32Group]float32, out *[F32Group * L
 	dotF32Group(qp, block, dim, thr, out, masks)
 }
 
-// DotI8Blocks scores q against nblk consecutive int8 blocks whose per-lane
-// scales are scales[b·Lanes+l] and code sums (CodeSum) sums[b·Lanes+l]; the
-// score is float32(Σ qcode·code)·scale·q.Scale, the integer sum being exact.
-// out and masks are as for DotF32Blocks.
-func DotI8Blocks(q *I8Query, blocks []int8, scales []float32, sums []int32, nblk int, thr float32, out []float32, masks []uint32) {
+func (q *I8Query) groups() int {
 	groups := len(q.Packed) / 32
+	if groups*32 != len(q.Packed) || groups*4 > MaxDim {
+		panic("scan: malformed int8 query")
+	}
+	return groups
+}
+
+// DotI8Blocks scores q against nblk consecutive int8 blocks (see
+// [I8BlockLen]); the score of lane l is float32(Σ qcode·code)·scale·q.Scale,
+// the integer sum being exact. out and masks are as for DotF32Blocks.
+func DotI8Blocks(q *I8Query, blocks []byte, nblk int, thr float32, out []float32, masks []uint32) {
+	groups := q.groups()
 	if groups == 0 || nblk <= 0 {
 		return
 	}
-	if groups*4 > MaxDim || len(q.Unsigned) != len(q.Packed) {
-		panic("scan: malformed int8 query")
-	}
-	_ = blocks[nblk*groups*4*Lanes-1]
-	_ = scales[nblk*Lanes-1]
-	_ = sums[nblk*Lanes-1]
+	_ = blocks[nblk*I8BlockLen(groups*4)-1]
 	_ = out[nblk*Lanes-1]
 	_ = masks[nblk-1]
-	dotI8Blocks(q, blocks, scales, sums, groups, nblk, thr, out, masks)
+	dotI8Blocks(q, blocks, groups, nblk, thr, out, masks)
 }
 
-// DotI8Group scores the I8Group queries in qg against one int8 block with
-// per-lane scales; out and masks are as for DotF32Group.
-func DotI8Group(qg *I8GroupQuery, block []int8, scales []float32, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
+// DotI8Blocks4 is DotI8Blocks over [Streams] streams of nblk blocks, stream
+// s starting at block s·stride; out and masks are as for DotF32Blocks4.
+func DotI8Blocks4(q *I8Query, blocks []byte, stride, nblk int, thr float32, out []float32, masks []uint32) {
+	groups := q.groups()
+	if groups == 0 || nblk <= 0 {
+		return
+	}
+	if stride < nblk {
+		panic("scan: streams overlap")
+	}
+	_ = blocks[((Streams-1)*stride+nblk)*I8BlockLen(groups*4)-1]
+	_ = out[Streams*nblk*Lanes-1]
+	_ = masks[Streams*nblk-1]
+	dotI8Blocks4(q, blocks, groups, stride, nblk, thr, out, masks)
+}
+
+// DotI8Group scores the I8Group queries in qg against one int8 block; out
+// and masks are as for DotF32Group.
+func DotI8Group(qg *I8GroupQuery, block []byte, thr *[I8Group]float32, out *[I8Group * Lanes]float32, masks *[I8Group]uint32) {
 	groups := len(qg.Packed) / (I8Group * 32)
 	if groups == 0 || len(qg.Packed) != groups*I8Group*32 {
 		panic("scan: malformed int8 query group")
@@ -247,9 +312,8 @@ func DotI8Group(qg *I8GroupQuery, block []int8, scales []float32, thr *[I8Group]
 	if groups*4 > MaxDim {
 		panic("scan: dimension too large for the int8 kernels")
 	}
-	_ = block[groups*4*Lanes-1]
-	_ = scales[Lanes-1]
-	dotI8Group(qg, block, scales, groups, thr, out, masks)
+	_ = block[I8BlockLen(groups*4)-1]
+	dotI8Group(qg, block, groups, thr, out, masks)
 }
 
 // DotF32 is the inner product of a and b as one chain of fused
@@ -265,12 +329,13 @@ func DotF32(a, b []float32) float32 {
 	return dotF32(a, b)
 }
 
-// Read streams through buf with the widest plain loads the CPU has and
-// returns an XOR checksum of its 8-byte words (so the loads cannot be
-// optimised away). len(buf) must be a multiple of 128.
+// Read streams through buf with the widest plain loads the CPU has, as
+// [Streams] concurrent sequential streams (its quarters), and returns an XOR
+// checksum of its 8-byte words (so the loads cannot be optimised away).
+// len(buf) must be a multiple of 256.
 func Read(buf []byte) uint64 {
-	if len(buf)%128 != 0 {
-		panic("scan: Read needs a multiple of 128 bytes")
+	if len(buf)%256 != 0 {
+		panic("scan: Read needs a multiple of 256 bytes")
 	}
 	if len(buf) == 0 {
 		return 0

@@ -29,11 +29,13 @@ func randF32Blocks(r *rand.Rand, dim, nblk int) []float32 {
 	return b
 }
 
-func randI8Blocks(r *rand.Rand, dim, nblk int) ([]int8, []float32, []int32) {
-	b := make([]int8, nblk*I8BlockLen(dim))
-	s := make([]float32, nblk*Lanes)
-	sums := make([]int32, nblk*Lanes)
-	codes := make([]int8, PadDim(dim))
+// randI8Blocks returns nblk int8 blocks of random unit vectors (every
+// fifth one with extreme codes ±127) and each lane's codes and scale.
+func randI8Blocks(r *rand.Rand, dim, nblk int) ([]byte, [][]int8, []float32) {
+	b := make([]byte, nblk*I8BlockLen(dim))
+	ClearI8Blocks(b, dim)
+	var codes [][]int8
+	var scales []float32
 	for i := 0; i < nblk*Lanes; i++ {
 		v := randVec(r, dim)
 		if i%5 == 3 { // extreme codes: ±127 and the query's ±63
@@ -41,11 +43,23 @@ func randI8Blocks(r *rand.Rand, dim, nblk int) ([]int8, []float32, []int32) {
 				v[d] = float32(1 - 2*(d%2))
 			}
 		}
-		s[i], _ = QuantizeI8(v, codes)
-		sums[i] = CodeSum(codes)
-		SetI8Lane(b[i/Lanes*I8BlockLen(dim):], i%Lanes, codes)
+		c := make([]int8, PadDim(dim))
+		s, _ := QuantizeI8(v, c)
+		SetI8Lane(b[i/Lanes*I8BlockLen(dim):], dim, i%Lanes, c, s)
+		codes = append(codes, c)
+		scales = append(scales, s)
 	}
-	return b, s, sums
+	return b, codes, scales
+}
+
+// i8Ref is the int8 score computed straight from the codes: the exact
+// integer sum, then × scale × query scale in float32.
+func i8Ref(q *I8Query, codes []int8, scale float32) float32 {
+	var acc int32
+	for d, c := range codes {
+		acc += int32(c) * int32(q.Packed[d/4*32+d%4])
+	}
+	return float32(acc) * scale * q.Scale
 }
 
 var dims = []int{1, 3, 4, 7, 64, 128, 192, 513}
@@ -145,12 +159,43 @@ func TestDotF32GroupTwin(t *testing.T) {
 	}
 }
 
+func TestDotF32Blocks4Twin(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, dim := range dims {
+		for _, c := range []struct{ stride, nblk int }{{1, 1}, {2, 1}, {3, 2}, {5, 5}} {
+			t.Run(fmt.Sprintf("dim=%d/stride=%d/nblk=%d", dim, c.stride, c.nblk), func(t *testing.T) {
+				total := (Streams-1)*c.stride + c.nblk
+				q := randVec(r, dim)
+				blocks := randF32Blocks(r, dim, total)
+				thr := float32(r.NormFloat64() * 0.05)
+				n := Streams * c.nblk
+				got, want := make([]float32, n*Lanes), make([]float32, n*Lanes)
+				gm, wm := make([]uint32, n), make([]uint32, n)
+				DotF32Blocks4(q, blocks, c.stride, c.nblk, thr, got, gm)
+				dotF32Blocks4Generic(q, blocks, c.stride, c.nblk, thr, want, wm)
+				if !bitsEqual(got, want) {
+					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
+				}
+				// Position b·Streams+s is block s·stride+b, as the one-stream kernel scores it.
+				all, am := make([]float32, total*Lanes), make([]uint32, total)
+				DotF32Blocks(q, blocks, total, thr, all, am)
+				for i := 0; i < n; i++ {
+					blk := (i%Streams)*c.stride + i/Streams
+					if !bitsEqual(got[i*Lanes:(i+1)*Lanes], all[blk*Lanes:(blk+1)*Lanes]) || gm[i] != am[blk] || wm[i] != am[blk] {
+						t.Fatalf("position %d (block %d) differs from the one-stream kernel", i, blk)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestDotI8Twin(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, dim := range dims {
 		for _, nblk := range []int{1, 2, 5} {
 			t.Run(fmt.Sprintf("dim=%d/nblk=%d", dim, nblk), func(t *testing.T) {
-				blocks, scales, sums := randI8Blocks(r, dim, nblk)
+				blocks, codes, scales := randI8Blocks(r, dim, nblk)
 				var qs []I8Query
 				var thr [I8Group]float32
 				for j := 0; j < I8Group; j++ {
@@ -165,10 +210,15 @@ func TestDotI8Twin(t *testing.T) {
 				}
 				got, want := make([]float32, nblk*Lanes), make([]float32, nblk*Lanes)
 				gm, wm := make([]uint32, nblk), make([]uint32, nblk)
-				DotI8Blocks(&qs[0], blocks, scales, sums, nblk, thr[0], got, gm)
-				dotI8BlocksGeneric(qs[0].Packed, qs[0].Scale, blocks, scales, len(qs[0].Packed)/32, nblk, thr[0], want, wm)
+				DotI8Blocks(&qs[0], blocks, nblk, thr[0], got, gm)
+				dotI8BlocksGeneric(&qs[0], blocks, len(qs[0].Packed)/32, nblk, thr[0], want, wm)
 				if !bitsEqual(got, want) {
 					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
+				}
+				for i := range got {
+					if ref := i8Ref(&qs[0], codes[i], scales[i]); math.Float32bits(ref) != math.Float32bits(got[i]) {
+						t.Fatalf("lane %d: %v, straight from the codes %v", i, got[i], ref)
+					}
 				}
 				for b := range gm {
 					if gm[b] != wm[b] {
@@ -178,19 +228,17 @@ func TestDotI8Twin(t *testing.T) {
 				qg := PackI8Group(qs, dim)
 				for b := 0; b < nblk; b++ {
 					blk := blocks[b*I8BlockLen(dim) : (b+1)*I8BlockLen(dim)]
-					sc := scales[b*Lanes : (b+1)*Lanes]
-					sm := sums[b*Lanes : (b+1)*Lanes]
 					var g, w [I8Group * Lanes]float32
 					var gmk, wmk [I8Group]uint32
-					DotI8Group(&qg, blk, sc, &thr, &g, &gmk)
-					dotI8GroupGeneric(&qg, blk, sc, PadDim(dim)/4, &thr, &w, &wmk)
+					DotI8Group(&qg, blk, &thr, &g, &gmk)
+					dotI8GroupGeneric(&qg, blk, PadDim(dim)/4, &thr, &w, &wmk)
 					if !bitsEqual(g[:], w[:]) || gmk != wmk {
 						t.Fatalf("block %d: group kernel differs from the Go twin", b)
 					}
 					one := make([]float32, Lanes)
 					var m [1]uint32
 					for j := range qs {
-						DotI8Blocks(&qs[j], blk, sc, sm, 1, thr[j], one, m[:])
+						DotI8Blocks(&qs[j], blk, 1, thr[j], one, m[:])
 						if !bitsEqual(one, g[j*Lanes:(j+1)*Lanes]) || m[0] != gmk[j] {
 							t.Fatalf("block %d query %d: group kernel differs from the one-query kernel", b, j)
 						}
@@ -199,6 +247,68 @@ func TestDotI8Twin(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestDotI8Blocks4Twin(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, dim := range dims {
+		for _, c := range []struct{ stride, nblk int }{{1, 1}, {2, 1}, {3, 2}, {5, 5}} {
+			t.Run(fmt.Sprintf("dim=%d/stride=%d/nblk=%d", dim, c.stride, c.nblk), func(t *testing.T) {
+				total := (Streams-1)*c.stride + c.nblk
+				blocks, _, _ := randI8Blocks(r, dim, total)
+				q := PackI8Query(randVec(r, dim))
+				thr := float32(r.NormFloat64() * 0.05)
+				n := Streams * c.nblk
+				got, want := make([]float32, n*Lanes), make([]float32, n*Lanes)
+				gm, wm := make([]uint32, n), make([]uint32, n)
+				DotI8Blocks4(&q, blocks, c.stride, c.nblk, thr, got, gm)
+				dotI8Blocks4Generic(&q, blocks, PadDim(dim)/4, c.stride, c.nblk, thr, want, wm)
+				if !bitsEqual(got, want) {
+					t.Fatalf("scores differ from the Go twin:\n%v\n%v", got, want)
+				}
+				all, am := make([]float32, total*Lanes), make([]uint32, total)
+				DotI8Blocks(&q, blocks, total, thr, all, am)
+				for i := 0; i < n; i++ {
+					blk := (i%Streams)*c.stride + i/Streams
+					if !bitsEqual(got[i*Lanes:(i+1)*Lanes], all[blk*Lanes:(blk+1)*Lanes]) || gm[i] != am[blk] || wm[i] != am[blk] {
+						t.Fatalf("position %d (block %d) differs from the one-stream kernel", i, blk)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestI8Lane(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, dim := range dims {
+		blocks, codes, scales := randI8Blocks(r, dim, 2)
+		got := make([]int8, PadDim(dim))
+		for i := range codes {
+			s := I8Lane(blocks[i/Lanes*I8BlockLen(dim):], dim, i%Lanes, got)
+			if s != scales[i] || string(asB(got)) != string(asB(codes[i])) {
+				t.Fatalf("dim %d lane %d: read back %v %v, stored %v %v", dim, i, s, got, scales[i], codes[i])
+			}
+		}
+		// Cleared lanes score exactly 0.
+		ClearI8Blocks(blocks, dim)
+		q := PackI8Query(randVec(r, dim))
+		out, m := make([]float32, 2*Lanes), make([]uint32, 2)
+		DotI8Blocks(&q, blocks, 2, 0, out, m)
+		for i, x := range out {
+			if x != 0 || m[i/Lanes] != 0xffff {
+				t.Fatalf("dim %d: cleared lane %d scores %v (mask %b)", dim, i, x, m[i/Lanes])
+			}
+		}
+	}
+}
+
+func asB(c []int8) []byte {
+	b := make([]byte, len(c))
+	for i, x := range c {
+		b[i] = byte(x)
+	}
+	return b
 }
 
 // TestI8Error checks the quantisation error bound the gallery relies on:
@@ -210,15 +320,12 @@ func TestI8Error(t *testing.T) {
 			v, q := randVec(r, dim), randVec(r, dim)
 			codes := make([]int8, PadDim(dim))
 			scale, res := QuantizeI8(v, codes)
-			blk := make([]int8, I8BlockLen(dim))
-			SetI8Lane(blk, 3, codes)
-			scales := make([]float32, Lanes)
-			scales[3] = scale
+			blk := make([]byte, I8BlockLen(dim))
+			ClearI8Blocks(blk, dim)
+			SetI8Lane(blk, dim, 3, codes, scale)
 			pq := PackI8Query(q)
 			out := make([]float32, Lanes)
-			sums := make([]int32, Lanes)
-			sums[3] = CodeSum(codes)
-			DotI8Blocks(&pq, blk, scales, sums, 1, 0, out, make([]uint32, 1))
+			DotI8Blocks(&pq, blk, 1, 0, out, make([]uint32, 1))
 			exact := ref64(v, q)
 			bound := res*1.0001 + (1.0001+res)*pq.Residual + 1e-6
 			if d := math.Abs(float64(out[3]) - exact); d > bound {
@@ -270,7 +377,7 @@ func TestFMA32(t *testing.T) {
 
 func TestRead(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, n := range []int{128, 256, 4096, 128 * 1001} {
+	for _, n := range []int{256, 512, 4096, 256 * 1001} {
 		buf := make([]byte, n)
 		for i := range buf {
 			buf[i] = byte(r.Uint32())
