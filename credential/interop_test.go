@@ -4,45 +4,14 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/facesign/facesign/client/wallet"
+	"github.com/facesign/facesign/internal/nodetest"
 )
-
-// runNode runs script (in testdata/node) with in as JSON on stdin and decodes
-// its stdout into out. The npm peers must be installed (make node-deps).
-func runNode(t *testing.T, script string, in, out any) {
-	t.Helper()
-	dir := filepath.Join("testdata", "node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatalf("%s/node_modules is missing: run make node-deps", dir)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found (%v): install Node.js, then run make node-deps", err)
-	}
-	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(b)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout, out); err != nil {
-		t.Fatalf("node %s output: %v\n%s", script, err, stdout)
-	}
-}
 
 // TestInteropDigitalBazaar runs, in one node process, the libraries idOS
 // issues with: @digitalbazaar/vc + Ed25519Signature2020 verify our
@@ -51,6 +20,7 @@ func runNode(t *testing.T, script string, in, out any) {
 // @digitalbazaar/vc issued with the same key file.
 func TestInteropDigitalBazaar(t *testing.T) {
 	t.Parallel()
+	peer := nodetest.Require(t, filepath.Join("testdata", "node"))
 	f := newFixture(t)
 	out, err := Issue(f.ev, f.options())
 	if err != nil {
@@ -152,7 +122,7 @@ func TestInteropDigitalBazaar(t *testing.T) {
 		Issue    []json.RawMessage `json:"issue"`
 		Canonize []json.RawMessage `json:"canonize"`
 	}
-	runNode(t, "interop.mjs", in, &res)
+	peer.RunJSON(t, "interop.mjs", in, &res)
 
 	if len(res.Canonize) != len(canonDocs) {
 		t.Fatalf("%d canonical forms for %d documents", len(res.Canonize), len(canonDocs))

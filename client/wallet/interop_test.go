@@ -3,42 +3,11 @@ package wallet
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// runNode runs script (in testdata/node) with in as JSON on stdin and decodes
-// its stdout into out. The npm peers must be installed (make node-deps).
-func runNode(t *testing.T, script string, in, out any) {
-	t.Helper()
-	dir := filepath.Join("testdata", "node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatalf("%s/node_modules is missing: run make node-deps", dir)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found (%v): install Node.js, then run make node-deps", err)
-	}
-	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(b)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout, out); err != nil {
-		t.Fatalf("node %s output: %v\n%s", script, err, stdout)
-	}
-}
+	"github.com/facesign/facesign/internal/nodetest"
+)
 
 // interopEntropies are fixed inputs plus a few from a seeded generator.
 func interopEntropies() [][]byte {
@@ -71,6 +40,7 @@ func interopEntropies() [][]byte {
 // signatures, and produce byte-identical ones (both schemes are deterministic).
 func TestInteropJS(t *testing.T) {
 	t.Parallel()
+	peer := nodetest.Require(t, filepath.Join("testdata", "node"))
 	type caseIn struct {
 		Entropy    string `json:"entropy"`
 		Message    string `json:"message"`
@@ -117,7 +87,7 @@ func TestInteropJS(t *testing.T) {
 			X25519PublicKey     string `json:"x25519_public_key"`
 		} `json:"results"`
 	}
-	runNode(t, "interop.mjs", in, &out)
+	peer.RunJSON(t, "interop.mjs", in, &out)
 	if out.WordlistSHA256 != englishSHA256 {
 		t.Errorf("@scure/bip39 English list SHA-256 %s, ours %s", out.WordlistSHA256, englishSHA256)
 	}
