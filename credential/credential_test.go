@@ -523,25 +523,35 @@ func TestParseEvidence(t *testing.T) {
 	}
 }
 
+// TestBase58 checks what this package adds to internal/base58 (whose tests
+// hold the known answers): errors are [ErrMultibase] and input is bounded at
+// [maxBase58] characters.
 func TestBase58(t *testing.T) {
 	t.Parallel()
-	// Known answers from Bitcoin Core's base58_encode_decode.json.
-	for _, tc := range []struct{ hex, b58 string }{
-		{"", ""},
-		{"61", "2g"},
-		{"626262", "a3gV"},
-		{"73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"},
-		{"00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"},
-		{"bf4f89001e670274dd", "3SEo3LWLoPntC"},
-		{"00000000000000000000", "1111111111"},
+	for _, tc := range []struct {
+		name, in string
+		want     string // hex; "" with ok false for an error
+		ok       bool
+	}{
+		{"known answer", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L", "00eb15231dfceb60925886b67d065299925915aeb172c06647", true},
+		{"at the bound", strings.Repeat("1", maxBase58), strings.Repeat("00", maxBase58), true},
+		{"over the bound", strings.Repeat("1", maxBase58+1), "", false},
+		{"not base58", "0OIl", "", false},
 	} {
-		b, _ := hex.DecodeString(tc.hex)
-		if got := base58Encode(b); got != tc.b58 {
-			t.Errorf("encode %s = %s, want %s", tc.hex, got, tc.b58)
-		}
-		d, err := base58Decode(tc.b58)
-		if err != nil || hex.EncodeToString(d) != tc.hex {
-			t.Errorf("decode %s = %x, %v", tc.b58, d, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := base58Decode(tc.in)
+			if !tc.ok {
+				if d != nil || !errors.Is(err, ErrMultibase) {
+					t.Fatalf("decode %q = %x, %v; want ErrMultibase", tc.in, d, err)
+				}
+				return
+			}
+			if err != nil || hex.EncodeToString(d) != tc.want {
+				t.Fatalf("decode %q = %x, %v; want %s", tc.in, d, err, tc.want)
+			}
+			if got := base58Encode(d); got != tc.in {
+				t.Fatalf("encode %x = %q, want %q", d, got, tc.in)
+			}
+		})
 	}
 }

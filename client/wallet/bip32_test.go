@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,35 +134,52 @@ func TestMasterKeySeedLength(t *testing.T) {
 	}
 }
 
+// TestBase58 checks what this package adds to internal/base58 (whose tests
+// hold the known answers): errors are [ErrExtendedKey], input is bounded at
+// 128 characters, and Base58Check's checksum.
 func TestBase58(t *testing.T) {
 	t.Parallel()
-	// Known answers from the Bitcoin Core base58 test vectors (base58_encode_decode.json).
-	for _, tc := range []struct{ hex, b58 string }{
-		{"", ""},
-		{"61", "2g"},
-		{"626262", "a3gV"},
-		{"636363", "aPEr"},
-		{"73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"},
-		{"00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"},
-		{"516b6fcd0f", "ABnLTmg"},
-		{"bf4f89001e670274dd", "3SEo3LWLoPntC"},
-		{"572e4794", "3EFU7m"},
-		{"ecac89cad93923c02321", "EJDM8drfXA6uyA"},
-		{"10c8511e", "Rt5zm"},
-		{"00000000000000000000", "1111111111"},
+	for _, tc := range []struct {
+		name, in string
+		want     string // hex; "" with ok false for an error
+		ok       bool
+	}{
+		{"known answer", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L", "00eb15231dfceb60925886b67d065299925915aeb172c06647", true},
+		{"empty", "", "", true},
+		{"128 characters", strings.Repeat("1", 128), strings.Repeat("00", 128), true},
+		{"129 characters", strings.Repeat("1", 129), "", false},
+		{"0", "0", "", false},
+		{"O", "O", "", false},
+		{"I", "I", "", false},
+		{"l", "l", "", false},
+		{"punctuation", "1a!", "", false},
 	} {
-		b, _ := hex.DecodeString(tc.hex)
-		if got := base58Encode(b); got != tc.b58 {
-			t.Errorf("encode %s = %s, want %s", tc.hex, got, tc.b58)
-		}
-		d, err := base58Decode(tc.b58)
-		if err != nil || hex.EncodeToString(d) != tc.hex {
-			t.Errorf("decode %s = %x, %v", tc.b58, d, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := base58Decode(tc.in)
+			if !tc.ok {
+				if d != nil || !errors.Is(err, ErrExtendedKey) {
+					t.Fatalf("decode %q = %x, %v; want ErrExtendedKey", tc.in, d, err)
+				}
+				return
+			}
+			if err != nil || hex.EncodeToString(d) != tc.want {
+				t.Fatalf("decode %q = %x, %v; want %s", tc.in, d, err, tc.want)
+			}
+			if got := base58Encode(d); got != tc.in {
+				t.Fatalf("encode %x = %q, want %q", d, got, tc.in)
+			}
+		})
 	}
-	for _, bad := range []string{"0", "O", "I", "l", "1a!"} {
-		if _, err := base58Decode(bad); !errors.Is(err, ErrExtendedKey) {
-			t.Errorf("decode %q: err = %v", bad, err)
+	payload := []byte("FaceSign base58check")
+	s := base58CheckEncode(payload)
+	if got, err := base58CheckDecode(s); err != nil || string(got) != string(payload) {
+		t.Fatalf("round trip: %q, %v", got, err)
+	}
+	flipped := []byte(s)
+	flipped[len(flipped)/2] = map[bool]byte{true: '2', false: '3'}[flipped[len(flipped)/2] != '2']
+	for _, bad := range []string{string(flipped), base58Encode([]byte{1, 2, 3})} {
+		if got, err := base58CheckDecode(bad); got != nil || !errors.Is(err, ErrExtendedKey) {
+			t.Errorf("base58CheckDecode(%q) = %x, %v; want ErrExtendedKey", bad, got, err)
 		}
 	}
 }

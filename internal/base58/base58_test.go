@@ -21,6 +21,14 @@ func TestVectors(t *testing.T) {
 		{hex.EncodeToString([]byte("The quick brown fox jumps over the lazy dog.")), "USm3fpXnKG5EUBx2ndxBDMPVciP5hGey2Jh4NDv6gmeo1LkMeiKrLJUUBk6Z"},
 		{"0000287fb4cd", "11233QC4"},
 		{"00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"},
+		// Bitcoin Core's base58_encode_decode.json.
+		{"73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"},
+		{"516b6fcd0f", "ABnLTmg"},
+		{"bf4f89001e670274dd", "3SEo3LWLoPntC"},
+		{"572e4794", "3EFU7m"},
+		{"ecac89cad93923c02321", "EJDM8drfXA6uyA"},
+		{"10c8511e", "Rt5zm"},
+		{"00000000000000000000", "1111111111"},
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		if got := Encode(b); got != c.b58 {
