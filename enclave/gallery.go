@@ -86,13 +86,29 @@ func (x *ExactIndex) Search(q []float32, k int) ([]Match, error) {
 		if v == nil {
 			continue
 		}
-		var d float64
-		for i := range v {
-			d += float64(v[i]) * float64(q[i])
-		}
-		out = append(out, Match{Slot: s, Score: float32(d)})
+		out = append(out, Match{Slot: s, Score: exactScore(v, q)})
 	}
-	slices.SortStableFunc(out, func(a, b Match) int {
+	sortMatches(out)
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out, nil
+}
+
+// exactScore is the cosine of two L2-normalised vectors, their dot product,
+// summed in float64: the reference score every index is compared against.
+func exactScore(v, q []float32) float32 {
+	var d float64
+	for i := range v {
+		d += float64(v[i]) * float64(q[i])
+	}
+	return float32(d)
+}
+
+// sortMatches orders matches best first; equal scores by slot, so the order
+// is deterministic.
+func sortMatches(m []Match) {
+	slices.SortStableFunc(m, func(a, b Match) int {
 		switch {
 		case a.Score > b.Score:
 			return -1
@@ -101,10 +117,6 @@ func (x *ExactIndex) Search(q []float32, k int) ([]Match, error) {
 		}
 		return a.Slot - b.Slot
 	})
-	if len(out) > k {
-		out = out[:k]
-	}
-	return out, nil
 }
 
 // Len implements [Index].

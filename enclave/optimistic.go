@@ -97,20 +97,8 @@ func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64) (out []
 		if _, live := s.ids[slot]; !live {
 			continue
 		}
-		var d float64
-		for i := range vec {
-			d += float64(vec[i]) * float64(q[i])
-		}
-		out = append(out, Match{Slot: slot, Score: float32(d)})
+		out = append(out, Match{Slot: slot, Score: exactScore(vec, q)})
 	}
-	slices.SortStableFunc(out, func(a, b Match) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return a.Slot - b.Slot
-	})
+	sortMatches(out)
 	return out, true
 }
