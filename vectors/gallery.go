@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -155,6 +156,8 @@ type Gallery struct {
 	free  int     // no free slot below this one
 	rmax  float64 // int8: largest residual ‖v − s·codes‖ stored so far
 
+	mem *arena // the scanned memory (write lock)
+
 	nSearch, nFallback, nReranked atomic.Uint64
 }
 
@@ -181,7 +184,11 @@ func NewGallery(dim int, opts GalleryOptions) (*Gallery, error) {
 	if r == 0 {
 		r = DefaultRerank
 	}
-	return &Gallery{dim: dim, pdim: scan.PadDim(dim), typ: opts.Type, threads: opts.Threads, rerank: r}, nil
+	g := &Gallery{dim: dim, pdim: scan.PadDim(dim), typ: opts.Type, threads: opts.Threads, rerank: r, mem: &arena{mapFrom: defaultMapFrom}}
+	// The scanned memory of a large gallery lives in mappings outside the Go
+	// heap (see arena); they are unmapped once the gallery is unreachable.
+	runtime.AddCleanup(g, func(a *arena) { a.release() }, g.mem)
+	return g, nil
 }
 
 // Dim is the vector length the gallery holds.
@@ -296,10 +303,10 @@ func (g *Gallery) put(s int, v []float32) {
 		seg := &segment{}
 		if g.typ == GalleryInt8 {
 			seg.f32 = make([]float32, segSlots*g.dim)
-			seg.i8 = make([]byte, segBlocks*scan.I8BlockLen(g.dim))
+			seg.i8 = g.mem.alloc(segBlocks * scan.I8BlockLen(g.dim))
 			scan.ClearI8Blocks(seg.i8, g.dim)
 		} else {
-			seg.f32 = make([]float32, segBlocks*scan.F32BlockLen(g.dim))
+			seg.f32 = g.mem.allocF32(segBlocks * scan.F32BlockLen(g.dim))
 		}
 		g.segs = append(g.segs, seg)
 	}
