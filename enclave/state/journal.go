@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -128,15 +127,35 @@ func (j *Journal) recordAAD(seq uint64) []byte {
 // errStop ends a Log.Read early.
 var errStop = errors.New("stop")
 
-// Replay loads the latest snapshot, replays the log after it, checks the
-// rollback counter and feeds every live entry to apply. On an empty log it
-// makes the data key and writes the header.
+// Replay implements enclave.Journal: it loads the latest snapshot, replays
+// the log after it, checks the rollback counter and feeds every live entry
+// to apply, in slot order. Each entry's slices are apply's own. On an empty
+// log it makes the data key and writes the header. On an error nothing is
+// kept: the journal is as New left it.
 func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) error {
+	return j.replay(ctx, apply, false)
+}
+
+// ReplayShared is [Journal.Replay] for an apply that copies what it keeps:
+// every entry's Entropy and Vector alias one scratch buffer that the next
+// entry overwrites (apply may still clear or modify them; the journal's
+// own copy is not touched). The UniqueID strings are apply's to keep. It
+// saves boot one short-lived copy of the whole gallery.
+func (j *Journal) ReplayShared(ctx context.Context, apply func(enclave.Entry) error) error {
+	return j.replay(ctx, apply, true)
+}
+
+func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, shared bool) (err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.ready {
 		return fmt.Errorf("%w: replay ran already", ErrOptions)
 	}
+	defer func() {
+		if err != nil { // a refused replay keeps nothing
+			j.aead, j.logID, j.next, j.head, j.live = nil, nil, 0, [32]byte{}, newLiveSet(j.opts.Dim)
+		}
+	}()
 	start := time.Now()
 	counter, err := j.opts.Counter.Load(ctx)
 	if err != nil {
@@ -164,32 +183,47 @@ func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) e
 	}
 	j.next, j.head = 1, sha256.Sum256(hdrRec)
 
+	snapshot := false
 	if j.opts.Snapshots != nil {
-		if err := j.loadSnapshot(ctx); err != nil {
+		if snapshot, err = j.loadSnapshot(ctx); err != nil {
 			return err
 		}
 	}
+	// After a snapshot covering [0, next), read from record next-1: it must
+	// hash to the snapshot's head, so a snapshot cannot stand for another
+	// history. One pass over the log does the check and the replay.
 	from := j.next
-	if from > 1 {
-		// The snapshot must agree with the log: the record before it must
-		// hash to the snapshot's head.
-		if err := j.checkSnapshotHead(ctx); err != nil {
-			return err
-		}
+	if snapshot {
+		from--
 	}
+	checked := !snapshot
 	n := 0
+	h := sha256.New()
+	var plain []byte // one buffer for every record
 	err = j.opts.Log.Read(ctx, from, func(seq uint64, rec []byte) error {
+		if !checked {
+			if seq != from {
+				return fmt.Errorf("%w: record %d where %d was expected", ErrCorrupt, seq, from)
+			}
+			checked = true
+			return j.checkSnapshotHead(seq, rec)
+		}
 		if seq != j.next {
 			return fmt.Errorf("%w: record %d where %d was expected (gap, reorder or duplicate)", ErrCorrupt, seq, j.next)
 		}
-		e, err := j.openRecord(seq, rec, j.head)
+		var e enclave.Entry
+		var err error
+		e, plain, err = j.openRecord(seq, rec, j.head, plain)
 		if err != nil {
 			return err
 		}
 		if err := j.applyLive(e); err != nil {
 			return fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
 		}
-		j.head = sha256.Sum256(append(j.head[:], rec...))
+		h.Reset()
+		h.Write(j.head[:])
+		h.Write(rec)
+		h.Sum(j.head[:0])
 		j.next++
 		n++
 		if n%100000 == 0 {
@@ -197,8 +231,12 @@ func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) e
 		}
 		return nil
 	})
+	clear(plain)
 	if err != nil {
 		return err
+	}
+	if !checked {
+		return fmt.Errorf("%w: the snapshot covers %d records but the log is shorter", ErrRollback, j.next)
 	}
 	if j.next < counter {
 		return fmt.Errorf("%w: the log holds %d records but %d were acknowledged", ErrRollback, j.next, counter)
@@ -210,16 +248,83 @@ func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) e
 			return fmt.Errorf("state: moving the rollback counter: %w", err)
 		}
 	}
-	err = j.live.each(func(id string, entropy, vector []byte) error {
-		return apply(enclave.Entry{Op: enclave.OpAdd, UniqueID: id, Entropy: bytes.Clone(entropy), Vector: bytes.Clone(vector)})
-	})
-	if err != nil {
+	if err := j.feed(apply, shared); err != nil {
 		return err
 	}
 	j.lastSnap = j.next
 	j.ready = true
 	j.log.Info("state loaded", "identities", j.live.len(), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// feedBatch is how many entries share one allocation in [Journal.feed].
+const feedBatch = 256
+
+// feed hands every live entry to apply, in slot order. Entries are staged
+// feedBatch at a time: their ids share one string and, unless shared,
+// their entropy and vectors one allocation (each slice capped to its own
+// bytes); when shared, one scratch buffer serves every batch.
+func (j *Journal) feed(apply func(enclave.Entry) error, shared bool) error {
+	const idText = 36
+	s := j.live
+	payload := s.stride - idSize
+	var (
+		arena []byte
+		text  = make([]byte, 0, feedBatch*idText)
+		k     int
+	)
+	if shared {
+		arena = make([]byte, feedBatch*payload)
+		defer clear(arena)
+	}
+	flush := func() error {
+		if k == 0 {
+			return nil
+		}
+		ids := string(text)
+		for i := range k {
+			p := arena[i*payload : (i+1)*payload : (i+1)*payload]
+			e := enclave.Entry{Op: enclave.OpAdd, UniqueID: ids[i*idText : (i+1)*idText],
+				Entropy: p[:entropySize:entropySize], Vector: p[entropySize:]}
+			if err := apply(e); err != nil {
+				return err
+			}
+		}
+		if shared {
+			clear(arena[:k*payload])
+		} else {
+			arena = nil
+		}
+		text, k = text[:0], 0
+		return nil
+	}
+	err := s.each(func(b []byte) error {
+		if arena == nil {
+			arena = make([]byte, feedBatch*payload)
+		}
+		text = appendUUID(text, b[:idSize])
+		copy(arena[k*payload:], b[idSize:])
+		if k++; k == feedBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// appendUUID appends the canonical text form of the 16-byte id.
+func appendUUID(dst, id []byte) []byte {
+	const digits = "0123456789abcdef"
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, digits[c>>4], digits[c&15])
+	}
+	return dst
 }
 
 func (j *Journal) create(ctx context.Context) error {
@@ -289,23 +394,25 @@ func (j *Journal) useKey(key, logID []byte) error {
 	return nil
 }
 
-func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte) (enclave.Entry, error) {
+// openRecord opens record seq, checks that it follows prev, and decodes
+// it; buf is scratch for the plaintext (grown if needed and returned).
+func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte, buf []byte) (enclave.Entry, []byte, error) {
 	if len(rec) != j.recordSize() {
-		return enclave.Entry{}, fmt.Errorf("%w: record %d is %d bytes, want %d", ErrCorrupt, seq, len(rec), j.recordSize())
+		return enclave.Entry{}, buf, fmt.Errorf("%w: record %d is %d bytes, want %d", ErrCorrupt, seq, len(rec), j.recordSize())
 	}
-	plain, err := j.aead.Open(nil, rec[:12], rec[12:], j.recordAAD(seq))
+	plain, err := j.aead.Open(buf[:0], rec[:12], rec[12:], j.recordAAD(seq))
 	if err != nil {
-		return enclave.Entry{}, fmt.Errorf("%w: record %d does not open (tampered, moved, or sealed under another key)", ErrCorrupt, seq)
+		return enclave.Entry{}, buf, fmt.Errorf("%w: record %d does not open (tampered, moved, or sealed under another key)", ErrCorrupt, seq)
 	}
 	defer clear(plain)
 	if string(plain[:32]) != string(prev[:]) {
-		return enclave.Entry{}, fmt.Errorf("%w: record %d does not follow record %d (hash chain broken)", ErrCorrupt, seq, seq-1)
+		return enclave.Entry{}, plain, fmt.Errorf("%w: record %d does not follow record %d (hash chain broken)", ErrCorrupt, seq, seq-1)
 	}
 	var e enclave.Entry
 	if err := wire.UnmarshalPadded(plain[32:], &e); err != nil {
-		return enclave.Entry{}, fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
+		return enclave.Entry{}, plain, fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
 	}
-	return e, nil
+	return e, plain, nil
 }
 
 func (j *Journal) applyLive(e enclave.Entry) error {

@@ -51,18 +51,18 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 		j.mu.Unlock()
 		return fmt.Errorf("%w: no snapshot store", ErrOptions)
 	}
-	next, head, packed := j.captureLocked()
+	next, head, v := j.captureLocked()
 	j.mu.Unlock()
-	return j.writeSnapshot(ctx, next, head, packed)
+	return j.writeSnapshot(ctx, next, head, v)
 }
 
 func (j *Journal) startSnapshotLocked() {
-	next, head, packed := j.captureLocked()
+	next, head, v := j.captureLocked()
 	j.snapping = true
 	j.snapWG.Add(1)
 	go func() {
 		defer j.snapWG.Done()
-		err := j.writeSnapshot(context.Background(), next, head, packed)
+		err := j.writeSnapshot(context.Background(), next, head, v)
 		j.mu.Lock()
 		j.snapping = false
 		j.mu.Unlock()
@@ -72,15 +72,24 @@ func (j *Journal) startSnapshotLocked() {
 	}()
 }
 
-// captureLocked copies the live set, so the snapshot can be sealed and
-// written while appends go on. It costs one copy of the gallery in memory.
-func (j *Journal) captureLocked() (uint64, [32]byte, []byte) {
-	return j.next, j.head, j.live.packed()
+// captureLocked takes a copy-on-write view of the live set, so the
+// snapshot can be sealed and written while appends go on. It costs the
+// pages appends and deletes touch while the snapshot is written, not a
+// copy of the gallery.
+func (j *Journal) captureLocked() (uint64, [32]byte, *view) {
+	return j.next, j.head, j.live.capture()
 }
 
-func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, packed []byte) error {
-	stride := j.live.stride
-	count := len(packed) / stride
+// writeSnapshot seals v chunk by chunk through one reused buffer and
+// streams it to the store; it releases v before it returns.
+func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, v *view) error {
+	defer func() {
+		j.mu.Lock()
+		j.live.release(v)
+		j.mu.Unlock()
+	}()
+	stride := v.stride
+	count := v.count
 	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(count), EntrySize: stride, ChunkEntries: chunkEntries}
 	hb, err := wire.Marshal(h)
 	if err != nil {
@@ -88,7 +97,11 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 	}
 	hh := sha256.Sum256(hb)
 	pr, pw := io.Pipe()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
+		plain := make([]byte, chunkEntries*stride)
+		sealed := make([]byte, 12, 12+len(plain)+16)
 		bw := bufio.NewWriterSize(pw, 1<<20)
 		err := func() error {
 			if _, err := bw.WriteString(snapMagic); err != nil {
@@ -97,17 +110,19 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 			if err := writeFrame(bw, hb); err != nil {
 				return err
 			}
+			written := 0
 			for i := uint64(0); ; i++ {
-				lo := int(i) * chunkEntries * stride
-				hi := min(lo+chunkEntries*stride, len(packed))
-				chunk := packed[lo:hi]
-				final := hi >= len(packed)
-				nonce := make([]byte, 12)
-				if _, err := io.ReadFull(j.opts.Rand, nonce); err != nil {
+				n := v.fill(plain)
+				written += n
+				if n < chunkEntries && written != count {
+					return fmt.Errorf("state: snapshot view holds %d entries, counted %d", written, count)
+				}
+				final := written == count
+				if _, err := io.ReadFull(j.opts.Rand, sealed[:12]); err != nil {
 					return err
 				}
-				sealed := j.aead.Seal(nonce, nonce, chunk, j.chunkAAD(hh, i, final))
-				if err := writeFrame(bw, sealed); err != nil {
+				out := j.aead.Seal(sealed[:12], sealed[:12], plain[:n*stride], j.chunkAAD(hh, i, final))
+				if err := writeFrame(bw, out); err != nil {
 					return err
 				}
 				if final {
@@ -115,11 +130,13 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 				}
 			}
 		}()
-		clear(packed)
+		clear(plain)
 		pw.CloseWithError(err)
 	}()
-	if err := j.opts.Snapshots.PutSnapshot(ctx, next, pr); err != nil {
-		pr.CloseWithError(err)
+	err = j.opts.Snapshots.PutSnapshot(ctx, next, pr)
+	pr.CloseWithError(errors.Join(err, io.ErrClosedPipe))
+	<-done
+	if err != nil {
 		return fmt.Errorf("%w: snapshot at %d: %w", ErrWrite, next, err)
 	}
 	j.mu.Lock()
@@ -141,7 +158,8 @@ func writeFrame(w io.Writer, b []byte) error {
 	return err
 }
 
-func readFrame(r io.Reader, max int) ([]byte, error) {
+// readFrame reads one frame into buf (grown when too small) and returns it.
+func readFrame(r io.Reader, buf []byte, max int) ([]byte, error) {
 	var n [4]byte
 	if _, err := io.ReadFull(r, n[:]); err != nil {
 		return nil, err
@@ -150,32 +168,36 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 	if size > max {
 		return nil, fmt.Errorf("frame of %d bytes exceeds %d", size, max)
 	}
-	b := make([]byte, size)
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	b := buf[:size]
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// loadSnapshot applies the latest snapshot, if any, to the live set.
-func (j *Journal) loadSnapshot(ctx context.Context) error {
+// loadSnapshot applies the latest snapshot, if any, to the live set and
+// reports whether there was one.
+func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 	seq, rc, err := j.opts.Snapshots.LatestSnapshot(ctx)
 	if errors.Is(err, ErrNoSnapshot) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("state: reading the latest snapshot: %w", err)
+		return false, fmt.Errorf("state: reading the latest snapshot: %w", err)
 	}
 	defer rc.Close()
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: snapshot %d: %s", ErrSnapshot, seq, fmt.Sprintf(format, args...))
+	bad := func(format string, args ...any) (bool, error) {
+		return false, fmt.Errorf("%w: snapshot %d: %s", ErrSnapshot, seq, fmt.Sprintf(format, args...))
 	}
 	r := bufio.NewReaderSize(rc, 1<<20)
 	magic := make([]byte, len(snapMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapMagic {
 		return bad("not a snapshot")
 	}
-	hb, err := readFrame(r, maxSnapHeader)
+	hb, err := readFrame(r, nil, maxSnapHeader)
 	if err != nil {
 		return bad("header: %v", err)
 	}
@@ -194,32 +216,46 @@ func (j *Journal) loadSnapshot(ctx context.Context) error {
 	hh := sha256.Sum256(hb)
 	stride := j.live.stride
 	maxChunk := 12 + chunkEntries*stride + 16
+	var buf []byte // one read buffer for every chunk
 	var got uint64
 	for i := uint64(0); ; i++ {
-		sealed, err := readFrame(r, maxChunk)
+		sealed, err := readFrame(r, buf, maxChunk)
 		if err != nil {
 			return bad("chunk %d: %v", i, err)
 		}
+		buf = sealed
 		remaining := h.Count - got
 		want := min(remaining, chunkEntries)
 		final := remaining <= chunkEntries
 		if len(sealed) != 12+int(want)*stride+16 {
 			return bad("chunk %d has the wrong size", i)
 		}
-		plain, err := j.aead.Open(nil, sealed[:12], sealed[12:], j.chunkAAD(hh, i, final))
-		if err != nil {
-			return bad("chunk %d does not open (tampered, reordered, truncated, or another key)", i)
-		}
-		for k := 0; k < int(want); k++ {
-			b := plain[k*stride : (k+1)*stride]
-			var id [16]byte
-			copy(id[:], b)
-			if err := j.live.add(id, b[idSize:idSize+entropySize], b[idSize+entropySize:]); err != nil {
-				clear(plain)
-				return bad("chunk %d entry %d: %v", i, k, err)
+		aad := j.chunkAAD(hh, i, final)
+		errOpen := errors.New("does not open")
+		open := func(dst []byte) error {
+			if _, err := j.aead.Open(dst[:0], sealed[:12], sealed[12:], aad); err != nil {
+				return errOpen
 			}
+			if i == 0 {
+				// The chunk opened under the header's hash, so the header
+				// is the enclave's own: its count may size the index.
+				j.live.reserve(int(min(h.Count, maxSlots)))
+			}
+			return nil
 		}
-		clear(plain)
+		if want == 0 {
+			err = open(nil)
+		} else {
+			// Decrypt straight into the set's next page: no copy.
+			err = j.live.loadPage(int(want), open)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, errOpen):
+			return bad("chunk %d does not open (tampered, reordered, truncated, or another key)", i)
+		case err != nil:
+			return bad("chunk %d: %v", i, err)
+		}
 		got += want
 		if final {
 			break
@@ -231,45 +267,31 @@ func (j *Journal) loadSnapshot(ctx context.Context) error {
 	copy(j.head[:], h.Head)
 	j.next = h.Next
 	j.log.Info("snapshot loaded", "next", h.Next, "identities", h.Count)
-	return nil
+	return true, nil
 }
 
-// checkSnapshotHead verifies that record next-1 in the log hashes to the
-// snapshot's head, so a snapshot cannot stand for a different history.
-func (j *Journal) checkSnapshotHead(ctx context.Context) error {
-	want := j.next - 1
-	found := false
-	err := j.opts.Log.Read(ctx, want, func(seq uint64, rec []byte) error {
-		if seq != want {
-			return fmt.Errorf("%w: record %d where %d was expected", ErrCorrupt, seq, want)
+// checkSnapshotHead verifies that record seq = next-1 of the log hashes to
+// the snapshot's head (j.head), so a snapshot cannot stand for a different
+// history.
+func (j *Journal) checkSnapshotHead(seq uint64, rec []byte) error {
+	if seq == 0 {
+		if sha256.Sum256(rec) != j.head {
+			return fmt.Errorf("%w: snapshot head does not match the log header", ErrSnapshot)
 		}
-		found = true
-		if seq == 0 {
-			if sha256.Sum256(rec) != j.head {
-				return fmt.Errorf("%w: snapshot head does not match the log header", ErrSnapshot)
-			}
-			return errStop
-		}
-		if len(rec) != j.recordSize() {
-			return fmt.Errorf("%w: record %d is %d bytes", ErrCorrupt, seq, len(rec))
-		}
-		plain, err := j.aead.Open(nil, rec[:12], rec[12:], j.recordAAD(seq))
-		if err != nil {
-			return fmt.Errorf("%w: record %d does not open", ErrCorrupt, seq)
-		}
-		var prev [32]byte
-		copy(prev[:], plain[:32])
-		clear(plain)
-		if sha256.Sum256(append(prev[:], rec...)) != j.head {
-			return fmt.Errorf("%w: snapshot at %d does not match the log", ErrSnapshot, j.next)
-		}
-		return errStop
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return err
+		return nil
 	}
-	if !found {
-		return fmt.Errorf("%w: the snapshot covers %d records but the log is shorter", ErrRollback, j.next)
+	if len(rec) != j.recordSize() {
+		return fmt.Errorf("%w: record %d is %d bytes", ErrCorrupt, seq, len(rec))
+	}
+	plain, err := j.aead.Open(nil, rec[:12], rec[12:], j.recordAAD(seq))
+	if err != nil {
+		return fmt.Errorf("%w: record %d does not open", ErrCorrupt, seq)
+	}
+	var prev [32]byte
+	copy(prev[:], plain[:32])
+	clear(plain)
+	if sha256.Sum256(append(prev[:], rec...)) != j.head {
+		return fmt.Errorf("%w: snapshot at %d does not match the log", ErrSnapshot, j.next)
 	}
 	return nil
 }
