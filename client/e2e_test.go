@@ -26,6 +26,7 @@ import (
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
+	"github.com/facesign/facesign/internal/syncbuf"
 )
 
 type simStack struct {
@@ -33,25 +34,8 @@ type simStack struct {
 	data   string
 	root   *x509.Certificate
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var (
@@ -136,7 +120,7 @@ func startStack() (*simStack, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build ./cmd/facesign: %v\n%s", err, out)
 	}
-	s := &simStack{data: filepath.Join(tmpRoot, "data"), stderr: &syncBuffer{}, done: make(chan struct{})}
+	s := &simStack{data: filepath.Join(tmpRoot, "data"), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binPath, "sim", "--addr", "127.0.0.1:0", "--data", s.data, "--rate", "0")
 	s.cmd.Stderr = s.stderr
 	stdout, err := s.cmd.StdoutPipe()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/internal/syncbuf"
 )
 
 func TestEnrolLoginDelete(t *testing.T) {
@@ -377,7 +378,7 @@ func TestConcurrentEnrolmentsOneIdentity(t *testing.T) {
 // — and finds no unique ID, entropy or vector bytes; new, existing,
 // not_found, deleted and rejected answers are one size, with one write each.
 func TestCuriousParent(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -533,28 +534,4 @@ func TestServeOnListener(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
 }
