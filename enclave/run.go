@@ -12,6 +12,16 @@ import (
 	"github.com/facesign/facesign/vectors"
 )
 
+// Vsock ports of the parent's egress relays, dialled at [ParentCID]: the
+// enclave's only way to AWS KMS and DynamoDB (TLS runs inside the enclave;
+// the relays carry ciphertext). Next to [EnclavePort] and
+// [HostServicesPort]; "facesign parent" listens on them with
+// --egress-kms vsock:3:8000=... and --egress-dynamodb vsock:3:8001=....
+const (
+	KMSEgressPort      = 8000
+	DynamoDBEgressPort = 8001
+)
+
 // RunConfig is what an enclave binary decides: its security module, where it
 // listens, where the parent's host services are, and the journal's data key.
 type RunConfig struct {

@@ -308,6 +308,7 @@ type SnapshotHost struct {
 	writes *prometheus.CounterVec
 	bytes  prometheus.Counter
 	reads  *prometheus.CounterVec
+	rbytes prometheus.Counter
 	mux    *http.ServeMux
 }
 
@@ -342,7 +343,11 @@ func NewSnapshotHost(cfg SnapshotHostConfig) (*SnapshotHost, error) {
 		Namespace: "facesign", Subsystem: "parent", Name: "snapshot_reads_total",
 		Help: "Latest-snapshot reads by result (ok, none, error).",
 	}, []string{"result"})
-	for _, c := range []prometheus.Collector{h.writes, h.bytes, h.reads} {
+	h.rbytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "facesign", Subsystem: "parent", Name: "snapshot_read_bytes_total",
+		Help: "Bytes of sealed snapshots sent to the enclave.",
+	})
+	for _, c := range []prometheus.Collector{h.writes, h.bytes, h.reads, h.rbytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -453,7 +458,8 @@ func (h *SnapshotHost) latest(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Length", strconv.FormatInt(rc.Size(), 10))
 	w.WriteHeader(http.StatusOK)
 	_ = http.NewResponseController(w).Flush() // the enclave learns the seq before the bytes
-	if n, err := io.Copy(w, rc); err != nil || n != rc.Size() {
+	n, err := io.Copy(w, rc)
+	if err != nil || n != rc.Size() {
 		h.reads.WithLabelValues("error").Inc()
 		h.log.Error("snapshot read failed part-way", slog.Uint64("seq", seq), slog.Int64("sent", n))
 		// Abort the connection: the reader sees a short body, never a
@@ -461,4 +467,5 @@ func (h *SnapshotHost) latest(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	h.reads.WithLabelValues("ok").Inc()
+	h.rbytes.Add(float64(n))
 }

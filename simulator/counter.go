@@ -26,9 +26,10 @@ import (
 // machine under one user, who can reset all three together; on Nitro the
 // counter's write credentials are sealed to the enclave (docs/state.md).
 type Counters struct {
-	mu   sync.Mutex
-	dir  string
-	vals map[string]uint64 // table/key → value
+	mu        sync.Mutex
+	dir       string
+	vals      map[string]uint64 // table/key → value
+	accessKey string            // required SigV4 access key id; empty: any
 }
 
 var _ http.Handler = (*Counters)(nil)
@@ -51,6 +52,28 @@ func NewCounters(dir string) (*Counters, error) {
 		return nil, fmt.Errorf("simulator: counters.json: %w", err)
 	}
 	return c, nil
+}
+
+// RequireAccessKey makes the service refuse (AccessDeniedException) every
+// request not signed with the access key id, the way an IAM policy that
+// grants the table only to the counter's own principal does. The simulator
+// checks the key id in the SigV4 Authorization header, not the signature:
+// what it shows is that the enclave uses the sealed counter credentials, and
+// the egress capture test shows the parent never sees them.
+func (c *Counters) RequireAccessKey(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.accessKey = id
+}
+
+// sigV4AccessKey returns the access key id of a SigV4 Authorization header.
+func sigV4AccessKey(auth string) string {
+	_, rest, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }
 
 func (c *Counters) saveLocked() error {
@@ -137,6 +160,12 @@ func (c *Counters) serve(r *http.Request) (any, error) {
 	}
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		return nil, ddbErr("MissingAuthenticationTokenException", "request is not signed with SigV4")
+	}
+	c.mu.Lock()
+	want := c.accessKey
+	c.mu.Unlock()
+	if want != "" && sigV4AccessKey(r.Header.Get("Authorization")) != want {
+		return nil, ddbErr("AccessDeniedException", "the caller is not authorized to use this table")
 	}
 	var req ddbRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {

@@ -457,3 +457,24 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	}
 	return cipher.NewGCM(b)
 }
+
+// MaxEncryptPlaintext is AWS KMS's limit on Encrypt's plaintext.
+const MaxEncryptPlaintext = 4096
+
+// Encrypt wraps plaintext under the key keyID (an id or ARN) with the
+// encryption context ec, as "aws kms encrypt" does for a key administrator:
+// the simulator's way of sealing a secret (the rollback counter's
+// credentials) that only an enclave satisfying the key's policy can open
+// again through Decrypt with a Recipient. It is a Go call, not a route: in
+// the simulator, as on AWS, the parent is not allowed to encrypt under the
+// key.
+func (k *KMS) Encrypt(keyID string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	if len(plaintext) == 0 || len(plaintext) > MaxEncryptPlaintext {
+		return nil, fmt.Errorf("simulator: kms: plaintext of %d bytes (want 1..%d)", len(plaintext), MaxEncryptPlaintext)
+	}
+	key, err := k.lookup(keyID)
+	if err != nil {
+		return nil, err
+	}
+	return k.wrap(key, plaintext, ec)
+}

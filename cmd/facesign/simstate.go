@@ -2,18 +2,23 @@ package main
 
 // The simulator's sealed state: "facesign sim" runs the stand-ins for what
 // AWS provides on Nitro (the simulator's KMS with a key whose policy names
-// the enclave's PCRs, and the DynamoDB-protocol rollback counter) on
-// loopback, reached by the enclave only through the parent's egress relays,
-// plus the snapshot host service; "facesign sim-enclave" then keeps its
-// gallery in state.Journal. See docs/operations-state.md.
+// the enclave's PCRs, and the DynamoDB-protocol rollback counter, both over
+// HTTPS with a simulator service CA) on loopback, reached by the enclave
+// only through the parent's egress relays with TLS inside the enclave, plus
+// the parent's snapshot and credential routes; "facesign sim-enclave" then
+// boots its state through package stateboot, the production wiring. See
+// docs/operations-state.md.
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -24,43 +29,45 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/pflag"
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave"
-	"github.com/facesign/facesign/enclave/kms"
-	"github.com/facesign/facesign/enclave/state"
+	"github.com/facesign/facesign/enclave/stateboot"
+	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/parent"
 	"github.com/facesign/facesign/simulator"
 )
 
 // Files of the simulator's sealed state inside the data directory.
 const (
-	simKMSDir       = "kms"            // the simulated KMS's keys (keys.json)
-	simKMSKeyARN    = "kms/key-arn"    // the ARN of the gallery key
-	simCounterDir   = "counters"       // the simulated DynamoDB counter table
-	simSnapshotDir  = "snapshots"      // sealed snapshots (parent.DirSnapshots)
-	simSnapshotSock = "snapshots.sock" // snapshot host service
+	simKMSDir       = "kms"                         // the simulated KMS's keys (keys.json)
+	simKMSKeyARN    = "kms/key-arn"                 // the ARN of the gallery key
+	simCounterCreds = "kms/counter-credentials.bin" // the counter's credentials, sealed under the key
+	simCounterKey   = "counters/access-key-id"      // the access key id the counter requires
+	simCounterDir   = "counters"                    // the simulated DynamoDB counter table
+	simSnapshotDir  = "snapshots"                   // sealed snapshots (parent.DirSnapshots)
+	simStateSock    = "snapshots.sock"              // host services of the sealed state: snapshots, credentials
 	simEgressKMS    = "egress-kms.sock"
 	simEgressDDB    = "egress-dynamodb.sock"
-	simRegion       = "sim-local-1"
 	simCounterTable = "facesign-sim"
-	simCounterName  = "gallery"
 )
 
-// simCredentials sign the simulator's AWS calls. On Nitro the enclave's
-// credentials reach it sealed (docs/state.md); the simulator checks none.
+// simCredentials stand in for the parent instance role's credentials: the
+// parent serves them to the enclave, which signs its KMS calls with them.
+// The simulated KMS checks no signature; the key policy's PCRs decide.
 var simCredentials = credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator-secret", "")
 
-// startSimState brings up the sim's "AWS side" and snapshot service for the
-// data directory and returns the sim-enclave arguments that use them, and a
-// function that stops them. The KMS key is made on first use with a policy
-// naming the PCRs sim-enclave will report for this executable: a data
-// directory is bound to the binary that created it, as a Nitro deployment's
-// state is bound to its image.
+// startSimState brings up the sim's "AWS side" (KMS and the DynamoDB
+// counter, HTTPS with a certificate from the simulator's service CA) and
+// the parent's sealed-state services (snapshots, credentials, the egress
+// relays: parent.StartStateServices, the code "facesign parent" runs), and
+// returns the sim-enclave arguments that use them, and a function that
+// stops them. The KMS key is made on first use with a policy naming the
+// PCRs sim-enclave will report for this executable: a data directory is
+// bound to the binary that created it, as a Nitro deployment's state is
+// bound to its image.
 func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotEvery int) ([]string, func(), error) {
 	dir, err := filepath.Abs(data)
 	if err != nil {
@@ -76,45 +83,72 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotE
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulator CA: %w", err)
 	}
+	tlsCA, err := simulator.LoadOrCreateServiceCA(dir, rand.Reader, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator service CA: %w", err)
+	}
+	cert, err := tlsCA.ServerCertificate(rand.Reader, now, simulator.ServiceHost("kms"), simulator.ServiceHost("dynamodb"))
+	if err != nil {
+		return nil, nil, err
+	}
 	pcrs, err := simPCRs("", now)
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := simulator.NewKMS(simulator.KMSOptions{Roots: []*x509.Certificate{ca.Root()}, Clock: time.Now, Rand: rand.Reader, Dir: filepath.Join(dir, simKMSDir), Region: simRegion})
+	k, err := simulator.NewKMS(simulator.KMSOptions{Roots: []*x509.Certificate{ca.Root()}, Clock: time.Now, Rand: rand.Reader, Dir: filepath.Join(dir, simKMSDir), Region: simulator.SimRegion})
 	if err != nil {
 		return nil, nil, err
 	}
-	arn, err := simKeyARN(filepath.Join(dir, simKMSKeyARN), func() (string, error) { return k.CreateKey(simulator.KMSPolicy{PCRs: pcrs}) })
+	arn, err := simCreateOnce(filepath.Join(dir, simKMSKeyARN), func() ([]byte, error) {
+		arn, err := k.CreateKey(simulator.KMSPolicy{PCRs: pcrs})
+		return []byte(arn + "\n"), err
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulator KMS key: %w", err)
+	}
+	keyARN := strings.TrimSpace(string(arn))
+	if !strings.HasPrefix(keyARN, "arn:") {
+		return nil, nil, fmt.Errorf("%s does not hold a key ARN", simKMSKeyARN)
+	}
+	// The counter's own credentials, sealed under the key the way a key
+	// administrator does it with "aws kms encrypt" (docs/state.md).
+	var akid []byte
+	blob, err := simCreateOnce(filepath.Join(dir, simCounterCreds), func() ([]byte, error) {
+		id, plain, err := simCounterCredentials()
+		if err != nil {
+			return nil, err
+		}
+		akid = []byte(id)
+		if err := os.WriteFile(filepath.Join(dir, simCounterKey), akid, 0o600); err != nil {
+			return nil, err
+		}
+		return k.Encrypt(keyARN, plain, stateboot.CounterCredentialsContext)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
+	}
+	if akid == nil {
+		if akid, err = os.ReadFile(filepath.Join(dir, simCounterKey)); err != nil {
+			return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
+		}
 	}
 	counters, err := simulator.NewCounters(filepath.Join(dir, simCounterDir))
 	if err != nil {
 		return nil, nil, err
 	}
+	counters.RequireAccessKey(string(akid))
 	snaps, err := parent.OpenDirSnapshots(filepath.Join(dir, simSnapshotDir), parent.SnapshotOptions{})
 	if err != nil {
 		return nil, nil, err
 	}
-	snapHost, err := parent.NewSnapshotHost(parent.SnapshotHostConfig{Store: snaps, Logger: log})
-	if err != nil {
-		return nil, nil, err
-	}
 
-	ctx, cancel := context.WithCancel(ctx)
 	var closers []func()
 	stop := func() {
-		cancel()
-		for _, c := range closers {
-			c()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
 		}
 	}
-	serve := func(ln net.Listener, h http.Handler) {
-		srv := parent.NewHTTPServer(h, log)
-		go srv.Serve(ln)
-		closers = append(closers, func() { srv.Close() })
-	}
-	// The "AWS side" on loopback TCP.
+	// The "AWS side" on loopback TCP, TLS with the service CA's certificate.
 	var upstream []string
 	for _, h := range []http.Handler{k, counters} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -122,155 +156,151 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotE
 			stop()
 			return nil, nil, err
 		}
-		serve(ln, h)
+		srv := parent.NewHTTPServer(h, log)
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		go srv.ServeTLS(ln, "", "")
+		closers = append(closers, func() { srv.Close() })
 		upstream = append(upstream, ln.Addr().String())
 	}
-	// The parent's egress relays: the enclave reaches KMS and DynamoDB only
-	// through them, as on Nitro (where TLS would run end to end inside).
-	for i, r := range []struct{ name, sock string }{{"kms", simEgressKMS}, {"dynamodb", simEgressDDB}} {
-		e, err := parent.NewEgress(parent.EgressConfig{Name: r.name, Upstream: upstream[i], Logger: log})
-		if err == nil {
-			var ln net.Listener
-			if ln, err = (parent.Endpoint{Network: "unix", Address: filepath.Join(dir, r.sock)}).Listen(); err == nil {
-				go e.Serve(ctx, ln)
-			}
-		}
-		if err != nil {
-			stop()
-			return nil, nil, fmt.Errorf("egress %s: %w", r.name, err)
-		}
-	}
-	ln, err := (parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simSnapshotSock)}).Listen()
+	// The parent's sealed-state services: the same code "facesign parent"
+	// runs. The enclave reaches KMS and DynamoDB only through the relays,
+	// with TLS inside it.
+	ss, err := parent.StartStateServices(ctx, parent.StateServicesConfig{
+		Snapshots:   snaps,
+		Credentials: parent.CredentialsHostConfig{Provider: simCredentials, CounterCredentials: blob},
+		Egress: []parent.EgressSpec{
+			{Name: "kms", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressKMS)}, Upstream: upstream[0]},
+			{Name: "dynamodb", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressDDB)}, Upstream: upstream[1]},
+		},
+		Logger: log,
+	})
 	if err != nil {
 		stop()
-		return nil, nil, fmt.Errorf("snapshot service: %w", err)
+		return nil, nil, err
 	}
-	serve(ln, snapHost.Handler())
+	closers = append(closers, func() { _ = ss.Close() })
+	ln, err := (parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simStateSock)}).Listen()
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("sealed-state host services: %w", err)
+	}
+	srv := parent.NewHTTPServer(ss.Wrap(http.NotFoundHandler()), log)
+	go srv.Serve(ln)
+	closers = append(closers, func() { srv.Close() })
 
 	args := []string{
-		"--state-kms-url", "http://" + upstream[0],
-		"--state-kms-key", arn,
+		"--state-region", simulator.SimRegion,
+		"--state-kms-key", keyARN,
+		"--state-counter-table", simCounterTable,
 		"--state-kms-via", "unix:" + filepath.Join(dir, simEgressKMS),
-		"--state-counter-url", "http://" + upstream[1],
 		"--state-counter-via", "unix:" + filepath.Join(dir, simEgressDDB),
-		"--state-snapshots", "unix:" + filepath.Join(dir, simSnapshotSock),
+		"--state-host", "unix:" + filepath.Join(dir, simStateSock),
+		"--state-tls-roots", filepath.Join(dir, simulator.ServiceCARootFile),
 	}
 	if snapshotEvery > 0 {
 		args = append(args, "--state-snapshot-every", strconv.Itoa(snapshotEvery))
 	}
-	log.Info("simulated AWS side ready", "kms", upstream[0], "counter", upstream[1])
+	log.Info("simulated AWS side ready (TLS, simulator service CA)", "kms", upstream[0], "counter", upstream[1])
 	return args, stop, nil
 }
 
-// simKeyARN reads the ARN stored at path, or makes a key with create and
-// stores its ARN (fsynced) on first use.
-func simKeyARN(path string, create func() (string, error)) (string, error) {
+// simCounterCredentials makes an access key for the simulated counter
+// table: its id and the credentials JSON (wire.AWSCredentials).
+func simCounterCredentials() (string, []byte, error) {
+	var b [30]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, err
+	}
+	id := "AKIASIMCTR" + strings.ToUpper(hex.EncodeToString(b[:5]))
+	plain, err := json.Marshal(wire.AWSCredentials{AccessKeyID: id, SecretAccessKey: base64.RawURLEncoding.EncodeToString(b[5:])})
+	return id, plain, err
+}
+
+// simCreateOnce reads the file at path, or makes its content with create
+// and stores it (fsynced, mode 0600) on first use.
+func simCreateOnce(path string, create func() ([]byte, error)) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
-		if arn := strings.TrimSpace(string(b)); strings.HasPrefix(arn, "arn:") {
-			return arn, nil
-		}
-		return "", fmt.Errorf("%s does not hold a key ARN", path)
+		return b, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
+		return nil, err
 	}
-	arn, err := create()
+	b, err = create()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if _, err := io.WriteString(f, arn+"\n"); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return "", err
+		return nil, err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return "", err
+		return nil, err
 	}
-	return arn, f.Close()
+	return b, f.Close()
 }
 
-// simStateFlags are sim-enclave's sealed-state settings, passed by "facesign
-// sim". With --state-kms-url empty, sim-enclave keeps the issue-5 journal.
+// simStateFlags are sim-enclave's sealed-state settings, passed by
+// "facesign sim": the same stateboot.Config the production enclave reads
+// from its measured image, and the stateboot.Links the simulator provides
+// instead of vsock. With --state-kms-key empty, sim-enclave keeps the
+// issue-5 journal.
 type simStateFlags struct {
-	kmsURL, kmsKey, kmsVia string
-	counterURL, counterVia string
-	snapshots              string
-	snapshotEvery          int
+	cfg                    stateboot.Config
+	kmsVia, counterVia     string
+	host, tlsRoots         string
+	counterCredentialsMode string
 }
 
 func (s *simStateFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&s.kmsURL, "state-kms-url", "", "sealed state: the KMS endpoint URL (the simulator's KMS); empty keeps the simple journal")
-	f.StringVar(&s.kmsKey, "state-kms-key", "", "sealed state: the KMS key ARN that wraps the data key")
-	f.StringVar(&s.kmsVia, "state-kms-via", "", "sealed state: reach KMS through this parent egress relay (unix:PATH or tcp:HOST:PORT)")
-	f.StringVar(&s.counterURL, "state-counter-url", "", "sealed state: the DynamoDB endpoint URL of the rollback counter")
-	f.StringVar(&s.counterVia, "state-counter-via", "", "sealed state: reach DynamoDB through this parent egress relay")
-	f.StringVar(&s.snapshots, "state-snapshots", "", "sealed state: the parent's snapshot service (unix:PATH or tcp:HOST:PORT); empty disables snapshots")
-	f.IntVar(&s.snapshotEvery, "state-snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default, 10000)")
+	f.StringVar(&s.cfg.Region, "state-region", simulator.SimRegion, "sealed state: the AWS region (FACESIGN_REGION)")
+	f.StringVar(&s.cfg.KMSKeyARN, "state-kms-key", "", "sealed state: the KMS key ARN that wraps the data key (FACESIGN_KMS_KEY_ARN); empty keeps the simple journal")
+	f.StringVar(&s.cfg.CounterTable, "state-counter-table", "", "sealed state: the rollback counter's DynamoDB table (FACESIGN_COUNTER_TABLE)")
+	f.StringVar(&s.cfg.CounterName, "state-counter-name", "", "sealed state: the counter item's id (FACESIGN_COUNTER_NAME; default gallery)")
+	f.StringVar(&s.counterCredentialsMode, "state-counter-credentials", string(stateboot.CounterSealed), "sealed state: sealed or instance-role (FACESIGN_COUNTER_CREDENTIALS)")
+	f.IntVar(&s.cfg.SnapshotEvery, "state-snapshot-every", 0, "sealed state: records between snapshots (0: the default, 10000; negative: none)")
+	f.StringVar(&s.kmsVia, "state-kms-via", "", "sealed state: the parent's KMS egress relay (unix:PATH or tcp:HOST:PORT)")
+	f.StringVar(&s.counterVia, "state-counter-via", "", "sealed state: the parent's DynamoDB egress relay")
+	f.StringVar(&s.host, "state-host", "", "sealed state: the parent's host services for snapshots and credentials")
+	f.StringVar(&s.tlsRoots, "state-tls-roots", "", "sealed state: PEM file of the TLS roots for the AWS endpoints (the simulator's service CA)")
 }
 
-func (s *simStateFlags) sealed() bool { return s.kmsURL != "" }
+func (s *simStateFlags) sealed() bool { return s.cfg.KMSKeyARN != "" }
 
-// viaClient is an HTTP client whose connections all go to the egress relay
-// at via, whatever the URL's host (which still names the service for
-// request signing).
-func viaClient(via string) (*http.Client, error) {
-	if via == "" {
-		return &http.Client{Timeout: 30 * time.Second}, nil
+// newJournal returns the enclave.RunConfig.NewJournal of package stateboot
+// over the simulator's links.
+func (s *simStateFlags) newJournal(a attest.Attester, log *slog.Logger) (stateboot.NewJournalFunc, error) {
+	if s.kmsVia == "" || s.counterVia == "" || s.host == "" || s.tlsRoots == "" {
+		return nil, errors.New("sealed state needs --state-kms-via, --state-counter-via, --state-host and --state-tls-roots")
 	}
-	ep, err := enclave.ParseEndpoint(via)
-	if err != nil {
-		return nil, err
-	}
-	dial := ep.Dialer()
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
-		MaxIdleConns:    4,
-		IdleConnTimeout: 30 * time.Second,
-	}}, nil
-}
-
-// newJournal returns the enclave.RunConfig.NewJournal that keeps the
-// gallery in a state.Journal: data key from KMS through recipient
-// attestation by a, rollback counter in DynamoDB, snapshots at the parent.
-func (s *simStateFlags) newJournal(a attest.Attester, log *slog.Logger) (func(context.Context, enclave.Log, io.Reader, int) (enclave.Journal, error), error) {
-	if s.kmsKey == "" || s.counterURL == "" {
-		return nil, errors.New("sealed state needs --state-kms-key and --state-counter-url")
-	}
-	kmsHTTP, err := viaClient(s.kmsVia)
-	if err != nil {
-		return nil, err
-	}
-	ddbHTTP, err := viaClient(s.counterVia)
-	if err != nil {
-		return nil, err
-	}
-	var snaps state.SnapshotStore
-	if s.snapshots != "" {
-		ep, err := enclave.ParseEndpoint(s.snapshots)
+	var links stateboot.Links
+	for _, e := range []struct {
+		v string
+		d *enclave.Dialer
+	}{{s.kmsVia, &links.KMS}, {s.counterVia, &links.DynamoDB}, {s.host, &links.Host}} {
+		ep, err := enclave.ParseEndpoint(e.v)
 		if err != nil {
 			return nil, err
 		}
-		snaps = state.NewHostSnapshots(ep.Dialer(), 0)
+		*e.d = ep.Dialer()
 	}
-	return func(ctx context.Context, l enclave.Log, rnd io.Reader, dim int) (enclave.Journal, error) {
-		rcpt, err := kms.NewRecipient(a)
-		if err != nil {
-			return nil, err
-		}
-		keys := kms.NewAWS(kms.NewClient(kms.ClientOptions{Region: simRegion, Endpoint: s.kmsURL, HTTPClient: kmsHTTP, Credentials: simCredentials}),
-			s.kmsKey, rcpt, map[string]string{"facesign:purpose": "gallery-state"})
-		ddb := dynamodb.New(dynamodb.Options{Region: simRegion, BaseEndpoint: aws.String(s.counterURL), Credentials: simCredentials, HTTPClient: ddbHTTP})
-		return state.New(state.Options{
-			Log: l, Snapshots: snaps, Keys: keys,
-			Counter: state.NewDynamoCounter(ddb, simCounterTable, simCounterName),
-			Rand:    rnd, Dim: dim, SnapshotEvery: s.snapshotEvery, Logger: log,
-		})
-	}, nil
+	pemBytes, err := os.ReadFile(s.tlsRoots)
+	if err != nil {
+		return nil, err
+	}
+	links.Roots = x509.NewCertPool()
+	if !links.Roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", s.tlsRoots)
+	}
+	links.Logger = log
+	cfg := s.cfg
+	cfg.CounterCredentials = stateboot.CounterCredentials(s.counterCredentialsMode)
+	return stateboot.NewJournal(cfg, links, a)
 }
 
 // removeStaleSocket removes a unix socket file a killed process left at the

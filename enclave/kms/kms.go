@@ -144,6 +144,37 @@ func (a *AWS) GenerateDataKey(ctx context.Context) (plaintext, wrapped []byte, e
 
 // Decrypt implements [KeyService].
 func (a *AWS) Decrypt(ctx context.Context, wrapped []byte) ([]byte, error) {
+	key, err := a.decrypt(ctx, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != DataKeySize {
+		return nil, fmt.Errorf("%w: data key of %d bytes", ErrUnwrap, len(key))
+	}
+	return key, nil
+}
+
+// MaxSecretSize is the largest plaintext [AWS.DecryptSecret] accepts (AWS
+// KMS's Encrypt limit).
+const MaxSecretSize = 4096
+
+// DecryptSecret unwraps a KMS ciphertext of any length up to
+// [MaxSecretSize] that a key administrator made with Encrypt (for example
+// the rollback counter's credentials), under the same recipient attestation
+// and encryption context rules as [AWS.Decrypt]: only an enclave whose PCRs
+// the key policy names gets the plaintext, and only inside.
+func (a *AWS) DecryptSecret(ctx context.Context, wrapped []byte) ([]byte, error) {
+	plain, err := a.decrypt(ctx, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) == 0 || len(plain) > MaxSecretSize {
+		return nil, fmt.Errorf("%w: secret of %d bytes", ErrUnwrap, len(plain))
+	}
+	return plain, nil
+}
+
+func (a *AWS) decrypt(ctx context.Context, wrapped []byte) ([]byte, error) {
 	info, err := a.rcpt.info()
 	if err != nil {
 		return nil, err
@@ -160,14 +191,7 @@ func (a *AWS) Decrypt(ctx context.Context, wrapped []byte) ([]byte, error) {
 	if len(out.Plaintext) != 0 {
 		return nil, ErrPlaintextReturned
 	}
-	key, err := a.rcpt.open(out.CiphertextForRecipient)
-	if err != nil {
-		return nil, err
-	}
-	if len(key) != DataKeySize {
-		return nil, fmt.Errorf("%w: data key of %d bytes", ErrUnwrap, len(key))
-	}
-	return key, nil
+	return a.rcpt.open(out.CiphertextForRecipient)
 }
 
 func classify(err error) error {

@@ -158,3 +158,54 @@ func TestTamperedWrappedKey(t *testing.T) {
 		t.Fatal("unwrapped under another encryption context")
 	}
 }
+
+// TestDecryptSecret: a secret a key administrator encrypted (the counter's
+// credentials) opens only inside an enclave the policy names, and only
+// under its own encryption context; a data key's ciphertext is not a secret
+// of the expected purpose.
+func TestDecryptSecret(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	purpose := map[string]string{"facesign:purpose": "counter-credentials"}
+	secret := []byte(`{"AccessKeyId":"AKIDCOUNTER","SecretAccessKey":"s3cr3t"}`)
+	blob, err := f.sim.Encrypt(f.key, secret, purpose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(blob, secret[:20]) {
+		t.Fatal("ciphertext holds the plaintext")
+	}
+	nsm, err := simulator.NewNSM(simulator.NSMOptions{CA: f.ca, PCRs: f.pcrs, Clock: clock, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := kms.NewRecipient(nsm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := kms.NewClient(kms.ClientOptions{Region: "sim-local-1", Endpoint: f.url,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator-secret", "")})
+	got, err := kms.NewAWS(client, f.key, rcpt, purpose).DecryptSecret(ctx, blob)
+	if err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("DecryptSecret = %q, %v", got, err)
+	}
+	if _, err := kms.NewAWS(client, f.key, rcpt, map[string]string{"facesign:purpose": "gallery-state"}).DecryptSecret(ctx, blob); err == nil {
+		t.Fatal("opened under another encryption context")
+	}
+	other := pcrs(1)
+	other[0] = pcrs(2)[0]
+	nsm2, err := simulator.NewNSM(simulator.NSMOptions{CA: f.ca, PCRs: other, Clock: clock, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt2, err := kms.NewRecipient(nsm2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kms.NewAWS(client, f.key, rcpt2, purpose).DecryptSecret(ctx, blob); !errors.Is(err, kms.ErrDenied) {
+		t.Fatalf("another image: %v, want ErrDenied", err)
+	}
+	if _, err := f.sim.Encrypt(f.key, nil, purpose); err == nil {
+		t.Fatal("simulator encrypted an empty plaintext")
+	}
+}
