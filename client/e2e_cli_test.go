@@ -3,7 +3,10 @@ package client_test
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -89,10 +92,41 @@ func TestCLI(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(errOut, "attestation") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
+		// A malformed pin is refused before any request, naming the flag.
+		code, out, errOut = run("enroll", "--server", st.url, "--trust-simulator", "--pcr", "0=abab", filepath.Join(dir, "head-turn-a"))
+		if code != 1 || out != "" || !strings.Contains(errOut, `error: --pcr "0=abab": PCR0 is 2 bytes, want 48`) {
+			t.Fatalf("exit %d, %q %q", code, out, errOut)
+		}
 		// Trusting the simulator with a wrong PCR pin fails too.
 		code, out, errOut = run("enroll", "--server", st.url, "--trust-simulator", "--pcr", "0="+strings.Repeat("ab", 48), filepath.Join(dir, "head-turn-a"))
 		if code != 1 || out != "" || !strings.Contains(errOut, "PCR") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
+		}
+	})
+	t.Run("a pinned root file and PCRs need no trust shortcut", func(t *testing.T) {
+		root := filepath.Join(t.TempDir(), "sim-root.pem")
+		if err := os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: st.root.Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a, err := c.Attest(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pins := []string{"--root", root}
+		for _, i := range []int{0, 1, 2} {
+			pins = append(pins, "--pcr", fmt.Sprintf("%d=%x", i, a.Document.PCRs[i]))
+		}
+		// A wrong pin with the right root: the PCR check fails, not the chain.
+		code, out, errOut := run(append([]string{"login", "--server", st.url, "--root", root, "--pcr", "0=" + strings.Repeat("ab", 48)}, filepath.Join(dir, "head-turn-a"))...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "PCR mismatch") || strings.Contains(errOut, "untrusted root") {
+			t.Fatalf("exit %d, %q %q", code, out, errOut)
+		}
+		code, out, errOut = run(append(append([]string{"login", "--server", st.url}, pins...), filepath.Join(dir, "head-turn-a"))...)
+		if code != 0 || strings.Contains(errOut, "WARNING") {
+			t.Fatalf("exit %d: %q %q", code, out, errOut)
+		}
+		if r := parse(t, out); r.Status != "existing" && r.Status != "not_found" {
+			t.Fatalf("got %s", out)
 		}
 	})
 }
