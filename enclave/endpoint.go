@@ -43,10 +43,15 @@ func ParseEndpoint(s string) (Endpoint, error) {
 
 func (e Endpoint) String() string { return endpoint.Endpoint(e).String() }
 
-// Listen opens a listener on e (for vsock, on port e.Port of this VM).
+// Listen opens a listener on e (for vsock, on port e.Port of this VM). A
+// unix socket file left by a killed predecessor is reclaimed; a path
+// another process listens on, or one that is not a socket, is refused and
+// left as it is (see [endpoint.ListenUnix]).
 func (e Endpoint) Listen() (net.Listener, error) {
 	switch e.Network {
-	case "unix", "tcp":
+	case "unix":
+		return endpoint.ListenUnix(e.Address)
+	case "tcp":
 		return net.Listen(e.Network, e.Address)
 	case "vsock":
 		return listenVsock(e.Port)

@@ -2,6 +2,13 @@
 // share for their link: "unix:PATH", "tcp:HOST:PORT" or "vsock:CID:PORT".
 // Each side wraps [Parse] in its own Endpoint type, which adds how it
 // listens or dials.
+//
+// # Unix sockets
+//
+// [ListenUnix] is how both sides listen on a unix socket: it reclaims a
+// socket file a killed process left behind, and only that. A path another
+// process still listens on gives [ErrInUse]; a path that is not a socket
+// gives [ErrNotSocket]; neither is touched.
 package endpoint
 
 import (
