@@ -18,6 +18,13 @@
 #   EIF_KERNEL, EIF_KERNEL_CONFIG, EIF_CMDLINE, EIF_INIT, EIF_NSM
 #                     override single inputs.
 #   EIF_SIGN_CERT, EIF_SIGN_KEY   sign the image (adds PCR8).
+#   FACESIGN_REGION, FACESIGN_KMS_KEY_ARN, FACESIGN_COUNTER_TABLE (and the
+#   optional FACESIGN_* of docs/operations.md)
+#                     the enclave's sealed-state settings: checked by
+#                     "facesign enclave-env" (the enclave's own parser) and
+#                     baked into the application ramdisk's env file, so they
+#                     are part of PCR2. Without them the image is built but
+#                     facesign-enclave refuses to boot.
 #   SOURCE_DATE_EPOCH BuildTime in the metadata (default: last commit time).
 #   EIF_OUT           output (default bin/facesign-enclave.eif).
 set -eu
@@ -104,7 +111,20 @@ if [ -n "$NSM" ]; then
 else
 	"$FACESIGN" eif bootramdisk --init "$INIT" -o "$WORK/boot.cpio"
 fi
-"$FACESIGN" eif ramdisk --binary "$ENCLAVE" --env "PATH=/usr/local/bin:/usr/bin:/bin" -o "$WORK/app.cpio"
+# The sealed-state settings, measured with the image (docs/operations.md).
+set -- --env "PATH=/usr/local/bin:/usr/bin:/bin"
+if env | grep -q '^FACESIGN_'; then
+	"$FACESIGN" enclave-env > "$WORK/state.env" || { echo "eif.sh: bad FACESIGN_* settings (above)" >&2; exit 1; }
+	while IFS= read -r kv; do
+		set -- "$@" --env "$kv"
+	done < "$WORK/state.env"
+	echo "eif.sh: sealed-state settings baked into the image:" >&2
+	sed 's/^/  /' "$WORK/state.env" >&2
+else
+	echo "eif.sh: WARNING: no FACESIGN_* settings; facesign-enclave in this image will refuse to boot" >&2
+	echo "  (set FACESIGN_REGION, FACESIGN_KMS_KEY_ARN, FACESIGN_COUNTER_TABLE; docs/operations.md)" >&2
+fi
+"$FACESIGN" eif ramdisk --binary "$ENCLAVE" "$@" -o "$WORK/app.cpio"
 
 set -- --kernel "$KERNEL" --kernel-config "$KCONFIG" --cmdline "$CMDLINE" \
 	--ramdisk "$WORK/boot.cpio" --ramdisk "$WORK/app.cpio" \
