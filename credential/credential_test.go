@@ -3,7 +3,6 @@ package credential
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -524,34 +523,16 @@ func TestParseEvidence(t *testing.T) {
 }
 
 // TestBase58 checks what this package adds to internal/base58 (whose tests
-// hold the known answers): errors are [ErrMultibase] and input is bounded at
-// [maxBase58] characters.
+// hold the known answers): input is bounded at [maxBase58] characters and
+// errors are [ErrMultibase].
 func TestBase58(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name, in string
-		want     string // hex; "" with ok false for an error
-		ok       bool
-	}{
-		{"known answer", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L", "00eb15231dfceb60925886b67d065299925915aeb172c06647", true},
-		{"at the bound", strings.Repeat("1", maxBase58), strings.Repeat("00", maxBase58), true},
-		{"over the bound", strings.Repeat("1", maxBase58+1), "", false},
-		{"not base58", "0OIl", "", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := base58Decode(tc.in)
-			if !tc.ok {
-				if d != nil || !errors.Is(err, ErrMultibase) {
-					t.Fatalf("decode %q = %x, %v; want ErrMultibase", tc.in, d, err)
-				}
-				return
-			}
-			if err != nil || hex.EncodeToString(d) != tc.want {
-				t.Fatalf("decode %q = %x, %v; want %s", tc.in, d, err, tc.want)
-			}
-			if got := base58Encode(d); got != tc.in {
-				t.Fatalf("encode %x = %q, want %q", d, got, tc.in)
-			}
-		})
+	if d, err := base58Decode(strings.Repeat("1", maxBase58)); err != nil || len(d) != maxBase58 {
+		t.Fatalf("%d characters: %x, %v", maxBase58, d, err)
+	}
+	for _, bad := range []string{strings.Repeat("1", maxBase58+1), "0OIl"} {
+		if d, err := base58Decode(bad); d != nil || !errors.Is(err, ErrMultibase) {
+			t.Errorf("decode %q = %x, %v; want ErrMultibase", bad, d, err)
+		}
 	}
 }

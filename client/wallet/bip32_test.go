@@ -135,40 +135,17 @@ func TestMasterKeySeedLength(t *testing.T) {
 }
 
 // TestBase58 checks what this package adds to internal/base58 (whose tests
-// hold the known answers): errors are [ErrExtendedKey], input is bounded at
-// 128 characters, and Base58Check's checksum.
+// hold the known answers): input is bounded at 128 characters, errors are
+// [ErrExtendedKey], and Base58Check's checksum.
 func TestBase58(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name, in string
-		want     string // hex; "" with ok false for an error
-		ok       bool
-	}{
-		{"known answer", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L", "00eb15231dfceb60925886b67d065299925915aeb172c06647", true},
-		{"empty", "", "", true},
-		{"128 characters", strings.Repeat("1", 128), strings.Repeat("00", 128), true},
-		{"129 characters", strings.Repeat("1", 129), "", false},
-		{"0", "0", "", false},
-		{"O", "O", "", false},
-		{"I", "I", "", false},
-		{"l", "l", "", false},
-		{"punctuation", "1a!", "", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := base58Decode(tc.in)
-			if !tc.ok {
-				if d != nil || !errors.Is(err, ErrExtendedKey) {
-					t.Fatalf("decode %q = %x, %v; want ErrExtendedKey", tc.in, d, err)
-				}
-				return
-			}
-			if err != nil || hex.EncodeToString(d) != tc.want {
-				t.Fatalf("decode %q = %x, %v; want %s", tc.in, d, err, tc.want)
-			}
-			if got := base58Encode(d); got != tc.in {
-				t.Fatalf("encode %x = %q, want %q", d, got, tc.in)
-			}
-		})
+	if d, err := base58Decode(strings.Repeat("1", 128)); err != nil || len(d) != 128 {
+		t.Fatalf("128 characters: %x, %v", d, err)
+	}
+	for _, bad := range []string{strings.Repeat("1", 129), "0", "O", "I", "l", "1a!"} {
+		if d, err := base58Decode(bad); d != nil || !errors.Is(err, ErrExtendedKey) {
+			t.Errorf("decode %q = %x, %v; want ErrExtendedKey", bad, d, err)
+		}
 	}
 	payload := []byte("FaceSign base58check")
 	s := base58CheckEncode(payload)
