@@ -52,9 +52,9 @@ otherwise it prints "error: <reason>" and exits 1.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := attest.VerifyOptions{AtDocumentTime: atDocument, AllowDebug: allowDebug}
 			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
+				t, err := parseTimeFlag("--at", at)
 				if err != nil {
-					return fmt.Errorf("--at: %w", err)
+					return err
 				}
 				opts.CurrentTime = t
 			}
@@ -91,7 +91,7 @@ otherwise it prints "error: <reason>" and exits 1.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&rootFiles, "root", nil, "PEM file of trusted root certificates (repeatable; default: the embedded AWS Nitro root)")
-	f.StringVar(&at, "at", "", "verify the certificate chain at this RFC 3339 time")
+	f.StringVar(&at, "at", "", "verify the certificate chain at this time (RFC 3339 or Unix seconds)")
 	f.BoolVar(&atDocument, "at-document-time", false, "verify the chain at the document's own timestamp (archives, tests)")
 	f.StringArrayVar(&pcrFlags, "pcr", nil, "require PCR N (0..31) to equal HEX, 48 bytes (repeatable)")
 	f.StringVar(&nonceHex, "nonce", "", "require this nonce (hex)")
@@ -134,11 +134,9 @@ otherwise a fresh one is made.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			if at != "" {
-				if now, err = time.Parse(time.RFC3339, at); err != nil {
-					return fmt.Errorf("--time: %w", err)
-				}
+			now, err := timeFlagOrNow("--time", at)
+			if err != nil {
+				return err
 			}
 			var ca *simulator.CA
 			if caDir != "" {
@@ -179,7 +177,7 @@ otherwise a fresh one is made.`,
 	f.StringVar(&rootOut, "root-out", "", "write the simulator root certificate (PEM) here")
 	f.StringVarP(&out, "output", "o", "", "write the document (raw CBOR) here")
 	f.StringVar(&caDir, "ca", "", "load or create the simulator CA in this directory")
-	f.StringVar(&at, "time", "", "the simulated clock (RFC 3339; default now)")
+	f.StringVar(&at, "time", "", "the simulated clock (RFC 3339 or Unix seconds; default now)")
 	return cmd
 }
 

@@ -27,18 +27,6 @@ func init() {
 	})
 }
 
-// parseAt parses --at (RFC 3339); empty means the machine's clock now.
-func parseAt(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now().UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("--at %q: want RFC 3339, e.g. 2026-11-22T03:04:05Z", s)
-	}
-	return t, nil
-}
-
 func readKeyFile(path string) (*credential.IssuerKey, error) {
 	if path == "" {
 		return nil, errors.New("--issuer-key is required")
@@ -137,7 +125,7 @@ and write the idOS record JSON to -o (default stdout). Anything that does not ve
 refused with an error and exit status 1; nothing is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := parseAt(at)
+			now, err := timeFlagOrNow("--at", at)
 			if err != nil {
 				return err
 			}
@@ -243,7 +231,7 @@ refused with an error and exit status 1; nothing is written.`,
 	fl.StringVar(&attFile, "attestation", "", "attestation response file (CBOR, from enroll/login --attestation-out)")
 	fl.StringVar(&keyFile, "issuer-key", "", "issuer key file (facesign credential keygen)")
 	fl.StringVar(&holder, "holder-enc-pubkey", "", "holder's x25519 encryption public key, hex (facesign keys: x25519_public_key)")
-	fl.StringVar(&at, "at", "", "verification and issuance time, RFC 3339 (default: now)")
+	fl.StringVar(&at, "at", "", "verification and issuance time, RFC 3339 or Unix seconds (default: now)")
 	fl.StringArrayVar(&roots, "root", nil, "trusted attestation root certificate, PEM file (repeatable; default: the AWS Nitro root)")
 	fl.StringArrayVar(&pcrs, "pcr", nil, "pin a PCR: N=HEX, N in 0..31, HEX 48 bytes (repeatable; required)")
 	fl.StringVar(&policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
@@ -286,7 +274,7 @@ public document) and validity at --at (default now). Prints a JSON summary; anyt
 does not verify exits with status 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := parseAt(at)
+			now, err := timeFlagOrNow("--at", at)
 			if err != nil {
 				return err
 			}
@@ -354,6 +342,6 @@ does not verify exits with status 1.`,
 	fl.StringVar(&keyFile, "issuer-key", "", "issuer key file or public key document")
 	fl.StringVar(&secretHex, "holder-enc-secret", "", "holder's x25519 secret key, hex, to decrypt the record")
 	fl.StringVar(&entropyHex, "holder-entropy-hex", "", "holder's FaceSign entropy, hex (or - for stdin), to derive the x25519 secret")
-	fl.StringVar(&at, "at", "", "verification time, RFC 3339 (default: now)")
+	fl.StringVar(&at, "at", "", "verification time, RFC 3339 or Unix seconds (default: now)")
 	return cmd
 }

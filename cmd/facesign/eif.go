@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -128,13 +127,9 @@ func eifVerifyCmd() *cobra.Command {
 				}
 				want[i] = v
 			}
-			now := time.Now()
-			if at != "" {
-				t, err := parseTime(at)
-				if err != nil {
-					return err
-				}
-				now = t
+			now, err := timeFlagOrNow("--time", at)
+			if err != nil {
+				return err
 			}
 			im, closeFn, err := openEIF(args[0])
 			if err != nil {
@@ -225,9 +220,9 @@ func eifBuildCmd() *cobra.Command {
 			}
 			switch {
 			case buildTime != "":
-				in.BuildTime, err = parseTime(buildTime)
+				in.BuildTime, err = parseTimeFlag("--build-time", buildTime)
 			case os.Getenv("SOURCE_DATE_EPOCH") != "":
-				in.BuildTime, err = parseTime(os.Getenv("SOURCE_DATE_EPOCH"))
+				in.BuildTime, err = parseTimeFlag("SOURCE_DATE_EPOCH", os.Getenv("SOURCE_DATE_EPOCH"))
 			default:
 				in.BuildTime = time.Now()
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: no --build-time or SOURCE_DATE_EPOCH: using the current time (metadata only; PCRs are unaffected)")
@@ -349,18 +344,6 @@ func eifBootRamdiskCmd() *cobra.Command {
 	f.Uint32Var(&mtime, "mtime", 0, "mtime of every entry (seconds since the epoch)")
 	f.StringVarP(&out, "output", "o", "", "output ramdisk")
 	return c
-}
-
-// parseTime accepts RFC 3339 or Unix seconds.
-func parseTime(s string) (time.Time, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Unix(n, 0).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q: want RFC 3339 or Unix seconds", s)
-	}
-	return t, nil
 }
 
 func toolVersion() string {

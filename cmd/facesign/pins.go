@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/facesign/facesign/attest"
 )
@@ -24,6 +25,9 @@ import (
 //     without one is an error.
 //   - fixed-size hex values (--policy-hash, keys): exactly the size, an
 //     optional 0x.
+//   - times (--at, --time, --build-time): RFC 3339, fractional seconds
+//     allowed, or Unix seconds; where a flag defaults to now, that is said
+//     in its help and the empty value reads the machine's clock.
 //
 // Every error names the flag and the value it refuses.
 
@@ -121,4 +125,26 @@ func hexFlagN(flag, s string, size int) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %d bytes, want %d (%d hex digits)", flag, len(b), size, 2*size)
 	}
 	return b, nil
+}
+
+// parseTimeFlag parses the value of a time flag: RFC 3339 (fractional
+// seconds allowed) or Unix seconds.
+func parseTimeFlag(flag, s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time (e.g. 2026-11-22T03:04:05Z) or Unix seconds", flag, s)
+	}
+	return t, nil
+}
+
+// timeFlagOrNow is [parseTimeFlag] for flags that default to now: an empty
+// value is the machine's clock.
+func timeFlagOrNow(flag, s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
+	return parseTimeFlag(flag, s)
 }

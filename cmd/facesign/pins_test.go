@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -170,5 +171,44 @@ func TestHexFlagN(t *testing.T) {
 				t.Fatalf("%s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseTimeFlag(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time // zero: an error
+	}{
+		{"2026-11-22T03:04:05Z", time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)},
+		{"2026-11-22T04:04:05+01:00", time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)},
+		{"2026-11-22T03:04:05.25Z", time.Date(2026, 11, 22, 3, 4, 5, 250e6, time.UTC)},
+		{"1668034800", time.Date(2022, 11, 9, 23, 0, 0, 0, time.UTC)},
+		{"0", time.Unix(0, 0)},
+		{"yesterday", time.Time{}},
+		{"2026-11-22", time.Time{}},
+		{"2026-11-22 03:04:05", time.Time{}},
+		{"", time.Time{}},
+		{"1.5", time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseTimeFlag("--at", tc.in)
+			if tc.want.IsZero() {
+				want := fmt.Sprintf("--at %q: want an RFC 3339 time", tc.in)
+				if err == nil || !got.IsZero() || !strings.HasPrefix(err.Error(), want) {
+					t.Fatalf("%v, %v; want an error starting %s", got, err, want)
+				}
+				return
+			}
+			if err != nil || !got.Equal(tc.want) {
+				t.Fatalf("%v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if now, err := timeFlagOrNow("--at", ""); err != nil || now.IsZero() || now.Location() != time.UTC {
+		t.Fatalf("empty --at: %v, %v; want the clock's UTC time", now, err)
+	}
+	if _, err := timeFlagOrNow("--at", "soon"); err == nil {
+		t.Fatal("timeFlagOrNow accepted a bad time")
 	}
 }
