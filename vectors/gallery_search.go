@@ -214,20 +214,32 @@ func (g *Gallery) searchI8(qs [][]float32, k int) [][]Match {
 // scanI8One returns the r best entries by int8 score (unsorted).
 func (g *Gallery) scanI8One(q *scan.I8Query, r int) []Match {
 	nw := g.workers()
-	tops := make([]*topK, nw)
-	for w := range tops {
-		tops[w] = newTopK(r)
+	cs := make([]*candidates, nw)
+	for w := range cs {
+		cs[w] = newCandidates(r)
 	}
-	g.scanI8(q, nw, func(w int) float32 { return tops[w].threshold() }, func(w, base int, mask uint32, out []float32) {
-		g.offer(tops[w], mask, out, base)
-	})
-	t := newTopK(r)
-	for _, p := range tops {
-		for _, m := range p.h {
-			t.push(m)
+	g.scanI8(q, nw, func(w int) float32 { return cs[w].threshold() }, func(w, base int, mask uint32, out []float32) {
+		for c := cs[w]; mask != 0; mask &= mask - 1 {
+			l := bits.TrailingZeros32(mask)
+			if s := base + l; g.isLive(s) {
+				c.push(Match{Slot: Slot(s), Score: out[l]})
+			}
 		}
+	})
+	return mergeCandidates(r, cs)
+}
+
+// mergeCandidates returns the r best of the workers' candidates.
+func mergeCandidates(r int, cs []*candidates) []Match {
+	var all []Match
+	for _, c := range cs {
+		all = append(all, c.best()...)
 	}
-	return t.h
+	if len(all) > r {
+		selectBest(all, r)
+		all = all[:r]
+	}
+	return all
 }
 
 // scanI8 runs the one-query int8 kernel over the gallery on nw workers; thr
@@ -269,11 +281,11 @@ func (g *Gallery) scanI8Batch(iq []scan.I8Query, r int) [][]Match {
 		packed[gi] = scan.PackI8Group(iq[gi*scan.I8Group:min(len(iq), (gi+1)*scan.I8Group)], g.dim)
 	}
 	nw := g.workers()
-	tops := make([][]*topK, nw)
+	tops := make([][]*candidates, nw)
 	for w := range tops {
-		tops[w] = make([]*topK, len(iq))
+		tops[w] = make([]*candidates, len(iq))
 		for j := range iq {
-			tops[w][j] = newTopK(r)
+			tops[w][j] = newCandidates(r)
 		}
 	}
 	bl := scan.I8BlockLen(g.dim)
@@ -297,7 +309,13 @@ func (g *Gallery) scanI8Batch(iq []scan.I8Query, r int) [][]Match {
 					for j, m := range mk {
 						if m != 0 {
 							t := ts[gi*scan.I8Group+j]
-							g.offer(t, m, out[j*scan.Lanes:], si*segSlots+b*scan.Lanes)
+							base := si*segSlots + b*scan.Lanes
+							for ; m != 0; m &= m - 1 {
+								l := bits.TrailingZeros32(m)
+								if s := base + l; g.isLive(s) {
+									t.push(Match{Slot: Slot(s), Score: out[j*scan.Lanes+l]})
+								}
+							}
 							thr[j] = t.threshold()
 						}
 					}
@@ -306,14 +324,12 @@ func (g *Gallery) scanI8Batch(iq []scan.I8Query, r int) [][]Match {
 		}
 	})
 	res := make([][]Match, len(iq))
+	cs := make([]*candidates, nw)
 	for j := range iq {
-		t := newTopK(r)
 		for w := range tops {
-			for _, m := range tops[w][j].h {
-				t.push(m)
-			}
+			cs[w] = tops[w][j]
 		}
-		res[j] = t.h
+		res[j] = mergeCandidates(r, cs)
 	}
 	return res
 }
@@ -352,11 +368,20 @@ func (g *Gallery) rerankI8(q []float32, iq *scan.I8Query, cands []Match, r, k in
 
 // rerankI8With is rerankI8 with the second pass on nw goroutines.
 func (g *Gallery) rerankI8With(q []float32, iq *scan.I8Query, cands []Match, r, k, nw int) []Match {
+	// Re-score on nw goroutines (the candidates' float32 copies are scattered
+	// through memory, so this is latency-bound), then keep the k best.
+	exact := make([]float32, len(cands))
+	const part = 32
+	forSegments(min(nw, (len(cands)+part-1)/part), (len(cands)+part-1)/part, func(_, p int) {
+		for i := p * part; i < min(len(cands), (p+1)*part); i++ {
+			exact[i] = g.exactScore(q, int(cands[i].Slot))
+		}
+	})
 	t := newTopK(k)
 	worst := float32(math.Inf(1))
-	for _, c := range cands {
+	for i, c := range cands {
 		worst = min(worst, c.Score)
-		t.push(Match{Slot: c.Slot, Score: g.exactScore(q, int(c.Slot))})
+		t.push(Match{Slot: c.Slot, Score: exact[i]})
 	}
 	g.nReranked.Add(uint64(len(cands)))
 	if len(cands) < r || !t.full() {
