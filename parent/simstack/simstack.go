@@ -13,6 +13,11 @@
 //   - [Start] returns only once the enclave answers /readyz, or fails with
 //     the child's exit status if it died first. Nothing is restarted: if the
 //     enclave exits, [Stack.Wait] returns and the stack is down.
+//   - The enclave child dies with the parent: on linux the kernel sends it
+//     SIGKILL when the parent process ends, however it ends (Pdeathsig), so
+//     a killed parent never leaves an orphan enclave serving the data
+//     directory. Other systems have no such signal; there the caller must
+//     [Stack.Stop] the stack.
 //   - The parent serves the simulator root at /v1/simulator/root.pem (the
 //     only difference from a production parent); clients trust it only on
 //     an explicit opt-in.
@@ -239,6 +244,9 @@ func (s *Stack) signalChild(sig os.Signal) {
 
 // Signal forwards sig to the enclave process.
 func (s *Stack) Signal(sig os.Signal) { s.signalChild(sig) }
+
+// EnclavePID is the process ID of the enclave child.
+func (s *Stack) EnclavePID() int { return s.cmd.Process.Pid }
 
 // Exited is closed when the enclave process has ended.
 func (s *Stack) Exited() <-chan struct{} { return s.exited }

@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("FACESIGN_SIMSTACK_CHILD"); mode != "" {
 		os.Exit(fakeEnclave(mode, os.Args[1:]))
 	}
+	if dir := os.Getenv("FACESIGN_SIMSTACK_PARENT"); dir != "" {
+		os.Exit(parentRole(dir))
+	}
 	os.Exit(m.Run())
 }
 
@@ -77,6 +80,26 @@ func fakeEnclave(mode string, args []string) int {
 	<-sigs
 	fmt.Fprintln(os.Stderr, "fake enclave: stopping on SIGTERM")
 	return 0
+}
+
+// parentRole runs Start with the fake enclave, prints the child's PID and
+// waits to be killed: the parent side of TestEnclaveDiesWithParent.
+func parentRole(dir string) int {
+	exe, err := os.Executable()
+	if err != nil {
+		return 3
+	}
+	os.Setenv("FACESIGN_SIMSTACK_CHILD", "ok")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := Start(ctx, Options{Addr: "127.0.0.1:0", DataDir: dir, Executable: exe, EnclaveOutput: os.Stderr, ReadyTimeout: time.Minute})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parent role:", err)
+		return 4
+	}
+	fmt.Printf("enclave %d\n", st.EnclavePID())
+	time.Sleep(time.Minute) // until SIGKILL
+	return 5
 }
 
 func start(t *testing.T, mode string) (*Stack, error) {
