@@ -13,8 +13,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// DefaultEngine is the engine the enclave runs unless told otherwise.
-const DefaultEngine = "mobilefacenet"
+// DefaultEngine is the engine the enclave runs unless told otherwise: the
+// most accurate registered engine, dlib's ResNet (docs/engine.md).
+const DefaultEngine = faceengine.Name
 
 // Default limits and liveness settings (docs/protocol.md §6, docs/liveness.md).
 const (
@@ -26,31 +27,33 @@ const (
 )
 
 // DefaultMargin is how far below the match threshold the best OTHER
-// identity must score for an existing match (cosine).
-const DefaultMargin = 0.10
+// identity must score for an existing match, for [DefaultEngine] (cosine;
+// every engine calibrates its own, see [DefaultPolicy]).
+const DefaultMargin = faceengine.DefaultMargin
 
-// thresholds returns the decision thresholds calibrated for engine id: the
-// engine's own calibration (vectors/faceengine for the default engine). An
+// thresholds returns the decision thresholds engine e calibrated
+// ([vectors.Calibrated]: vectors/faceengine for the registered engines). An
 // engine without a calibration gets thresholds that refuse to decide
-// (everything ambiguous) rather than guessed ones.
-func thresholds(id string) (match, newPerson float32) {
-	switch id {
-	case faceengine.Name:
-		return faceengine.DefaultMatchThreshold, faceengine.DefaultNewThreshold
+// (everything ambiguous) rather than guessed ones: cosines of different
+// engines live on different scales, so no number fits them all.
+func thresholds(e vectors.Engine) vectors.Thresholds {
+	if c, ok := e.(vectors.Calibrated); ok {
+		return c.Thresholds()
 	}
-	return 1, -0.99
+	return vectors.Thresholds{Match: 1, New: -0.99}
 }
 
-// DefaultPolicy is the policy the enclave binaries attest to with engine e.
+// DefaultPolicy is the policy the enclave binaries attest to with engine e:
+// e's calibrated thresholds and margin, the default liveness settings.
 func DefaultPolicy(e vectors.Engine) wire.Policy {
 	h := e.ModelSHA256()
-	match, newPerson := thresholds(e.ID())
+	th := thresholds(e)
 	return wire.Policy{
 		Engine:         e.ID(),
 		ModelSHA256:    h[:],
-		MatchThreshold: match,
-		NewThreshold:   newPerson,
-		Margin:         DefaultMargin,
+		MatchThreshold: th.Match,
+		NewThreshold:   th.New,
+		Margin:         th.Margin,
 		Actions:        []string{wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionOpenMouth},
 		ChallengeTTLMS: DefaultChallengeTTLMS,
 		MinFrames:      DefaultMinFrames,
@@ -63,9 +66,10 @@ func DefaultPolicy(e vectors.Engine) wire.Policy {
 // PreloadSynthetic adds n random unit vectors under random unique IDs to the
 // in-memory gallery, for load tests and benchmarks of large galleries. They
 // are NOT journaled (a restart forgets them) and nobody can log in as them.
-// Random 192-d vectors score about N(0, 1/√192) against a face, so at 10⁶ the
-// best of them reaches ≈0.35: below the new-person threshold, but close —
-// benchmark numbers, not a model of a real population.
+// Random d-dimensional vectors score about N(0, 1/√d) against a face (dlib,
+// d = 128: the best of 10⁶ reaches ≈0.45, far below its new-person
+// threshold 0.89) — benchmark numbers, not a model of a real population,
+// whose faces crowd together (dlib: different people average 0.84).
 func (s *Service) PreloadSynthetic(ctx context.Context, n int, rand io.Reader) error {
 	if n < 0 {
 		return errors.New("enclave: negative preload")

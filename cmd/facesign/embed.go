@@ -12,13 +12,15 @@ import (
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/eval"
-	_ "github.com/facesign/facesign/vectors/faceengine" // registers "mobilefacenet"
+	"github.com/facesign/facesign/vectors/faceengine" // registers "dlibresnet" and "mobilefacenet"
 	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
-const defaultEngine = "mobilefacenet"
+// defaultEngine is the most accurate registered engine, the one the
+// enclave runs by default.
+const defaultEngine = faceengine.Name
 
 func init() {
 	register(embedCmd)

@@ -13,32 +13,51 @@ import (
 	"github.com/facesign/facesign/vectors/mobilefacenet"
 )
 
-// Name is the default engine's registry name and FaceVector engine ID.
-const Name = "mobilefacenet"
+// Name is the default engine's registry name and FaceVector engine ID:
+// [DlibName], the most accurate engine we have (see docs/engine.md).
+const Name = DlibName
 
-// DlibName is the second engine: the same detector with dlib's ResNet
-// descriptor (128-d) on dlib's 150×150 face chip.
+// DlibName is the dlib engine: the detector, dlib's 150×150 face chip and
+// dlib's ResNet descriptor (128-d).
 const DlibName = "dlibresnet"
 
-// Calibrated decision thresholds on the cosine score (see the package
-// documentation and docs/engine-pipeline.md).
+// MobileFaceName is the alternative, smaller engine: the detector, the
+// ArcFace 112×112 crop and MobileFace (256-d). It is about 5× cheaper to
+// embed and less accurate (EER 6.9 % against 1.4 % on the LFW slice).
+const MobileFaceName = "mobilefacenet"
+
+// Calibrated decision thresholds of the default engine ([DlibName]) on the
+// cosine score, from `facesign eval` on shared/testdata/faces and the
+// recorded selfie frames (docs/engine-pipeline.md). dlib's cosines crowd
+// between 0.75 and 1 (different people average 0.84), so these numbers are
+// its own and mean nothing for another engine.
 const (
 	// DefaultMatchThreshold: a score at or above it is the same person.
-	DefaultMatchThreshold = 0.40
+	DefaultMatchThreshold = DlibMatchThreshold
 	// DefaultNewThreshold: a best score below it is a new person.
-	DefaultNewThreshold = 0.25
+	DefaultNewThreshold = DlibNewThreshold
+	// DefaultMargin: the best other identity must score this far below
+	// the match threshold before a match is accepted.
+	DefaultMargin = DlibMargin
 )
 
-// Calibrated thresholds of the dlib engine (cosine of L2-normalised
-// descriptors; see docs/engine-pipeline.md).
+// Calibrated thresholds of the dlib engine.
 const (
 	DlibMatchThreshold = 0.94
 	DlibNewThreshold   = 0.89
+	DlibMargin         = 0.01
+)
+
+// Calibrated thresholds of the MobileFace engine.
+const (
+	MobileFaceMatchThreshold = 0.40
+	MobileFaceNewThreshold   = 0.25
+	MobileFaceMargin         = 0.10
 )
 
 func init() {
-	vectors.Register(Name, func() (vectors.Engine, error) { return New(detect.Options{}) })
 	vectors.Register(DlibName, func() (vectors.Engine, error) { return NewDlib(detect.Options{}) })
+	vectors.Register(MobileFaceName, func() (vectors.Engine, error) { return NewMobileFace(detect.Options{}) })
 }
 
 // embedder is a face embedding network reading an aligned square crop.
@@ -68,12 +87,15 @@ type Engine struct {
 var _ vectors.Engine = (*Engine)(nil)
 
 // New returns the default engine ([Name]) with the given detector options.
-func New(opts detect.Options) (*Engine, error) {
+func New(opts detect.Options) (*Engine, error) { return NewDlib(opts) }
+
+// NewMobileFace returns the MobileFace engine ([MobileFaceName]).
+func NewMobileFace(opts detect.Options) (*Engine, error) {
 	n, err := mobilefacenet.New()
 	if err != nil {
 		return nil, fmt.Errorf("faceengine: %w", err)
 	}
-	return assemble(Name, opts, n, align.ArcFace112, vectors.Thresholds{Match: DefaultMatchThreshold, New: DefaultNewThreshold})
+	return assemble(MobileFaceName, opts, n, align.ArcFace112, vectors.Thresholds{Match: MobileFaceMatchThreshold, New: MobileFaceNewThreshold, Margin: MobileFaceMargin})
 }
 
 // NewDlib returns the dlib ResNet engine ([DlibName]).
@@ -82,7 +104,7 @@ func NewDlib(opts detect.Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("faceengine: %w", err)
 	}
-	return assemble(DlibName, opts, n, dlibresnet.Template, vectors.Thresholds{Match: DlibMatchThreshold, New: DlibNewThreshold})
+	return assemble(DlibName, opts, n, dlibresnet.Template, vectors.Thresholds{Match: DlibMatchThreshold, New: DlibNewThreshold, Margin: DlibMargin})
 }
 
 func assemble(name string, opts detect.Options, n embedder, template [5]vectors.Point, th vectors.Thresholds) (*Engine, error) {

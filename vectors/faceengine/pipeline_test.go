@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
 )
 
@@ -52,8 +53,30 @@ type nodeResult struct {
 	} `json:"bench"`
 }
 
-// runNode runs the tfjs pipeline (detect + align + embed) on the frames.
-func runNode(t testing.TB, imgs []*image.RGBA, extra ...string) nodeResult {
+// nodeEmbedder returns the reference script's flag choosing engine name's
+// embedding network.
+func nodeEmbedder(t testing.TB, name string) []string {
+	t.Helper()
+	switch name {
+	case DlibName:
+		if _, err := os.Stat("../dlibresnet/testdata/node/node_modules/@vladmandic/face-api"); err != nil {
+			t.Fatal("../dlibresnet/testdata/node/node_modules missing: run make node-deps")
+		}
+		return []string{"--dlib"}
+	case MobileFaceName:
+		model, err := filepath.Abs("../mobilefacenet/model/mobileface.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{"--embed", model}
+	}
+	t.Fatalf("no reference for engine %q", name)
+	return nil
+}
+
+// runNode runs the tfjs pipeline (detect + align + embed with engine name's
+// network) on the frames.
+func runNode(t testing.TB, name string, imgs []*image.RGBA, extra ...string) nodeResult {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -76,11 +99,8 @@ func runNode(t testing.TB, imgs []*image.RGBA, extra ...string) nodeResult {
 	if err := os.WriteFile(mf, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	model, err := filepath.Abs("../mobilefacenet/model/mobileface.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, append([]string{"detect.mjs", mf, "--embed", model}, extra...)...)
+	args := append(append([]string{"detect.mjs", mf}, nodeEmbedder(t, name)...), extra...)
+	cmd := exec.Command(node, args...)
 	cmd.Dir = nodeDir
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -94,13 +114,19 @@ func runNode(t testing.TB, imgs []*image.RGBA, extra ...string) nodeResult {
 	return res
 }
 
-// TestEndToEndConformance compares the whole engine (decode excluded) with
-// the tfjs pipeline: same faces, vectors with cosine ≥ 0.999.
+// TestEndToEndConformance compares each engine (decode excluded) with the
+// tfjs pipeline: same faces, vectors with cosine ≥ 0.999.
 func TestEndToEndConformance(t *testing.T) {
+	for _, c := range engines {
+		t.Run(c.name, func(t *testing.T) { endToEnd(t, c.name) })
+	}
+}
+
+func endToEnd(t *testing.T, name string) {
 	imgs := loadFrames(t)
-	ref := runNode(t, imgs, "--backend", "wasm")
+	ref := runNode(t, name, imgs, "--backend", "wasm")
 	for i := range imgs {
-		faces, vecs := embedCached(t, frames[i])
+		faces, vecs := embedCached(t, name, frames[i])
 		want := ref.Images[i].Faces
 		if len(faces) != len(want) {
 			t.Fatalf("%s: go %d faces, tfjs %d", frames[i], len(faces), len(want))
@@ -136,14 +162,16 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkPipeline is detect + align + embed per face, in Go. Run with
-// -cpu 1,2 for one and two cores.
+// BenchmarkPipeline is detect + align + embed per face, in Go, for every
+// engine. Run with -cpu 1,2 for one and two cores.
 func BenchmarkPipeline(b *testing.B) {
-	imgs := loadFrames(b)
-	e, err := Default()
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range engines {
+		b.Run(c.name, func(b *testing.B) { benchPipeline(b, openEngine(b, c.name)) })
 	}
+}
+
+func benchPipeline(b *testing.B, e vectors.Engine) {
+	imgs := loadFrames(b)
 	faces := 0
 	cpu0 := processCPU()
 	for b.Loop() {
@@ -170,9 +198,15 @@ func BenchmarkPipeline(b *testing.B) {
 // node, on the same frames, and reports its own timing (b.N is ignored
 // beyond the run count). Compare its ms/face with BenchmarkPipeline's.
 func BenchmarkPipelineTFJSWasm(b *testing.B) {
+	for _, c := range engines {
+		b.Run(c.name, func(b *testing.B) { benchNode(b, c.name) })
+	}
+}
+
+func benchNode(b *testing.B, name string) {
 	imgs := loadFrames(b)
 	runs := 5
-	res := runNode(b, imgs, "--backend", "wasm", "--bench", strconv.Itoa(runs))
+	res := runNode(b, name, imgs, "--backend", "wasm", "--bench", strconv.Itoa(runs))
 	for b.Loop() {
 	}
 	if res.Bench == nil {

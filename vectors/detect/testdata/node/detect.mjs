@@ -1,6 +1,7 @@
 // Reference implementation of the vectors/detect pipeline on tfjs (node).
 //
 // Usage: node detect.mjs MANIFEST.json [--backend cpu|wasm] [--bench N]
+//        [--embed DIR/model.json | --dlib]
 // MANIFEST lists {"file": path of raw RGBA bytes, "width", "height"}.
 // Prints one JSON document: {"images": [{"faces": [...]}], "bench": {...}}.
 //
@@ -191,18 +192,63 @@ function invert(m) {
   return [a, b, -(a * m[2] + b * m[5]), d, e, -(d * m[2] + e * m[5])];
 }
 
-// embed aligns a face onto the ArcFace crop (rounded to bytes, as the Go
-// engine's *image.RGBA crop is) and runs the embedding network.
+// dlib's 150x150 chip: where the five points land (vectors/dlibresnet.Template).
+const DLIB = [[47.5492, 46.5990], [100.4761, 46.5990], [74.0127, 76.5625], [50.4149, 103.0233], [97.6104, 103.0233]];
+
+// dlibNet loads face-api 1.7.15's FaceRecognitionNet (the dlib ResNet) from
+// the dlib package's node peer (../../../dlibresnet/testdata/node), on its
+// own tfjs instance and the same backend. Crops cross over as plain arrays.
+async function dlibNet(backend) {
+  const req = createRequire(join(here, '..', '..', '..', 'dlibresnet', 'testdata', 'node', 'package.json'));
+  // face-api's bundle prints a banner on stdout and re-registers the wasm
+  // kernels of the tfjs it loads (one warning each): keep both quiet.
+  const { log, warn } = console;
+  console.log = console.warn = () => {};
+  const ftf = req('@tensorflow/tfjs');
+  const fwasm = req('@tensorflow/tfjs-backend-wasm');
+  const faceapi = req('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  Object.assign(console, { log, warn });
+  if (backend === 'wasm') fwasm.setWasmPaths(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+  if (!(await ftf.setBackend(backend))) throw new Error(`face-api backend ${backend} unavailable`);
+  await ftf.ready();
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(join(dirname(req.resolve('@vladmandic/face-api/package.json')), 'model'));
+  return {
+    size: 150, template: DLIB,
+    run: async (crop) => {
+      const t = ftf.tensor3d(crop, [150, 150, 3], 'float32');
+      const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t);
+      t.dispose();
+      let n = 0;
+      for (const x of d) n += x * x;
+      return Array.from(d, (x) => x / Math.sqrt(n));
+    },
+  };
+}
+
+// graphNet wraps a tfjs graph model reading the ArcFace 112x112 crop.
+function graphNet(net) {
+  return {
+    size: 112, template: ARCFACE,
+    run: async (crop) => {
+      const v = tf.tidy(() => {
+        const out = net.execute(tf.tensor4d(crop, [1, 112, 112, 3]));
+        return tf.div(out, tf.norm(out));
+      });
+      const data = Array.from(await v.data());
+      v.dispose();
+      return data;
+    },
+  };
+}
+
+// embed aligns a face onto the network's template (rounded to bytes, as the
+// Go engine's *image.RGBA crop is) and runs the embedding network.
 async function embed(net, img, face) {
-  const inv = invert(similarity(face.five, ARCFACE));
-  const v = tf.tidy(() => {
-    const crop = tf.round(tf.clipByValue(sample(img, inv, 112, 1, 0), 0, 255));
-    const out = net.execute(crop);
-    return tf.div(out, tf.norm(out));
-  });
-  const data = Array.from(await v.data());
-  v.dispose();
-  return data;
+  const inv = invert(similarity(face.five, net.template));
+  const c = tf.tidy(() => tf.round(tf.clipByValue(sample(img, inv, net.size, 1, 0), 0, 255)));
+  const crop = await c.data();
+  c.dispose();
+  return net.run(crop);
 }
 
 async function main() {
@@ -220,11 +266,14 @@ async function main() {
   await tf.ready();
   const blaze = await loadModel('blazeface.json');
   const mesh = await loadModel('facemesh.json');
-  // --embed DIR/model.json adds alignment and the embedding network.
+  // --embed DIR/model.json adds alignment and a graph-model embedding network
+  // on the ArcFace crop; --dlib adds dlib's chip and face-api's dlib ResNet.
   let net = null;
   if (args.includes('--embed')) {
     const p = args[args.indexOf('--embed') + 1];
-    net = await loadModel(p.split('/').pop(), dirname(p));
+    net = graphNet(await loadModel(p.split('/').pop(), dirname(p)));
+  } else if (args.includes('--dlib')) {
+    net = await dlibNet(backend);
   }
   const run = async (im) => {
     const faces = await detect(blaze, mesh, im.img, im.w, im.h);
