@@ -212,3 +212,40 @@ func TestParseTimeFlag(t *testing.T) {
 		t.Fatal("timeFlagOrNow accepted a bad time")
 	}
 }
+
+// FuzzParsePCRPins: any accepted pin is an index 0..31 with 48 bytes, and
+// writing it back as N=HEX parses to the same pin.
+func FuzzParsePCRPins(f *testing.F) {
+	a0 := strings.Repeat("a0", 48)
+	for _, s := range []string{"0=" + a0, "31=0x" + a0, "32=" + a0, "01=" + a0, "0", "=", "0=zz", "-1=" + a0, "1=" + a0[:94]} {
+		f.Add(s, "8="+a0)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		pins, err := parsePCRPins("--pcr", []string{a, b})
+		if err != nil {
+			if pins != nil || !strings.HasPrefix(err.Error(), "--pcr ") {
+				t.Fatalf("%x, %v", pins, err)
+			}
+			return
+		}
+		if len(pins) != 2 {
+			t.Fatalf("two specs, %d pins", len(pins))
+		}
+		var again []string
+		for i, v := range pins {
+			if i < 0 || i > 31 || len(v) != 48 {
+				t.Fatalf("accepted PCR%d = %x", i, v)
+			}
+			again = append(again, fmt.Sprintf("%d=%x", i, v))
+		}
+		round, err := parsePCRPins("--pcr", again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range pins {
+			if !bytes.Equal(round[i], v) {
+				t.Fatalf("PCR%d: %x, then %x", i, v, round[i])
+			}
+		}
+	})
+}
