@@ -1,6 +1,9 @@
 package simulator
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +24,10 @@ import (
 // GetItem with ConsistentRead, and UpdateItem "SET n = :new" conditioned on
 // "attribute_not_exists(n)" or "n = :old" — so that client runs unchanged.
 //
-// What it can show: the enclave refuses a log older than the counter, and
-// two writers collide. What it cannot show: independence from the operator.
+// What it can show: the enclave refuses a log older than the counter, two
+// writers collide, and (with [Counters.RequireCredentials]) only the sealed
+// counter principal's signed requests move it. What it cannot show:
+// independence from the operator.
 // In the simulator the counter, the parent and the storage run on one
 // machine under one user, who can reset all three together; on Nitro the
 // counter's write credentials are sealed to the enclave (docs/state.md).
@@ -29,8 +35,11 @@ type Counters struct {
 	mu        sync.Mutex
 	dir       string
 	vals      map[string]uint64 // table/key → value
-	accessKey string            // required SigV4 access key id; empty: any
+	principal *principal        // the only signer allowed; nil: any SigV4 request
 }
+
+// principal is the IAM identity the simulated table is granted to.
+type principal struct{ id, secret string }
 
 var _ http.Handler = (*Counters)(nil)
 
@@ -54,26 +63,80 @@ func NewCounters(dir string) (*Counters, error) {
 	return c, nil
 }
 
-// RequireAccessKey makes the service refuse (AccessDeniedException) every
-// request not signed with the access key id, the way an IAM policy that
-// grants the table only to the counter's own principal does. The simulator
-// checks the key id in the SigV4 Authorization header, not the signature:
-// what it shows is that the enclave uses the sealed counter credentials, and
-// the egress capture test shows the parent never sees them.
-func (c *Counters) RequireAccessKey(id string) {
+// RequireCredentials makes the service accept only requests signed (AWS
+// Signature Version 4) with this access key, the way an IAM policy that
+// grants the table to the counter's own principal alone does: any other
+// signer, a wrong signature or a request altered after signing gets
+// AccessDeniedException. The request time is not checked against a clock
+// (the simulator keeps none), so a replayed request would pass; the enclave's
+// conditional writes make a replay a no-op.
+func (c *Counters) RequireCredentials(accessKeyID, secret string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.accessKey = id
+	c.principal = &principal{accessKeyID, secret}
 }
 
-// sigV4AccessKey returns the access key id of a SigV4 Authorization header.
-func sigV4AccessKey(auth string) string {
-	_, rest, ok := strings.Cut(auth, "Credential=")
+// verifySigV4 checks r's Authorization header against p, over body.
+func verifySigV4(r *http.Request, body []byte, p *principal) error {
+	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
 	if !ok {
-		return ""
+		return errors.New("not SigV4")
 	}
-	id, _, _ := strings.Cut(rest, "/")
-	return id
+	fields := map[string]string{}
+	for _, f := range strings.Split(auth, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+		fields[k] = v
+	}
+	scope := strings.Split(fields["Credential"], "/")
+	if len(scope) != 5 || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
+		return errors.New("malformed Authorization")
+	}
+	if scope[0] != p.id {
+		return errors.New("not the table's principal")
+	}
+	date := r.Header.Get("X-Amz-Date")
+	if len(date) < 8 || date[:8] != scope[1] {
+		return errors.New("X-Amz-Date does not match the credential scope")
+	}
+	signed := strings.Split(fields["SignedHeaders"], ";")
+	if !slices.IsSorted(signed) || !slices.Contains(signed, "host") || !slices.Contains(signed, "x-amz-date") {
+		return errors.New("SignedHeaders must be sorted and include host and x-amz-date")
+	}
+	var canon strings.Builder
+	for _, h := range signed {
+		var vals []string
+		switch h {
+		case "host":
+			vals = []string{r.Host}
+		case "content-length":
+			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+		default:
+			vals = r.Header.Values(h)
+		}
+		for i, v := range vals {
+			vals[i] = strings.Join(strings.Fields(v), " ")
+		}
+		canon.WriteString(h + ":" + strings.Join(vals, ",") + "\n")
+	}
+	payload := sha256.Sum256(body)
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	creq := strings.Join([]string{r.Method, path, r.URL.Query().Encode(), canon.String(), fields["SignedHeaders"], hex.EncodeToString(payload[:])}, "\n")
+	ch := sha256.Sum256([]byte(creq))
+	sts := "AWS4-HMAC-SHA256\n" + date + "\n" + strings.Join(scope[1:], "/") + "\n" + hex.EncodeToString(ch[:])
+	key := []byte("AWS4" + p.secret)
+	for _, part := range append(scope[1:], sts) {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(part))
+		key = m.Sum(nil)
+	}
+	want, err := hex.DecodeString(fields["Signature"])
+	if err != nil || !hmac.Equal(key, want) {
+		return errors.New("signature does not match")
+	}
+	return nil
 }
 
 func (c *Counters) saveLocked() error {
@@ -161,14 +224,20 @@ func (c *Counters) serve(r *http.Request) (any, error) {
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		return nil, ddbErr("MissingAuthenticationTokenException", "request is not signed with SigV4")
 	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<10))
+	if err != nil {
+		return nil, ddbErr("SerializationException", "%v", err)
+	}
 	c.mu.Lock()
-	want := c.accessKey
+	p := c.principal
 	c.mu.Unlock()
-	if want != "" && sigV4AccessKey(r.Header.Get("Authorization")) != want {
-		return nil, ddbErr("AccessDeniedException", "the caller is not authorized to use this table")
+	if p != nil {
+		if err := verifySigV4(r, body, p); err != nil {
+			return nil, ddbErr("AccessDeniedException", "the caller is not authorized to use this table: %v", err)
+		}
 	}
 	var req ddbRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, ddbErr("SerializationException", "%v", err)
 	}
 	id, ok := req.Key["id"]

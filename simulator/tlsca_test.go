@@ -4,9 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -62,36 +59,4 @@ func TestServiceCA(t *testing.T) {
 	if _, err := simulator.NewServiceCA(rand.Reader, time.Time{}); !errors.Is(err, simulator.ErrCA) {
 		t.Fatalf("zero time: %v", err)
 	}
-}
-
-func TestCountersRequireAccessKey(t *testing.T) {
-	// Covered end to end (real SDK client, sealed credentials) in
-	// enclave/stateboot; here the refusal of another signer.
-	c, err := simulator.NewCounters("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.RequireAccessKey("AKIAONE")
-	for _, tc := range []struct {
-		auth string
-		code int
-	}{
-		{"AWS4-HMAC-SHA256 Credential=AKIATWO/20261122/sim-local-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00", 400},
-		{"AWS4-HMAC-SHA256 Credential=AKIAONE/20261122/sim-local-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00", 200},
-	} {
-		rec := doDDB(t, c, tc.auth)
-		if rec.Code != tc.code {
-			t.Fatalf("%q: %d %s", tc.auth, rec.Code, rec.Body)
-		}
-	}
-}
-
-func doDDB(t *testing.T, h http.Handler, auth string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"t12","Key":{"id":{"S":"g"}},"ConsistentRead":true}`))
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }

@@ -45,7 +45,7 @@ const (
 	simKMSDir       = "kms"                         // the simulated KMS's keys (keys.json)
 	simKMSKeyARN    = "kms/key-arn"                 // the ARN of the gallery key
 	simCounterCreds = "kms/counter-credentials.bin" // the counter's credentials, sealed under the key
-	simCounterKey   = "counters/access-key-id"      // the access key id the counter requires
+	simCounterKey   = "counters/principal.json"     // the simulated IAM: the only credentials the counter accepts
 	simCounterDir   = "counters"                    // the simulated DynamoDB counter table
 	simSnapshotDir  = "snapshots"                   // sealed snapshots (parent.DirSnapshots)
 	simStateSock    = "snapshots.sock"              // host services of the sealed state: snapshots, credentials
@@ -112,31 +112,32 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotE
 	}
 	// The counter's own credentials, sealed under the key the way a key
 	// administrator does it with "aws kms encrypt" (docs/state.md).
-	var akid []byte
+	var principal []byte
 	blob, err := simCreateOnce(filepath.Join(dir, simCounterCreds), func() ([]byte, error) {
-		id, plain, err := simCounterCredentials()
+		plain, err := simCounterCredentials()
 		if err != nil {
 			return nil, err
 		}
-		akid = []byte(id)
-		if err := os.WriteFile(filepath.Join(dir, simCounterKey), akid, 0o600); err != nil {
+		if principal, err = simCreateOnce(filepath.Join(dir, simCounterKey), func() ([]byte, error) { return plain, nil }); err != nil {
 			return nil, err
 		}
 		return k.Encrypt(keyARN, plain, stateboot.CounterCredentialsContext)
 	})
+	if err == nil && principal == nil {
+		principal, err = os.ReadFile(filepath.Join(dir, simCounterKey))
+	}
+	var creds wire.AWSCredentials
+	if err == nil {
+		err = json.Unmarshal(principal, &creds)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
-	}
-	if akid == nil {
-		if akid, err = os.ReadFile(filepath.Join(dir, simCounterKey)); err != nil {
-			return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
-		}
 	}
 	counters, err := simulator.NewCounters(filepath.Join(dir, simCounterDir))
 	if err != nil {
 		return nil, nil, err
 	}
-	counters.RequireAccessKey(string(akid))
+	counters.RequireCredentials(creds.AccessKeyID, creds.SecretAccessKey)
 	snaps, err := parent.OpenDirSnapshots(filepath.Join(dir, simSnapshotDir), parent.SnapshotOptions{})
 	if err != nil {
 		return nil, nil, err
@@ -205,15 +206,14 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotE
 }
 
 // simCounterCredentials makes an access key for the simulated counter
-// table: its id and the credentials JSON (wire.AWSCredentials).
-func simCounterCredentials() (string, []byte, error) {
-	var b [30]byte
+// table, as credentials JSON (wire.AWSCredentials).
+func simCounterCredentials() ([]byte, error) {
+	var b [35]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	id := "AKIASIMCTR" + strings.ToUpper(hex.EncodeToString(b[:5]))
-	plain, err := json.Marshal(wire.AWSCredentials{AccessKeyID: id, SecretAccessKey: base64.RawURLEncoding.EncodeToString(b[5:])})
-	return id, plain, err
+	return json.Marshal(wire.AWSCredentials{AccessKeyID: id, SecretAccessKey: base64.RawURLEncoding.EncodeToString(b[5:])})
 }
 
 // simCreateOnce reads the file at path, or makes its content with create

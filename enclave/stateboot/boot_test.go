@@ -196,7 +196,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counters.RequireAccessKey(w.counterID)
+	counters.RequireCredentials(w.counterID, w.counterSK)
 	cert, err := w.tlsCA.ServerCertificate(rand.Reader, now, simulator.ServiceHost("kms"), simulator.ServiceHost("dynamodb"))
 	if err != nil {
 		t.Fatal(err)
