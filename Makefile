@@ -7,13 +7,23 @@ NODE_DIRS := $(patsubst %/package.json,%,$(wildcard */testdata/node/package.json
 # Reproducible builds: no cgo, no paths, no VCS stamps.
 REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 
-.PHONY: all build test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
+# The client SDK as browsers run it: WebAssembly, tested under node. Tests that
+# start processes (os/exec) cannot run there; they run natively above.
+WASM_PKGS := ./client/js ./client/wallet ./enclave/wire ./attest ./internal/cborenc ./internal/base58
+WASM_SKIP := TestNoSimulatorImport|TestInteropJS
+
+.PHONY: all build wasm test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
 
 all: build
 
 build:
 	$(REPRO) -o bin/facesign ./cmd/facesign
 	$(REPRO) -o bin/facesign-enclave ./cmd/facesign-enclave
+
+# wasm builds the browser SDK (client/js): bin/facesign.wasm and Go's loader.
+wasm:
+	GOOS=js GOARCH=wasm $(REPRO) -o bin/facesign.wasm ./cmd/facesign-wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" bin/
 
 # node-deps installs the pinned npm peers (package-lock.json, integrity checked).
 node-deps:
@@ -27,6 +37,8 @@ test: node-deps
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	# the pure-Go twins of the assembly kernels, as the code in use
 	$(GO) test -count=1 -tags purego ./vectors/internal/scan/ ./vectors/internal/nn/ ./vectors/
+	# the browser SDK and what it links, compiled to WebAssembly and run by node
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -skip '$(WASM_SKIP)' $(WASM_PKGS)
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -37,6 +49,7 @@ tools:
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	GOOS=js GOARCH=wasm $(GO) vet ./client/js ./cmd/facesign-wasm
 	PATH=$(GOBIN):$$PATH staticcheck $(PKGS)
 
 # govulncheck needs the vulnerability database, which is not reachable everywhere.
