@@ -35,7 +35,9 @@ type RunConfig struct {
 	// NewJournal, when set, makes the journal over the parent's record log
 	// instead of a [SealedJournal] under DataKey: the seam for the sealed
 	// state layer (hash chain, snapshots, KMS-wrapped keys, rollback
-	// counter; package enclave/state).
+	// counter; package enclave/state). Both enclave binaries get it from
+	// package enclave/stateboot; only the simulator's "--state simple"
+	// still uses DataKey.
 	NewJournal func(ctx context.Context, log Log, rand io.Reader, dim int) (Journal, error)
 	// Engine names the registered face engine ([DefaultEngine] if empty).
 	Engine string

@@ -96,3 +96,27 @@ func TestCountersRequireCredentials(t *testing.T) {
 		t.Fatalf("unsigned: %d", resp.StatusCode)
 	}
 }
+
+// FuzzCountersAuthorization: no Authorization header, however malformed,
+// gets a request past a counter that requires its principal's signature.
+func FuzzCountersAuthorization(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential=AKIACOUNTER/20261122/sim-local-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", "20261122T120000Z")
+	f.Add("AWS4-HMAC-SHA256 Credential=AKIACOUNTER/20261122/x/y/aws4_request, SignedHeaders=, Signature=zz", "2026")
+	f.Add("AWS4-HMAC-SHA256 ", "")
+	c, err := simulator.NewCounters("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.RequireCredentials("AKIACOUNTER", "counter-secret")
+	f.Fuzz(func(t *testing.T, auth, date string) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"t12","Key":{"id":{"S":"g"}},"ConsistentRead":true}`))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("X-Amz-Date", date)
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			t.Fatalf("accepted %q", auth)
+		}
+	})
+}

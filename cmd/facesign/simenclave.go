@@ -21,9 +21,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// simDataKeyFile holds the simulated enclave's journal key. A real enclave
-// never writes its key where the parent can read it; the simulator does,
-// because it has no KMS-wrapped key yet (docs/security.md).
+// simDataKeyFile holds the simulated enclave's journal key in the issue-5
+// "--state simple" mode only. A real enclave never writes its key where the
+// parent can read it; the default sealed mode does not either: its data key
+// is wrapped by the simulated KMS (package stateboot, docs/state.md).
 const simDataKeyFile = "sim-enclave-data.key"
 
 func init() {

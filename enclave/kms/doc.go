@@ -23,6 +23,13 @@
 //   - The encryption context passed to [NewAWS] is bound into every wrapped
 //     key and must be the same to unwrap it.
 //
-// On Nitro the SDK's HTTP client must dial the parent's vsock proxy with TLS
-// terminating inside the enclave; see docs/state.md for the key policy.
+// # Secrets other than data keys
+//
+// [AWS.DecryptSecret] opens a ciphertext a key administrator made with
+// Encrypt (the rollback counter's credentials) under the same recipient and
+// encryption-context rules, so only the attested enclave sees the plaintext.
+//
+// On Nitro the SDK's HTTP client dials the parent's vsock egress relay with
+// TLS terminating inside the enclave (package enclave/stateboot builds it);
+// see docs/state.md for the key policy.
 package kms
