@@ -38,9 +38,23 @@
 //     bytes succeeds; different bytes under a stored sequence get 409 and
 //     change nothing.
 //
+// # Sealed state services
+//
+// [StartStateServices] runs what the enclave's sealed state needs besides
+// the log routes, the same in "facesign parent" and "facesign sim":
+// [SnapshotHost] (snapshots on a [SnapshotStore]), [CredentialsHost] (the
+// instance role's credentials, which only sign KMS calls, and the sealed
+// counter credentials, which the parent cannot open) and one [Egress] relay
+// per AWS upstream, which forwards the enclave's TLS bytes to one fixed
+// host:443 and can read or alter nothing. [ParseStoreSpec] and [OpenStores]
+// turn "dir:PATH" or "s3://BUCKET/PREFIX" into the stores. Their metrics
+// (snapshot puts, gets and bytes; credential requests; egress connections,
+// bytes and dial errors) go to the same registry as the API's.
+//
 // # Caller duties
 //
-// Serve [Host.Handler] only where the enclave alone can reach it. In
+// Serve [Host.Handler] (wrapped by [StateServices.Wrap]) only where the
+// enclave alone can reach it: it hands out the instance role's credentials. In
 // production never set [Config.SimulatorRootPEM]. Supply the clock and the
 // randomness ([Config.Now], [Config.Rand]).
 //

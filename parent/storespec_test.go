@@ -3,6 +3,7 @@ package parent_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,4 +98,19 @@ func TestOpenStores(t *testing.T) {
 	if _, _, err := parent.OpenStores(ctx, parent.StoreSpec{Kind: "tape"}, nil); !errors.Is(err, parent.ErrConfig) {
 		t.Fatalf("unknown kind: %v", err)
 	}
+}
+
+func ExampleParseStoreSpec() {
+	for _, s := range []string{"dir:/var/lib/facesign", "s3://facesign-prod/eu", "/var/lib/facesign"} {
+		spec, err := parent.ParseStoreSpec(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%s bucket=%q prefix=%q dir=%q\n", spec.Kind, spec.Bucket, spec.Prefix, spec.Dir)
+	}
+	// Output:
+	// dir bucket="" prefix="" dir="/var/lib/facesign"
+	// s3 bucket="facesign-prod" prefix="eu/" dir=""
+	// parent: invalid config: store "/var/lib/facesign": want dir:PATH or s3://BUCKET/PREFIX
 }

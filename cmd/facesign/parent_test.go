@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/facesign/facesign/enclave/wire"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestParentCommandStateServices runs "facesign parent" in process with a
+// directory store, the sealed counter credentials and a KMS egress relay,
+// drives the host services and the relay as the enclave would, and reads the
+// effect on the public /metrics.
+func TestParentCommandStateServices(t *testing.T) {
+	dir, err := os.MkdirTemp("", "fs-parent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	go func() {
+		for {
+			c, err := up.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); b, _ := io.ReadAll(c); c.Write(bytes.ToUpper(b)) }()
+		}
+	}()
+	blob := []byte("kms-ciphertext-of-the-counter-credentials")
+	if err := os.WriteFile(filepath.Join(dir, "counter.bin"), blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, kmsSock := filepath.Join(dir, "host.sock"), filepath.Join(dir, "kms.sock")
+	cmd := root()
+	var stderr syncBuffer
+	cmd.SetErr(&stderr)
+	cmd.SetOut(io.Discard)
+	cmd.SetArgs([]string{"parent", "--addr", "127.0.0.1:0", "--enclave", "unix:" + filepath.Join(dir, "enclave.sock"),
+		"--host-listen", "unix:" + host, "--store", "dir:" + filepath.Join(dir, "store"),
+		"--egress-kms", "unix:" + kmsSock + "=" + up.Addr().String(), "--counter-credentials", filepath.Join(dir, "counter.bin")})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("parent: %v", err)
+		}
+	}()
+	var addr string
+	for i := 0; addr == "" && i < 200; i++ {
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "parent listening" {
+				addr = l.Addr
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("parent did not start:\n%s", stderr.String())
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", host)
+	}}}
+	do := func(c *http.Client, method, url string, body []byte) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		method, path string
+		body         []byte
+		code         int
+		want         string
+	}{
+		{http.MethodPut, wire.RouteLog + "/0", []byte("sealed record 0"), http.StatusNoContent, ""},
+		{http.MethodPut, "/internal/v1/snapshot/1", bytes.Repeat([]byte{7}, 64), http.StatusNoContent, ""},
+		{http.MethodGet, "/internal/v1/snapshot/latest", nil, http.StatusOK, ""},
+		{http.MethodGet, wire.RouteCounterCredentials, nil, http.StatusOK, string(blob)},
+		{http.MethodGet, wire.RouteAWSCredentials, nil, http.StatusNotFound, ""}, // --aws-credentials none
+	} {
+		if code, body := do(hc, tc.method, "http://parent"+tc.path, tc.body); code != tc.code || !strings.Contains(body, tc.want) {
+			t.Fatalf("%s %s: %d %q", tc.method, tc.path, code, body)
+		}
+	}
+	c, err := net.Dial("unix", kmsSock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("tls bytes"))
+	c.(*net.UnixConn).CloseWrite()
+	if b, _ := io.ReadAll(c); string(b) != "TLS BYTES" {
+		t.Fatalf("relay: %q", b)
+	}
+	c.Close()
+	if _, err := os.Stat(filepath.Join(dir, "store", "log", fmt.Sprintf("%020d.rec", 0))); err != nil {
+		t.Fatalf("record not in the store: %v", err)
+	}
+	var metrics string
+	for i := 0; i < 100; i++ { // the relay counts bytes when the connection ends
+		_, metrics = do(http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics", nil)
+		if strings.Contains(metrics, `facesign_parent_egress_bytes_total{direction="in",upstream="kms"} 9`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`facesign_parent_log_writes_total{result="ok"} 1`,
+		`facesign_parent_snapshot_writes_total{result="ok"} 1`,
+		`facesign_parent_snapshot_bytes_total 64`,
+		`facesign_parent_snapshot_read_bytes_total 64`,
+		`facesign_parent_credentials_requests_total{kind="counter",result="ok"} 1`,
+		`facesign_parent_credentials_requests_total{kind="instance",result="none"} 1`,
+		`facesign_parent_egress_connections_total{result="relayed",upstream="kms"} 1`,
+		`facesign_parent_egress_bytes_total{direction="out",upstream="kms"} 9`,
+		`facesign_parent_egress_bytes_total{direction="in",upstream="kms"} 9`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, string(blob)) {
+		t.Error("/metrics exposes the counter credentials")
+	}
+}
