@@ -32,10 +32,9 @@ func init() {
 
 func attestVerifyCmd() *cobra.Command {
 	var (
-		rootFiles  []string
 		at         string
 		atDocument bool
-		pcrFlags   []string
+		trust      trustFlags
 		nonceHex   string
 		allowDebug bool
 	)
@@ -62,10 +61,7 @@ otherwise it prints "error: <reason>" and exits 1.`,
 				return errors.New("give exactly one of --at RFC3339 and --at-document-time")
 			}
 			var err error
-			if opts.Roots, err = readRootPEMs("--root", rootFiles); err != nil {
-				return err
-			}
-			if opts.PCRs, err = parsePCRPins("--pcr", pcrFlags); err != nil {
+			if opts.Roots, opts.PCRs, err = trust.parse(); err != nil {
 				return err
 			}
 			if nonceHex != "" {
@@ -90,12 +86,11 @@ otherwise it prints "error: <reason>" and exits 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&rootFiles, "root", nil, "PEM file of trusted root certificates (repeatable; default: the embedded AWS Nitro root)")
 	f.StringVar(&at, "at", "", "verify the certificate chain at this time (RFC 3339 or Unix seconds)")
 	f.BoolVar(&atDocument, "at-document-time", false, "verify the chain at the document's own timestamp (archives, tests)")
-	f.StringArrayVar(&pcrFlags, "pcr", nil, "require PCR N (0..31) to equal HEX, 48 bytes (repeatable)")
 	f.StringVar(&nonceHex, "nonce", "", "require this nonce (hex)")
 	f.BoolVar(&allowDebug, "allow-debug", false, "accept debug-mode enclaves (PCR0 all zero)")
+	trust.add(cmd, "optional")
 	return cmd
 }
 

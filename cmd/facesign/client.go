@@ -30,8 +30,7 @@ import (
 type clientFlags struct {
 	server         string
 	trustSimulator bool
-	roots          []string
-	pcrs           []string
+	trust          trustFlags
 	policyHash     string
 	engine         string
 	tries          int
@@ -42,8 +41,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "FaceSign server URL, e.g. http://127.0.0.1:8080 (required)")
 	fl.BoolVar(&f.trustSimulator, "trust-simulator", false, "trust the simulator's attestation root fetched from the server (simulator only: it vouches for ANY simulated enclave)")
-	fl.StringArrayVar(&f.roots, "root", nil, "trusted attestation root certificate, PEM file (repeatable; default: the AWS Nitro root)")
-	fl.StringArrayVar(&f.pcrs, "pcr", nil, "pin a PCR: N=HEX, N in 0..31, HEX 48 bytes (repeatable; required without --trust-simulator)")
+	f.trust.add(cmd, "required without --trust-simulator")
 	fl.StringVar(&f.policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
 	fl.StringVar(&f.engine, "engine", "auto", `pin the face engine: "auto" = this build's engine id + model SHA-256, "none", or an engine name`)
 	fl.IntVar(&f.tries, "max-challenges", 40, "how many challenges to ask for before giving up on matching recorded frames")
@@ -56,10 +54,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.Client, error) {
 	opts := client.Options{Now: time.Now, Rand: rand.Reader, HTTPClient: nil}
 	var err error
-	if opts.PCRs, err = parsePCRPins("--pcr", f.pcrs); err != nil {
-		return nil, err
-	}
-	if opts.Roots, err = readRootPEMs("--root", f.roots); err != nil {
+	if opts.Roots, opts.PCRs, err = f.trust.parse(); err != nil {
 		return nil, err
 	}
 	if f.policyHash != "" {

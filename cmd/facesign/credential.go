@@ -109,7 +109,7 @@ key document verifiers need.`,
 func credentialIssueCmd() *cobra.Command {
 	var (
 		receiptFile, attFile, keyFile, holder, at, policyHash, out, credOut, server string
-		roots, pcrs                                                                 []string
+		trust                                                                       trustFlags
 		validFor, maxAge                                                            time.Duration
 		trustSimulator, atDocTime                                                   bool
 	)
@@ -129,11 +129,7 @@ refused with an error and exit status 1; nothing is written.`,
 			if err != nil {
 				return err
 			}
-			pins, err := parsePCRPins("--pcr", pcrs)
-			if err != nil {
-				return err
-			}
-			trusted, err := readRootPEMs("--root", roots)
+			trusted, pins, err := trust.parse()
 			if err != nil {
 				return err
 			}
@@ -232,8 +228,7 @@ refused with an error and exit status 1; nothing is written.`,
 	fl.StringVar(&keyFile, "issuer-key", "", "issuer key file (facesign credential keygen)")
 	fl.StringVar(&holder, "holder-enc-pubkey", "", "holder's x25519 encryption public key, hex (facesign keys: x25519_public_key)")
 	fl.StringVar(&at, "at", "", "verification and issuance time, RFC 3339 or Unix seconds (default: now)")
-	fl.StringArrayVar(&roots, "root", nil, "trusted attestation root certificate, PEM file (repeatable; default: the AWS Nitro root)")
-	fl.StringArrayVar(&pcrs, "pcr", nil, "pin a PCR: N=HEX, N in 0..31, HEX 48 bytes (repeatable; required)")
+	trust.add(cmd, "required")
 	fl.StringVar(&policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
 	fl.DurationVar(&validFor, "valid-for", 0, "set expirationDate this long after issuance (default: none)")
 	fl.DurationVar(&maxAge, "max-receipt-age", 0, "refuse receipts older than this (default: no limit)")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
+	"github.com/spf13/cobra"
 )
 
 // What a command trusts comes from flags parsed here, the same way in every
@@ -30,6 +31,33 @@ import (
 //     in its help and the empty value reads the machine's clock.
 //
 // Every error names the flag and the value it refuses.
+
+// trustFlags are the flags that say which enclaves a command trusts, the
+// same in every command that verifies attestations: --root and --pcr.
+type trustFlags struct {
+	roots, pcrs []string
+}
+
+// add defines --root and --pcr on cmd; pcrNote says when pins are required.
+func (f *trustFlags) add(cmd *cobra.Command, pcrNote string) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.roots, "root", nil, "trusted attestation root certificates, a `PEM` file (repeatable; default: the AWS Nitro root)")
+	fl.StringArrayVar(&f.pcrs, "pcr", nil, fmt.Sprintf("pin a PCR, `N=HEX`: N in 0..%d, HEX %d bytes (repeatable; %s)", attest.MaxPCRs-1, pcrSize, pcrNote))
+}
+
+// parse returns the trusted roots (nil: the caller's default, the AWS Nitro
+// root) and the PCR pins (never nil).
+func (f *trustFlags) parse() ([]*x509.Certificate, map[int][]byte, error) {
+	roots, err := readRootPEMs("--root", f.roots)
+	if err != nil {
+		return nil, nil, err
+	}
+	pins, err := parsePCRPins("--pcr", f.pcrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return roots, pins, nil
+}
 
 // pcrSize is the size of a Nitro PCR: the NSM measures with SHA-384.
 const pcrSize = sha512.Size384
