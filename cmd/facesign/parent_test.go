@@ -8,12 +8,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/facesign/facesign/enclave/wire"
 )
@@ -31,6 +38,32 @@ func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlo
 // drives the host services and the relay as the enclave would, and reads the
 // effect on the public /metrics.
 func TestParentCommandStateServices(t *testing.T) {
+	t.Run("dir", func(t *testing.T) { testParentCommand(t, nil) })
+	t.Run("s3", func(t *testing.T) {
+		// An S3-compatible server (gofakes3) with the bucket made; the
+		// parent reaches it through the SDK's default configuration.
+		srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+		defer srv.Close()
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIATESTPARENT")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+		c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("AKIATESTPARENT", "test-secret", "")})
+		if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("facesign")}); err != nil {
+			t.Fatal(err)
+		}
+		testParentCommand(t, []string{"--store", "s3://facesign/prod", "--s3-endpoint", srv.URL, "--s3-path-style", "--aws-region", "us-east-1"})
+		if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("facesign"), Key: aws.String(fmt.Sprintf("prod/log/%020d.rec", 0))}); err != nil {
+			t.Fatalf("record not in the bucket: %v", err)
+		}
+	})
+}
+
+// testParentCommand runs the parent with the store flags given (nil: a
+// directory store).
+func testParentCommand(t *testing.T, storeArgs []string) {
 	dir, err := os.MkdirTemp("", "fs-parent-")
 	if err != nil {
 		t.Fatal(err)
@@ -59,9 +92,12 @@ func TestParentCommandStateServices(t *testing.T) {
 	var stderr syncBuffer
 	cmd.SetErr(&stderr)
 	cmd.SetOut(io.Discard)
-	cmd.SetArgs([]string{"parent", "--addr", "127.0.0.1:0", "--enclave", "unix:" + filepath.Join(dir, "enclave.sock"),
-		"--host-listen", "unix:" + host, "--store", "dir:" + filepath.Join(dir, "store"),
-		"--egress-kms", "unix:" + kmsSock + "=" + up.Addr().String(), "--counter-credentials", filepath.Join(dir, "counter.bin")})
+	if storeArgs == nil {
+		storeArgs = []string{"--store", "dir:" + filepath.Join(dir, "store")}
+	}
+	cmd.SetArgs(append([]string{"parent", "--addr", "127.0.0.1:0", "--enclave", "unix:" + filepath.Join(dir, "enclave.sock"),
+		"--host-listen", "unix:" + host,
+		"--egress-kms", "unix:" + kmsSock + "=" + up.Addr().String(), "--counter-credentials", filepath.Join(dir, "counter.bin")}, storeArgs...))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -125,8 +161,10 @@ func TestParentCommandStateServices(t *testing.T) {
 		t.Fatalf("relay: %q", b)
 	}
 	c.Close()
-	if _, err := os.Stat(filepath.Join(dir, "store", "log", fmt.Sprintf("%020d.rec", 0))); err != nil {
-		t.Fatalf("record not in the store: %v", err)
+	if storeArgs[1] == "dir:"+filepath.Join(dir, "store") {
+		if _, err := os.Stat(filepath.Join(dir, "store", "log", fmt.Sprintf("%020d.rec", 0))); err != nil {
+			t.Fatalf("record not in the store: %v", err)
+		}
 	}
 	var metrics string
 	for i := 0; i < 100; i++ { // the relay counts bytes when the connection ends

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -60,7 +61,9 @@ func NewJournal(cfg Config, links Links, a attest.Attester) (NewJournalFunc, err
 		if err != nil {
 			return nil, err
 		}
-		instance := aws.NewCredentialsCache(hostCredentials{host})
+		// Refetched five minutes before they expire, so no call is signed
+		// with credentials about to lapse.
+		instance := aws.NewCredentialsCache(hostCredentials{host}, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
 		kmsAPI := kms.NewClient(kms.ClientOptions{Region: cfg.Region, Endpoint: cfg.KMSEndpoint, HTTPClient: kmsHTTP, Credentials: instance})
 		var counterCreds aws.CredentialsProvider = instance
 		if cfg.CounterCredentials == CounterSealed {
