@@ -2,6 +2,7 @@ package stateboot_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha512"
@@ -162,6 +163,7 @@ type worldOptions struct {
 	mode          stateboot.CounterCredentials
 	counterBlob   []byte // overrides the sealed blob the parent serves
 	kmsUpstream   string // overrides the KMS relay's upstream (a MITM)
+	table         string // FACESIGN_COUNTER_TABLE; "" means facesign-counter
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -251,7 +253,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 		"PATH=/usr/bin",
 		stateboot.EnvRegion + "=" + simulator.SimRegion,
 		stateboot.EnvKMSKeyARN + "=" + w.arn,
-		stateboot.EnvCounterTable + "=facesign-counter",
+		stateboot.EnvCounterTable + "=" + cmp.Or(o.table, "facesign-counter"),
 		stateboot.EnvCounterCredentials + "=" + string(mode),
 	}
 	if o.snapshotEvery != "" {
@@ -316,7 +318,8 @@ func entry(i int) enclave.Entry {
 // predecessor wrote (same data key through KMS, counter in step), with
 // snapshots; the issue-5 path (a fresh data key per boot) could not.
 func TestRestartOnOwnLog(t *testing.T) {
-	w := newWorld(t, worldOptions{snapshotEvery: "3"})
+	// The table by ARN, as docs/operations.md recommends (pins the account).
+	w := newWorld(t, worldOptions{snapshotEvery: "3", table: "arn:aws:dynamodb:" + simulator.SimRegion + ":000000000000:table/facesign-counter"})
 	j, got, err := w.boot(w.pcrs)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("first boot: %d entries, %v", len(got), err)
