@@ -1,15 +1,14 @@
 package dlibresnet
 
 import (
-	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"sync"
 
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/internal/embednet"
 	"github.com/facesign/facesign/vectors/internal/nn"
 	"github.com/facesign/facesign/vectors/internal/tfjs"
 )
@@ -148,15 +147,9 @@ func load() (*Net, error) {
 	if used+1 != len(w) {
 		return nil, fmt.Errorf("%w: %d weights in the manifest, %d used", ErrModel, len(w), used+1)
 	}
-	h := sha256.New()
-	for _, f := range []string{manifestFile, weightsFile} {
-		b, err := modelFS.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrModel, err)
-		}
-		h.Write(b)
+	if n.sha, err = embednet.HashFiles(modelFS, manifestFile, weightsFile); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	h.Sum(n.sha[:0])
 	return n, nil
 }
 
@@ -174,19 +167,10 @@ func (n *Net) Dim() int { return Dim }
 // [1, 150, 150, 3]: (v − mean)/255 per R, G, B channel with face-api's
 // means (122.782, 117.001, 104.298); alpha is ignored.
 func Preprocess(crop *image.RGBA) (*nn.Tensor, error) {
-	b := crop.Bounds()
-	if b.Dx() != InputSize || b.Dy() != InputSize {
+	t, ok := embednet.Input(crop, InputSize, meanRGB, [3]float32{255, 255, 255})
+	if !ok {
+		b := crop.Bounds()
 		return nil, fmt.Errorf("%w: got %dx%d", ErrCropSize, b.Dx(), b.Dy())
-	}
-	t := nn.New(1, InputSize, InputSize, 3)
-	for y := 0; y < InputSize; y++ {
-		row := crop.Pix[crop.PixOffset(b.Min.X, b.Min.Y+y):]
-		dst := t.Data[y*InputSize*3 : (y+1)*InputSize*3]
-		for x := 0; x < InputSize; x++ {
-			for c := 0; c < 3; c++ {
-				dst[x*3+c] = (float32(row[x*4+c]) - meanRGB[c]) / 255
-			}
-		}
 	}
 	return t, nil
 }
@@ -255,19 +239,8 @@ func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dlibresnet: %w", err)
 	}
-	var s float64
-	for _, f := range v {
-		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-			return nil, ErrNotFinite
-		}
-		s += float64(f) * float64(f)
-	}
-	if s == 0 {
+	if !embednet.UnitNorm(v) {
 		return nil, ErrNotFinite
-	}
-	inv := 1 / math.Sqrt(s)
-	for i := range v {
-		v[i] = float32(float64(v[i]) * inv)
 	}
 	return v, nil
 }

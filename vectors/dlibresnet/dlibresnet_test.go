@@ -1,66 +1,22 @@
 package dlibresnet
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
-	"image/png"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
 const modelSHA256 = "c2cf51e45a1f96cf2ba75d6b588dc259d7f602a813ff6efbeba4884d7359fad1"
 
-type crop struct {
-	name string
-	img  *image.RGBA
-}
-
-func loadCrops(t testing.TB) []crop {
-	t.Helper()
-	files, err := filepath.Glob("testdata/crops/*.png")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no crops: %v", err)
-	}
-	sort.Strings(files)
-	var out []crop
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rgba := image.NewRGBA(image.Rect(0, 0, InputSize, InputSize))
-		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-		out = append(out, crop{strings.TrimSuffix(filepath.Base(f), ".png"), rgba})
-	}
-	return out
-}
-
-func cosine(a, b []float32) float64 {
-	var d, na, nb float64
-	for i := range a {
-		d += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return d / math.Sqrt(na*nb)
+// loadCrops reads the aligned test crops (provenance in
+// testdata/crops/README.md).
+func loadCrops(t testing.TB) []embedtest.Crop {
+	return embedtest.LoadCrops(t, "testdata/crops", InputSize)
 }
 
 func TestModelProvenance(t *testing.T) {
@@ -68,15 +24,7 @@ func TestModelProvenance(t *testing.T) {
 		manifestFile: "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
 		weightsFile:  "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
 	}
-	for name, sum := range want {
-		b, err := modelFS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
-			t.Errorf("%s: sha256 %x, want %s (update model/PROVENANCE.md)", name, got, sum)
-		}
-	}
+	embedtest.CheckFiles(t, modelFS, want)
 	n, err := New()
 	if err != nil {
 		t.Fatal(err)
@@ -89,47 +37,14 @@ func TestModelProvenance(t *testing.T) {
 	}
 }
 
+// nodeDir returns the reference script's folder, failing (not skipping)
+// when its npm dependencies are not installed.
 func nodeDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs("testdata/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@vladmandic", "face-api", "model", "face_recognition_model.bin")); err != nil {
-		t.Fatalf("reference implementation not installed (%v): run make node-deps", err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node not found: %v", err)
-	}
-	return dir
-}
-
-func writeCrops(t testing.TB, crops []crop) string {
-	t.Helper()
-	var raw bytes.Buffer
-	for _, c := range crops {
-		for i := 0; i < len(c.img.Pix); i += 4 {
-			raw.Write(c.img.Pix[i : i+3])
-		}
-	}
-	f := filepath.Join(t.TempDir(), "crops.rgb")
-	if err := os.WriteFile(f, raw.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/face-api/model/face_recognition_model.bin")
 }
 
 func runNode(t testing.TB, dir string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command("node", append([]string{"descriptor.cjs"}, args...)...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node descriptor.cjs %v: %v\n%s", args, err, stderr.String())
-	}
-	return out
+	return embedtest.RunNode(t, dir, "descriptor.cjs", args...)
 }
 
 // TestConformanceWithFaceAPI runs face-api's FaceRecognitionNet (tfjs on
@@ -138,46 +53,16 @@ func runNode(t testing.TB, dir string, args ...string) []byte {
 func TestConformanceWithFaceAPI(t *testing.T) {
 	dir := nodeDir(t)
 	crops := loadCrops(t)
-	var check []crop
 	step := 5 // six chips: ResNet on the tfjs cpu backend is slow
-	if raceEnabled {
+	if embedtest.RaceEnabled {
 		step = 15
 	}
-	for i := 0; i < len(crops); i += step {
-		check = append(check, crops[i])
-	}
-	var ref struct {
-		Backend    string      `json:"backend"`
-		ModelSHA   string      `json:"model_sha256"`
-		Embeddings [][]float32 `json:"embeddings"`
-	}
-	if err := json.Unmarshal(runNode(t, dir, "embed", "--backend", "cpu", "--crops", writeCrops(t, check)), &ref); err != nil {
-		t.Fatal(err)
-	}
-	if ref.ModelSHA != modelSHA256 {
-		t.Fatalf("npm package model hash %s, embedded copy %s", ref.ModelSHA, modelSHA256)
-	}
-	if len(ref.Embeddings) != len(check) {
-		t.Fatalf("%d reference descriptors for %d crops", len(ref.Embeddings), len(check))
-	}
+	check := embedtest.Every(crops, step)
 	n, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	worst := 1.0
-	for i, c := range check {
-		got, err := n.Embed(c.img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cos := cosine(got, ref.Embeddings[i])
-		worst = min(worst, cos)
-		t.Logf("%-28s cosine %.9f (1-cos %.1e)", c.name, cos, 1-cos)
-		if cos < 0.999 {
-			t.Errorf("%s: cosine with face-api %.6f < 0.999", c.name, cos)
-		}
-	}
-	t.Logf("%d chips, worst cosine %.9f (tfjs %s backend)", len(check), worst, ref.Backend)
+	embedtest.Conformance(t, dir, "descriptor.cjs", modelSHA256, check, n.Embed)
 }
 
 // TestSameVersusDifferent: same-person LFW pairs score above
@@ -186,7 +71,7 @@ func TestConformanceWithFaceAPI(t *testing.T) {
 // cosine ≈ 0.84), so the gap is small in cosine terms; thresholds are
 // calibrated per engine.
 func TestSameVersusDifferent(t *testing.T) {
-	if raceEnabled {
+	if embedtest.RaceEnabled {
 		t.Skip("eight ResNet forward passes are too slow under -race; covered by the normal run")
 	}
 	n, err := New()
@@ -196,49 +81,23 @@ func TestSameVersusDifferent(t *testing.T) {
 	var ids []string
 	var vecs [][]float32
 	for _, c := range loadCrops(t) {
-		if !strings.HasPrefix(c.name, "lfw_") {
+		id, ok := embedtest.LFWIdentity(c.Name)
+		if !ok {
 			continue
 		}
-		v, err := n.Embed(c.img)
+		v, err := n.Embed(c.Img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		base := strings.TrimPrefix(c.name, "lfw_")
-		ids = append(ids, base[:strings.LastIndexByte(base, '_')])
+		ids = append(ids, id)
 		vecs = append(vecs, v)
 	}
-	var same, diff []float64
-	for i := range vecs {
-		for j := i + 1; j < len(vecs); j++ {
-			s := cosine(vecs[i], vecs[j])
-			if ids[i] == ids[j] {
-				same = append(same, s)
-			} else {
-				diff = append(diff, s)
-			}
-		}
-	}
-	mean := func(v []float64) float64 {
-		var s float64
-		for _, x := range v {
-			s += x
-		}
-		return s / float64(len(v))
-	}
-	wins := 0
-	for _, s := range same {
-		for _, d := range diff {
-			if s > d {
-				wins++
-			}
-		}
-	}
-	auc := float64(wins) / float64(len(same)*len(diff))
-	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", len(same), mean(same), len(diff), mean(diff), auc)
-	if len(same) != 4 || len(diff) != 24 {
+	meanSame, meanDiff, nSame, nDiff, auc := embedtest.Separation(ids, vecs)
+	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", nSame, meanSame, nDiff, meanDiff, auc)
+	if nSame != 4 || nDiff != 24 {
 		t.Fatalf("expected 4 same and 24 different pairs from the LFW crops")
 	}
-	if gap := mean(same) - mean(diff); gap < 0.05 || auc < 0.9 {
+	if gap := meanSame - meanDiff; gap < 0.05 || auc < 0.9 {
 		t.Fatalf("same vs different do not separate: mean gap %.3f, AUC %.3f", gap, auc)
 	}
 }
@@ -287,43 +146,11 @@ func BenchmarkEmbed(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	crops := loadCrops(b)
-	// Warm up as the node side does: the first pass packs the filters.
-	if _, err := n.Embed(crops[0].img); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; b.Loop(); i++ {
-		if _, err := n.Embed(crops[i%len(crops)].img); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/face")
-	if c := cpuTime() - c0; c0 > 0 && c > 0 {
-		b.ReportMetric(float64(c.Microseconds())/1e3/float64(b.N), "cpu-ms/face")
-	}
+	embedtest.BenchEmbed(b, loadCrops(b), n.Embed)
 }
 
 // BenchmarkTFJSWasm runs face-api on tfjs-wasm over the same chips, b.N
 // faces, and reports node's own timing (start-up excluded).
 func BenchmarkTFJSWasm(b *testing.B) {
-	dir := nodeDir(b)
-	crops := loadCrops(b)
-	iters := max(1, (b.N+len(crops)-1)/len(crops))
-	out := runNode(b, dir, "bench", "--backend", "wasm", "--crops", writeCrops(b, crops), "--iters", strconv.Itoa(iters),
-		"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))
-	var r struct {
-		MsPerFace float64 `json:"ms_per_face"`
-		CPU       float64 `json:"cpu_ms_per_face"`
-		Threads   int     `json:"wasm_threads"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(r.MsPerFace*1e6, "ns/op")
-	b.ReportMetric(r.MsPerFace, "ms/face")
-	b.ReportMetric(r.CPU, "cpu-ms/face")
-	b.ReportMetric(float64(r.Threads), "wasm-threads")
+	embedtest.BenchNode(b, nodeDir(b), "descriptor.cjs", loadCrops(b))
 }

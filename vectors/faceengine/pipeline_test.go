@@ -3,17 +3,15 @@ package faceengine
 import (
 	"encoding/json"
 	"image"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
 // The tfjs reference pipeline lives with the detector's node peer.
@@ -144,24 +142,6 @@ func endToEnd(t *testing.T, name string) {
 	}
 }
 
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
-}
-
-// processCPU is the user+system CPU time this process has used so far (all
-// goroutines, the garbage collector included).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkPipeline is detect + align + embed per face, in Go, for every
 // engine. Run with -cpu 1,2 for one and two cores.
 func BenchmarkPipeline(b *testing.B) {
@@ -173,7 +153,7 @@ func BenchmarkPipeline(b *testing.B) {
 func benchPipeline(b *testing.B, e vectors.Engine) {
 	imgs := loadFrames(b)
 	faces := 0
-	cpu0 := processCPU()
+	cpu0 := embedtest.CPUTime()
 	for b.Loop() {
 		for _, img := range imgs {
 			fs, err := e.Detect(img)
@@ -188,10 +168,10 @@ func benchPipeline(b *testing.B, e vectors.Engine) {
 			}
 		}
 	}
-	cpu := processCPU() - cpu0
+	cpu := embedtest.CPUTime() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(faces), "ms/face")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(faces), "CPU-ms/face")
-	b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+	b.ReportMetric(embedtest.PeakRSSMB(), "peakRSS-MB")
 }
 
 // BenchmarkPipelineTFJSWasm runs the same pipeline on tfjs-backend-wasm in

