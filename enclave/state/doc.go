@@ -32,9 +32,23 @@
 //     the counter must be in production, and what the simulator's counter
 //     can and cannot show, is in docs/state.md.
 //
+// # Memory
+//
+// The journal keeps the live identities (id, entropy, vector) in
+// pointer-free pages that are never copied as they grow; boot decrypts
+// snapshot chunks straight into them and sizes the index from the
+// snapshot's count once that count is authenticated. A snapshot reads a
+// copy-on-write view, so writing one costs the pages changed meanwhile,
+// not a second copy of the gallery. [Journal.Replay] gives every entry its
+// own slices; [Journal.ReplayShared] reuses one buffer and so adds almost
+// nothing to memory at boot (figures in docs/state.md).
+//
 // # Caller duties
 //
-// Call [Journal.Replay] exactly once before the first Append, and stop the
-// enclave on any error it returns. Only one enclave may write a log: two
-// writers are detected by the counter ([ErrCounterConflict]) and must stop.
+// Call [Journal.Replay] (or [Journal.ReplayShared]) before the first
+// Append, and stop the enclave on any error it returns: a refused replay
+// keeps nothing, so a retry starts from scratch. With ReplayShared, copy
+// what you keep: the entry's Entropy and Vector are overwritten by the
+// next entry. Only one enclave may write a log: two writers are detected by
+// the counter ([ErrCounterConflict]) and must stop.
 package state
