@@ -2,31 +2,17 @@ package detect
 
 import (
 	"encoding/json"
+	"image"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
 // nodeDir holds the tfjs reference pipeline (package.json, package-lock.json,
 // detect.mjs).
 const nodeDir = "testdata/node"
-
-// requireNode fails the test (never skips) when the node peer is missing.
-func requireNode(t testing.TB) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found on PATH: install Node.js, then run make node-deps")
-	}
-	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "@tensorflow", "tfjs-core")); err != nil {
-		t.Fatalf("%s/node_modules missing: run make node-deps", nodeDir)
-	}
-	return node
-}
 
 type refFace struct {
 	Score     float64       `json:"score"`
@@ -56,29 +42,11 @@ type refOutput struct {
 // runReference writes the decoded images as raw RGBA and runs detect.mjs.
 func runReference(t testing.TB, names []string, extra ...string) refOutput {
 	t.Helper()
-	node := requireNode(t)
-	dir := t.TempDir()
-	var manifest []map[string]any
+	var imgs []*image.RGBA
 	for _, n := range names {
-		img := loadImage(t, n)
-		f := filepath.Join(dir, filepath.Base(n)+".rgba")
-		if err := os.WriteFile(f, img.Pix, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, map[string]any{"file": f, "width": img.Rect.Dx(), "height": img.Rect.Dy()})
+		imgs = append(imgs, loadImage(t, n))
 	}
-	mf := filepath.Join(dir, "manifest.json")
-	data, _ := json.Marshal(manifest)
-	if err := os.WriteFile(mf, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, append([]string{"detect.mjs", mf}, extra...)...)
-	cmd.Dir = nodeDir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node reference: %v", err)
-	}
+	out := embedtest.DetectReference(t, nodeDir, imgs, extra...)
 	var ref refOutput
 	if err := json.Unmarshal(out, &ref); err != nil {
 		t.Fatalf("node output: %v", err)

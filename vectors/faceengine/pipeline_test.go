@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"image"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -76,35 +75,7 @@ func nodeEmbedder(t testing.TB, name string) []string {
 // network) on the frames.
 func runNode(t testing.TB, name string, imgs []*image.RGBA, extra ...string) nodeResult {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found on PATH: install Node.js, then run make node-deps")
-	}
-	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "@tensorflow", "tfjs-core")); err != nil {
-		t.Fatalf("%s/node_modules missing: run make node-deps", nodeDir)
-	}
-	dir := t.TempDir()
-	var manifest []map[string]any
-	for i, img := range imgs {
-		f := filepath.Join(dir, strconv.Itoa(i)+".rgba")
-		if err := os.WriteFile(f, img.Pix, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, map[string]any{"file": f, "width": img.Rect.Dx(), "height": img.Rect.Dy()})
-	}
-	mf := filepath.Join(dir, "manifest.json")
-	data, _ := json.Marshal(manifest)
-	if err := os.WriteFile(mf, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := append(append([]string{"detect.mjs", mf}, nodeEmbedder(t, name)...), extra...)
-	cmd := exec.Command(node, args...)
-	cmd.Dir = nodeDir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node reference: %v", err)
-	}
+	out := embedtest.DetectReference(t, nodeDir, imgs, append(nodeEmbedder(t, name), extra...)...)
 	var res nodeResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)

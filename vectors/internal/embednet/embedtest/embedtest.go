@@ -280,3 +280,31 @@ func BenchEmbed(b *testing.B, crops []Crop, embed func(*image.RGBA) ([]float32, 
 	}
 	ReportFaces(b, c0)
 }
+
+// DetectReference runs the detector's tfjs reference pipeline (script
+// detect.mjs in dir, see vectors/detect/testdata/node) on imgs: it writes
+// each image as raw RGBA plus a manifest and returns the script's stdout
+// (one JSON document). It fails, never skips, when node or the npm
+// dependencies are missing.
+func DetectReference(t testing.TB, dir string, imgs []*image.RGBA, extra ...string) []byte {
+	t.Helper()
+	abs := NodeDir(t, dir, filepath.Join("@tensorflow", "tfjs-core"))
+	tmp := t.TempDir()
+	var manifest []map[string]any
+	for i, img := range imgs {
+		f := filepath.Join(tmp, strconv.Itoa(i)+".rgba")
+		if err := os.WriteFile(f, img.Pix, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		manifest = append(manifest, map[string]any{"file": f, "width": img.Rect.Dx(), "height": img.Rect.Dy()})
+	}
+	mf := filepath.Join(tmp, "manifest.json")
+	data, err := json.Marshal(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mf, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return RunNode(t, abs, "detect.mjs", append([]string{mf}, extra...)...)
+}
