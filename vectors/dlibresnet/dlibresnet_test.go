@@ -78,22 +78,7 @@ func TestSameVersusDifferent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	var vecs [][]float32
-	for _, c := range loadCrops(t) {
-		id, ok := embedtest.LFWIdentity(c.Name)
-		if !ok {
-			continue
-		}
-		v, err := n.Embed(c.Img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-		vecs = append(vecs, v)
-	}
-	meanSame, meanDiff, nSame, nDiff, auc := embedtest.Separation(ids, vecs)
-	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", nSame, meanSame, nDiff, meanDiff, auc)
+	meanSame, meanDiff, nSame, nDiff, auc := embedtest.SeparateLFW(t, loadCrops(t), n.Embed)
 	if nSame != 4 || nDiff != 24 {
 		t.Fatalf("expected 4 same and 24 different pairs from the LFW crops")
 	}

@@ -308,3 +308,26 @@ func DetectReference(t testing.TB, dir string, imgs []*image.RGBA, extra ...stri
 	}
 	return RunNode(t, abs, "detect.mjs", append([]string{mf}, extra...)...)
 }
+
+// SeparateLFW embeds the LFW crops among crops (named "lfw_First_Last_0001")
+// and returns [Separation] over them.
+func SeparateLFW(t testing.TB, crops []Crop, embed func(*image.RGBA) ([]float32, error)) (meanSame, meanDiff float64, nSame, nDiff int, auc float64) {
+	t.Helper()
+	var ids []string
+	var vecs [][]float32
+	for _, c := range crops {
+		id, ok := LFWIdentity(c.Name)
+		if !ok {
+			continue
+		}
+		v, err := embed(c.Img)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		ids = append(ids, id)
+		vecs = append(vecs, v)
+	}
+	meanSame, meanDiff, nSame, nDiff, auc = Separation(ids, vecs)
+	t.Logf("%d same-person pairs mean %.3f, %d different-person pairs mean %.3f, AUC %.3f", nSame, meanSame, nDiff, meanDiff, auc)
+	return meanSame, meanDiff, nSame, nDiff, auc
+}
