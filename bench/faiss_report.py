@@ -49,6 +49,10 @@ def main():
     print()
     f32, i8 = med("f32-1", "ms_per_pass"), med("int8-1", "ms_per_pass")
     print(f"int8/f32, 1 query:         {i8 / f32:.3f}  (target <= 0.35)")
+    # int8 runs right after f32 in each round, so their ratio per round is
+    # the least exposed to the load changing between rounds.
+    per = [runs["int8-1"][r]["ms_per_pass"] / runs["f32-1"][r]["ms_per_pass"] for r in range(rounds)]
+    print(f"int8/f32, 1 query, per round: {' '.join(f'{x:.3f}' for x in per)} (median {statistics.median(per):.3f})")
     print(f"f32 1 query scan:          {med('f32-1', 'gb_per_s'):.2f} GB/s; plain streaming read "
           f"{med('f32-1', 'read_gb_per_s'):.2f} GB/s; {med('f32-1', 'pct_of_read'):.0f}% of it (target >= 70%)")
     print(f"int8 1 query scan:         {med('int8-1', 'gb_per_s'):.2f} GB/s; plain streaming read "
@@ -56,6 +60,12 @@ def main():
     print(f"{q} queries comparisons/s: f32 {med('f32-Q', 'comparisons_per_s'):.3g}, int8 {med('int8-Q', 'comparisons_per_s'):.3g}")
     print(f"int8 re-ranked per query: {runs['int8-1'][0]['reranked']} (1 query), {runs['int8-Q'][0]['reranked']} ({q} queries); "
           f"certified second passes: {sum(x['fallbacks'] for x in runs['int8-1'])}, {sum(x['fallbacks'] for x in runs['int8-Q'])}")
+    for r in range(rounds):
+        try:
+            with open(os.path.join(d, f"round-{r}", "load-start")) as f0, open(os.path.join(d, f"round-{r}", "load-end")) as f1:
+                print(f"round {r + 1} load average: {f0.read().strip()} -> {f1.read().strip()}")
+        except FileNotFoundError:
+            pass
     same = lambda a, b: sum(1 for x, y in zip(a, b) if x == y)
     t1 = runs["f32-1"][0]["top1"]
     print(f"top-1: int8 == f32 (1 query): {runs['int8-1'][0]['top1'] == t1}; "

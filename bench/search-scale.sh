@@ -9,14 +9,16 @@ SIZES=${SIZES:-"100000 1000000 4000000"}
 DIM=${DIM:-192}
 QS=${QS:-1}
 REPS=${REPS:-7}
-FACESIGN=${FACESIGN:-bin/facesign}
+FACESIGN=${FACESIGN:-}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-if [ ! -x "$FACESIGN" ]; then
-	mkdir -p bin
-	CGO_ENABLED=0 go build -trimpath -o bin/facesign ./cmd/facesign
-	FACESIGN=bin/facesign
+if [ -z "$FACESIGN" ]; then # build from this checkout, never a stale bin/facesign
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	CGO_ENABLED=0 go build -trimpath -o "$tmp/facesign" ./cmd/facesign
+	FACESIGN=$tmp/facesign
 fi
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%H:%M) UTC"
 printf '%-6s %-8s %10s %12s %10s %10s %8s\n' type queries n ms_per_pass ms/query GB/s read%
 for typ in f32 int8; do
 	for q in $QS; do
@@ -36,3 +38,4 @@ print("%-6s %-8d %10d %12.2f %10.4f %10.2f %7.0f%%%s" % (r["type"], r["queries"]
 		done
 	done
 done
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%H:%M) UTC"

@@ -37,8 +37,11 @@
 // gallery stores float32 or int8 codes (int8 candidates are re-ranked from
 // float32 copies with a proven error bound, so the answer equals the
 // float32 one bit for bit). Memory per identity: 4·D bytes (float32), or
-// 5·D+8 bytes for int8, of which D+8 are scanned per search. Searches run
-// in parallel over segments on all cores; [Gallery.SearchBatch] and
+// 5·D+4 bytes for int8 (D rounded up to a multiple of 4), of which D+4 are
+// scanned per search. Searches run in parallel over segments on all cores,
+// each core reading four memory streams at once; beyond 16 MiB the scanned
+// memory is mapped outside the Go heap and advised for transparent huge
+// pages on Linux. [Gallery.SearchBatch] and
 // [Coalescer] scan the gallery once for many queries. Slots are stable, so
 // the enclave can map a slot to its sealed record. Design and measured
 // figures: docs/search.md.

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -95,5 +96,69 @@ func BenchmarkRead(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		Read(buf)
+	}
+}
+
+// The one-query kernels over 64 MiB (twice the L3 cache of the development
+// machine) on one goroutine, in segments of 128 blocks as the gallery keeps
+// them: streams=1 is DotI8Blocks / DotF32Blocks over consecutive blocks (the
+// float32 kernel takes two adjacent blocks per step), streams=4 is the
+// *Blocks4 kernel over the segment's quarters side by side. The difference
+// is the read rate one core gets from DRAM with one or several sequential
+// streams.
+const memBytes, segBlks = 64 << 20, 128
+
+func BenchmarkI8Memory(b *testing.B) {
+	bl := I8BlockLen(benchDim)
+	nseg := memBytes / (segBlks * bl)
+	blocks := make([]byte, nseg*segBlks*bl)
+	ClearI8Blocks(blocks, benchDim)
+	q := PackI8Query(randVec(rand.New(rand.NewPCG(1, 1)), benchDim))
+	out, masks := make([]float32, 16*Lanes), make([]uint32, 16)
+	for _, streams := range []int{1, Streams} {
+		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
+			b.SetBytes(int64(len(blocks)))
+			for b.Loop() {
+				for s := 0; s < nseg; s++ {
+					seg := blocks[s*segBlks*bl:]
+					if streams == 1 {
+						for c := 0; c < segBlks; c += 16 {
+							DotI8Blocks(&q, seg[c*bl:], 16, 1, out, masks)
+						}
+						continue
+					}
+					for c := 0; c < segBlks/Streams; c += 4 {
+						DotI8Blocks4(&q, seg[c*bl:], segBlks/Streams, 4, 1, out, masks)
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkF32Memory(b *testing.B) {
+	bl := F32BlockLen(benchDim)
+	nseg := memBytes / (segBlks * bl * 4)
+	blocks := make([]float32, nseg*segBlks*bl)
+	q := randVec(rand.New(rand.NewPCG(1, 1)), benchDim)
+	out, masks := make([]float32, 16*Lanes), make([]uint32, 16)
+	for _, streams := range []int{1, Streams} {
+		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
+			b.SetBytes(int64(len(blocks) * 4))
+			for b.Loop() {
+				for s := 0; s < nseg; s++ {
+					seg := blocks[s*segBlks*bl:]
+					if streams == 1 {
+						for c := 0; c < segBlks; c += 16 {
+							DotF32Blocks(q, seg[c*bl:], 16, 1, out, masks)
+						}
+						continue
+					}
+					for c := 0; c < segBlks/Streams; c += 4 {
+						DotF32Blocks4(q, seg[c*bl:], segBlks/Streams, 4, 1, out, masks)
+					}
+				}
+			}
+		})
 	}
 }

@@ -10,14 +10,25 @@
 // reduction is needed:
 //
 //   - float32 block: [dim][Lanes]float32, see [F32BlockLen];
-//   - int8 block: [dim/4][Lanes][4]int8 with dim padded to a multiple of 4
-//     (see [PadDim]), plus one float32 scale per lane kept beside the block.
+//   - int8 block: [dim/4][Lanes][4] codes with dim padded to a multiple of 4
+//     (see [PadDim]), each stored offset by 128 as an unsigned byte, then
+//     the Lanes float32 scales, so that a block is one contiguous run of
+//     memory (see [I8BlockLen], [SetI8Lane]).
 //
 // Queries are packed once per search: [PackI8Query] turns a float32 query
-// into 7-bit int8 codes with their own scale (the kernels multiply unsigned
-// gallery bytes, code+128, by signed query bytes with VPMADDUBSW and
-// subtract 128·Σ query codes), [PackF32Group] and [PackI8Group] interleave
-// [F32Group] and [I8Group] queries for the matrix-matrix kernels.
+// into 7-bit int8 codes with their own scale (the kernels multiply the
+// unsigned gallery bytes, code+128, by the signed query codes with
+// VPMADDUBSW and subtract 128·Σ query codes), [PackF32Group] and
+// [PackI8Group] interleave [F32Group] and [I8Group] queries for the
+// matrix-matrix kernels.
+//
+// # Streams
+//
+// [DotF32Blocks4] and [DotI8Blocks4] score one block from each of [Streams]
+// runs of blocks per step (the caller passes the distance between runs):
+// one core reads several sequential streams in different pages markedly
+// faster than a single stream, and the one-query scan is bound by that read
+// rate. [Read], the bandwidth yardstick, reads the same way.
 //
 // # Exactness and twins
 //
