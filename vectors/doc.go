@@ -13,9 +13,9 @@
 // pipeline (package vectors/faceengine) decodes with limits
 // (vectors/imageio), detects faces and landmarks (vectors/detect: BlazeFace
 // and FaceMesh), aligns with a 5-point similarity warp (vectors/align) and
-// embeds with a CNN run on the project's own kernels (vectors/internal/nn,
-// vectors/internal/tfjs) — pure Go, no cgo, so the enclave image builds
-// reproducibly. Every network is checked against its reference
+// embeds with a CNN (default: dlib's ResNet, 128-d) run on the project's
+// own kernels (vectors/internal/nn, vectors/internal/tfjs) — pure Go, no
+// cgo, so the enclave image builds reproducibly. Every network is checked against its reference
 // implementation (tfjs on node) in the tests.
 //
 // # What a score means
@@ -25,7 +25,11 @@
 // genuine and impostor score distributions of labelled faces with
 // `facesign eval` (docs/engine-pipeline.md gives the data, the figures and
 // their limits). Scores between the two are ambiguous and the enclave
-// refuses to decide. Open models cannot tell "already enrolled" among
+// refuses to decide. Margin is how far below Match the best other identity
+// must stay before a match is accepted. Each engine's numbers are its own:
+// cosines of different engines live on different scales (the default
+// dlibresnet's different people average 0.84, mobilefacenet's 0.01).
+// Open models cannot tell "already enrolled" among
 // millions on their own: a gallery of N at a false-positive identification
 // rate of 0.3 % needs a false-match rate near 0.003/N; `facesign eval`
 // reports the largest gallery the measured distributions support.
