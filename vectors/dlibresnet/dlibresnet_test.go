@@ -43,10 +43,6 @@ func nodeDir(t testing.TB) string {
 	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/face-api/model/face_recognition_model.bin")
 }
 
-func runNode(t testing.TB, dir string, args ...string) []byte {
-	return embedtest.RunNode(t, dir, "descriptor.cjs", args...)
-}
-
 // TestConformanceWithFaceAPI runs face-api's FaceRecognitionNet (tfjs on
 // node, cpu backend, the weights from the npm package) and this package on
 // the same chips: every descriptor must agree with cosine ≥ 0.999.

