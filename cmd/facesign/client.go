@@ -484,7 +484,7 @@ each recorded frame once. Regenerate it whenever the engine's weights change:
 			},
 		}
 		cmd.Flags().StringVar(&out, "out", "", "cache file to write (required)")
-		cmd.Flags().StringVar(&engine, "engine", "mobilefacenet", "registered face engine")
+		cmd.Flags().StringVar(&engine, "engine", enclave.DefaultEngine, "registered face engine (the enclave's default unless told)")
 		_ = cmd.MarkFlagRequired("out")
 		return cmd
 	})
