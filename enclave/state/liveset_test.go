@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"slices"
 	"testing"
@@ -377,4 +378,73 @@ func ExampleJournal_ReplayShared() {
 		return nil
 	})
 	// Output: add 00000000-0000-4000-8000-000000000001 32 32
+}
+
+// TestBackgroundSnapshotsUnderChurn: background snapshots run while adds
+// and deletes go on (copy-on-write pages under the race detector); every
+// snapshot boots into a gallery that matches the log.
+func TestBackgroundSnapshotsUnderChurn(t *testing.T) {
+	e := newEnv()
+	j, err := New(Options{Log: e.log, Snapshots: e.snaps, Keys: e.keys, Counter: e.counter, Rand: rand.Reader, Dim: dim, SnapshotEvery: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Replay(context.Background(), func(enclave.Entry) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	live := map[int]bool{}
+	for i := range 1500 {
+		appendAll(t, j, add(i))
+		live[i] = true
+		if i%3 == 2 {
+			appendAll(t, j, del(i-1))
+			delete(live, i-1)
+		}
+	}
+	j.Close()
+	e.snaps.mu.Lock()
+	n := len(e.snaps.snaps)
+	e.snaps.mu.Unlock()
+	if n < 2 {
+		t.Fatalf("%d snapshots written", n)
+	}
+	_, got, err := e.open(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(live) {
+		t.Fatalf("%d identities, want %d", len(got), len(live))
+	}
+	for i := range live {
+		if g := got[add(i).UniqueID]; !bytes.Equal(g.Vector, add(i).Vector) || !bytes.Equal(g.Entropy, add(i).Entropy) {
+			t.Fatalf("identity %d differs", i)
+		}
+	}
+	// Every snapshot on its own (log cut right after it) matches the log
+	// up to its point.
+	e.snaps.mu.Lock()
+	seqs := slices.Sorted(maps.Keys(e.snaps.snaps))
+	e.snaps.mu.Unlock()
+	for _, seq := range seqs[len(seqs)-3:] {
+		only := &env{log: e.log.clone(), snaps: newTestSnaps(), keys: e.keys, counter: &MemCounter{n: seq}}
+		only.snaps.snaps[seq] = e.snaps.snaps[seq]
+		for s := range only.log.recs {
+			if s >= seq {
+				delete(only.log.recs, s)
+			}
+		}
+		fromSnap, _, err := only.open(t)
+		if err != nil {
+			t.Fatalf("snapshot %d: %v", seq, err)
+		}
+		logOnly := &env{log: only.log, snaps: newTestSnaps(), keys: e.keys, counter: &MemCounter{n: seq}}
+		fromLog, _, err := logOnly.open(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := contents(fromSnap.live), contents(fromLog.live)
+		if !slices.EqualFunc(sorted(a), sorted(b), bytes.Equal) {
+			t.Fatalf("snapshot %d holds %d identities, the log up to it %d", seq, len(a), len(b))
+		}
+	}
 }
