@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/facesign/facesign/internal/endpoint"
 	"github.com/facesign/facesign/parent"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -131,19 +132,23 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("simstack: data directory: %w", err)
 	}
+	// Take the host-services socket first: a socket a killed run left is
+	// reclaimed; one another live stack listens on is refused before this
+	// stack touches the data directory's store.
+	hostLn, err := endpoint.ListenUnix(filepath.Join(dir, ParentSocket))
+	if err != nil {
+		return nil, fmt.Errorf("simstack: host services: %w", err)
+	}
 	store, err := parent.OpenDirStore(filepath.Join(dir, LogDir))
 	if err != nil {
+		hostLn.Close()
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	host, err := parent.NewHost(parent.HostConfig{Store: store, Logger: log, Registry: reg})
 	if err != nil {
+		hostLn.Close()
 		return nil, err
-	}
-	hostEP := parent.Endpoint{Network: "unix", Address: filepath.Join(dir, ParentSocket)}
-	hostLn, err := hostEP.Listen()
-	if err != nil {
-		return nil, fmt.Errorf("simstack: host services: %w", err)
 	}
 	pubLn, err := net.Listen("tcp", o.Addr)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/facesign/facesign/internal/endpoint"
 )
 
 // The test binary doubles as a stand-in enclave child: with
@@ -178,4 +180,34 @@ func TestEnclaveExitIsReportedNotRestarted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st.Stop(ctx)
+}
+
+// TestSecondStackOnOneDataDirIsRefused: a stack whose host-services socket
+// is live keeps it; a second Start on the same data directory fails
+// instead of taking it over.
+func TestSecondStackOnOneDataDirIsRefused(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FACESIGN_SIMSTACK_CHILD", "ok")
+	dir, err := os.MkdirTemp("", "ss") // short: sun_path is ~100 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := Options{Addr: "127.0.0.1:0", DataDir: dir, Executable: exe, EnclaveOutput: os.Stderr, ReadyTimeout: time.Minute}
+	first, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop(ctx)
+	if _, err := Start(ctx, o); !errors.Is(err, endpoint.ErrInUse) {
+		t.Fatalf("second Start: %v, want endpoint.ErrInUse", err)
+	}
+	if resp, err := http.Get(first.URL + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the first stack after the refused second: %v %v", resp, err)
+	}
 }
