@@ -53,6 +53,10 @@ def main():
     # the least exposed to the load changing between rounds.
     per = [runs["int8-1"][r]["ms_per_pass"] / runs["f32-1"][r]["ms_per_pass"] for r in range(rounds)]
     print(f"int8/f32, 1 query, per round: {' '.join(f'{x:.3f}' for x in per)} (median {statistics.median(per):.3f})")
+    if all(runs[n][r].get("cpu_ms_per_pass", 0) > 0 for n in ("f32-1", "int8-1") for r in range(rounds)):
+        cf, ci = med("f32-1", "cpu_ms_per_pass"), med("int8-1", "cpu_ms_per_pass")
+        print(f"int8/f32, 1 query, CPU time: {ci:.2f} / {cf:.2f} ms = {ci / cf:.3f} "
+              f"(streaming read: {med('int8-1', 'cpu_ms_read'):.2f} / {med('f32-1', 'cpu_ms_read'):.2f} ms; all threads, medians)")
     print(f"f32 1 query scan:          {med('f32-1', 'gb_per_s'):.2f} GB/s; plain streaming read "
           f"{med('f32-1', 'read_gb_per_s'):.2f} GB/s; {med('f32-1', 'pct_of_read'):.0f}% of it (target >= 70%)")
     print(f"int8 1 query scan:         {med('int8-1', 'gb_per_s'):.2f} GB/s; plain streaming read "

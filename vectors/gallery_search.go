@@ -37,20 +37,24 @@ func forSegments(nw, nseg int, fn func(w, si int)) {
 		return
 	}
 	var next atomic.Int64
+	work := func(w int) {
+		for {
+			si := int(next.Add(1) - 1)
+			if si >= nseg {
+				return
+			}
+			fn(w, si)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < nw; w++ {
+	for w := 1; w < nw; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				si := int(next.Add(1) - 1)
-				if si >= nseg {
-					return
-				}
-				fn(w, si)
-			}
+			work(w)
 		}()
 	}
+	work(0) // the calling goroutine is worker 0
 	wg.Wait()
 }
 

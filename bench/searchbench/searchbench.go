@@ -75,6 +75,13 @@ type Result struct {
 	Top1          []uint32  `json:"top1"`            // best slot per query
 	Top1Score     []float32 `json:"top1_score"`      // its score
 	BuildSeconds  float64   `json:"build_seconds"`   // time to generate and add the gallery
+	// CPU time of the process (all threads) during one pass and during one
+	// streaming read, medians over the repetitions; 0 where the system does
+	// not report it. On a machine shared with other work the wall time of a
+	// pass depends on how much CPU the scheduler grants; the CPU time much
+	// less so, which makes it the steadier figure for comparing two runs.
+	CPUMsPerPass float64 `json:"cpu_ms_per_pass"`
+	CPUMsRead    float64 `json:"cpu_ms_read"`
 }
 
 // Vectors returns n unit vectors of length dim drawn from seed (see the
@@ -141,17 +148,24 @@ func Run(c Config) (Result, error) {
 		return Result{}, err
 	}
 	st0 := g.Stats()
-	var times, reads []float64
+	var times, reads, cpuPass, cpuRead []float64
 	var readBytes int64
+	cpuOK := true
 	for r := 0; r < c.Reps; r++ {
+		c0, ok0 := processCPU()
 		t := time.Now()
 		readBytes = g.StreamRead()
 		reads = append(reads, time.Since(t).Seconds())
+		c1, ok1 := processCPU()
 		t = time.Now()
 		if _, err := pass(); err != nil {
 			return Result{}, err
 		}
 		times = append(times, time.Since(t).Seconds())
+		c2, ok2 := processCPU()
+		cpuOK = cpuOK && ok0 && ok1 && ok2
+		cpuRead = append(cpuRead, (c1 - c0).Seconds())
+		cpuPass = append(cpuPass, (c2 - c1).Seconds())
 	}
 	st := g.Stats()
 	med, rd := median(times), median(reads)
@@ -170,6 +184,10 @@ func Run(c Config) (Result, error) {
 		Reranked:      (st.Reranked - st0.Reranked) / uint64(c.Reps*c.Queries),
 		Fallbacks:     st.Fallbacks,
 		BuildSeconds:  build.Seconds(),
+	}
+	if cpuOK {
+		out.CPUMsPerPass = median(cpuPass) * 1e3
+		out.CPUMsRead = median(cpuRead) * 1e3
 	}
 	out.PctOfRead = 100 * out.GBPerS / out.ReadGBPerS
 	for _, m := range res {

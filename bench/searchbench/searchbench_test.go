@@ -73,7 +73,8 @@ func TestRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			if r.N != 3000 || r.Queries != q || r.Type != typ.String() || len(r.Top1) != q ||
-				r.MsPerQuery <= 0 || r.GBPerS <= 0 || r.ReadGBPerS <= 0 || r.ComparisonsPerS <= 0 {
+				r.MsPerQuery <= 0 || r.GBPerS <= 0 || r.ReadGBPerS <= 0 || r.ComparisonsPerS <= 0 ||
+				r.CPUMsPerPass < 0 || r.CPUMsRead < 0 || math.IsNaN(r.CPUMsPerPass) {
 				t.Fatalf("implausible result %+v", r)
 			}
 			// The reported top-1 is the brute-force best of the same data.

@@ -53,6 +53,9 @@ func benchSearchCmd() *cobra.Command {
 			fmt.Fprintf(out, "GB/s scanned      %.2f\n", r.GBPerS)
 			fmt.Fprintf(out, "comparisons/s     %.3g\n", r.ComparisonsPerS)
 			fmt.Fprintf(out, "streaming read    %.2f GB/s (search reaches %.0f%% of it)\n", r.ReadGBPerS, r.PctOfRead)
+			if r.CPUMsPerPass > 0 {
+				fmt.Fprintf(out, "cpu time/pass     %.3f ms (streaming read %.3f ms), all threads\n", r.CPUMsPerPass, r.CPUMsRead)
+			}
 			fmt.Fprintf(out, "bytes/identity    %d (scanned %d per pass)\n", r.BytesPerEntry, r.ScanBytes)
 			if r.Type == "int8" {
 				fmt.Fprintf(out, "re-ranked/query   %d, certified second passes %d\n", r.Reranked, r.Fallbacks)
