@@ -119,8 +119,14 @@ func New(opts Options) (*Journal, error) {
 
 func (j *Journal) recordSize() int { return 12 + 32 + j.entrySize + 16 }
 
+// recordAAD is the additional data of record seq: the format, the log's
+// id and the sequence number.
 func (j *Journal) recordAAD(seq uint64) []byte {
-	b := append([]byte(Format+"/record"), j.logID...)
+	return j.appendRecordAAD(make([]byte, 0, len(Format)+len("/record")+len(j.logID)+8), seq)
+}
+
+func (j *Journal) appendRecordAAD(b []byte, seq uint64) []byte {
+	b = append(append(append(b, Format...), "/record"...), j.logID...)
 	return binary.BigEndian.AppendUint64(b, seq)
 }
 
@@ -400,7 +406,8 @@ func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte, buf []byte) 
 	if len(rec) != j.recordSize() {
 		return enclave.Entry{}, buf, fmt.Errorf("%w: record %d is %d bytes, want %d", ErrCorrupt, seq, len(rec), j.recordSize())
 	}
-	plain, err := j.aead.Open(buf[:0], rec[:12], rec[12:], j.recordAAD(seq))
+	var aad [64]byte
+	plain, err := j.aead.Open(buf[:0], rec[:12], rec[12:], j.appendRecordAAD(aad[:0], seq))
 	if err != nil {
 		return enclave.Entry{}, buf, fmt.Errorf("%w: record %d does not open (tampered, moved, or sealed under another key)", ErrCorrupt, seq)
 	}

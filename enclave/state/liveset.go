@@ -53,8 +53,15 @@ var errNotUUID = errors.New("unique id is not a canonical UUID")
 // parseID accepts the canonical 36-character UUID form only, so that the
 // string round-trips through the 16-byte form unchanged.
 func parseID(id string) ([16]byte, error) {
+	if len(id) != 36 {
+		return [16]byte{}, errNotUUID
+	}
 	u, err := uuid.Parse(id)
-	if err != nil || len(id) != 36 || u.String() != id {
+	if err != nil {
+		return [16]byte{}, errNotUUID
+	}
+	var text [36]byte
+	if string(appendUUID(text[:0], u[:])) != id {
 		return [16]byte{}, errNotUUID
 	}
 	return u, nil
