@@ -72,6 +72,12 @@ type Config struct {
 	// that simulator clients can opt in to trusting it. Never set in
 	// production: a client that trusts it trusts any simulator.
 	SimulatorRootPEM []byte
+
+	// AllowedOrigins are the web origins (e.g. "https://app.idos.network")
+	// whose pages may call the /v1/ API from a browser (CORS). Empty: only
+	// same-origin pages and non-browser clients. Each must be an exact
+	// lower-case scheme://host[:port]; wildcards are refused.
+	AllowedOrigins []string
 }
 
 // ErrConfig reports a [Config] missing a required field.
@@ -108,6 +114,10 @@ func New(cfg Config) (*Server, error) {
 	case cfg.RatePerSecond < 0 || (cfg.RatePerSecond > 0 && cfg.Burst < 1):
 		return nil, fmt.Errorf("%w: rate limit needs a positive rate and a burst of at least 1", ErrConfig)
 	}
+	if err := checkOrigins(cfg.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	cfg.AllowedOrigins = slices.Clone(cfg.AllowedOrigins)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -263,6 +273,9 @@ func (s *Server) wrap(ep *endpoint) http.Handler {
 		}()
 		if ep.methods == nil {
 			writeError(w, http.StatusNotFound, CodeNoRoute, "no such route")
+			return
+		}
+		if s.cors(w, r, ep) {
 			return
 		}
 		hf, ok := ep.methods[r.Method]

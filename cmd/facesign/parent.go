@@ -33,6 +33,7 @@ type parentFlags struct {
 	awsCredentials, awsRegion   string
 	counterCredentials          string
 	rate                        float64
+	corsOrigins                 []string
 	burst                       int
 	maxBody                     int64
 	timeout                     time.Duration
@@ -71,6 +72,7 @@ It never holds a plaintext frame, vector, ID or key. See docs/operations.md.`,
 		f.StringVar(&pf.awsRegion, "aws-region", "", "AWS region for the SDK's default configuration (default: the environment's)")
 		f.StringVar(&pf.counterCredentials, "counter-credentials", "", "file with the KMS ciphertext of the rollback counter's credentials (docs/state.md)")
 		f.Float64Var(&pf.rate, "rate", 5, "per-client requests per second on /v1/ routes (0 disables)")
+		f.StringArrayVar(&pf.corsOrigins, "cors-origin", nil, "a web origin (https://host[:port]) whose pages may call the /v1/ API from a browser; repeatable")
 		f.IntVar(&pf.burst, "burst", 20, "per-client burst on /v1/ routes")
 		f.Int64Var(&pf.maxBody, "max-body", 0, "request body limit in bytes (0: 16 MiB)")
 		f.DurationVar(&pf.timeout, "enclave-timeout", 2*time.Minute, "how long one forwarded request may take")
@@ -119,6 +121,9 @@ func checkParentFlags(pf parentFlags) (parentConfig, error) {
 			return pc, fmt.Errorf("%s: %w", e.flag, err)
 		}
 		pc.egress = append(pc.egress, parent.EgressSpec{Name: e.name, Listen: ep, Upstream: up})
+	}
+	if err := parent.CheckOrigins(pf.corsOrigins); err != nil {
+		return pc, fmt.Errorf("--cors-origin: %w", err)
 	}
 	switch pf.awsCredentials {
 	case "none", "instance-role":
@@ -211,6 +216,7 @@ func runParent(cmd *cobra.Command, pf parentFlags) error {
 	srv, err := parent.New(parent.Config{
 		Enclave: pc.enclave.Dialer(), Now: time.Now, Rand: rand.Reader, Logger: log, Registry: reg,
 		RatePerSecond: pf.rate, Burst: pf.burst, MaxBodyBytes: pf.maxBody, EnclaveTimeout: pf.timeout,
+		AllowedOrigins: pf.corsOrigins,
 	})
 	if err != nil {
 		return err

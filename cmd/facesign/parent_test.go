@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,15 +22,8 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/internal/syncbuf"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestParentCommandStateServices runs "facesign parent" in process with a
 // directory store, the sealed counter credentials and a KMS egress relay,
@@ -89,7 +81,7 @@ func testParentCommand(t *testing.T, storeArgs []string) {
 	}
 	host, kmsSock := filepath.Join(dir, "host.sock"), filepath.Join(dir, "kms.sock")
 	cmd := root()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.SetErr(&stderr)
 	cmd.SetOut(io.Discard)
 	if storeArgs == nil {
