@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 
 	addr "github.com/facesign/facesign/internal/endpoint"
 )
@@ -102,12 +101,9 @@ func (e Endpoint) Dialer() Dialer {
 func (e Endpoint) Listen() (net.Listener, error) {
 	switch e.Network {
 	case "unix":
-		if fi, err := os.Lstat(e.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			if err := os.Remove(e.Address); err != nil {
-				return nil, fmt.Errorf("parent: remove stale socket: %w", err)
-			}
-		}
-		return net.Listen("unix", e.Address)
+		// Reclaims a socket a killed process left, never a live one or
+		// anything that is not a socket.
+		return addr.ListenUnix(e.Address)
 	case "tcp":
 		return net.Listen("tcp", e.Address)
 	case "vsock":

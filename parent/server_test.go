@@ -6,12 +6,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	addr "github.com/facesign/facesign/internal/endpoint"
 )
 
 // fakeEnclave is a stand-in for the enclave's HTTP API on a unix socket: it
@@ -681,4 +685,30 @@ func FuzzParseEndpoint(f *testing.F) {
 			t.Fatalf("%q → %+v → %q → %+v %v", s, e, e.String(), e2, err)
 		}
 	})
+}
+
+func TestListenUnixReclaimsOnlyStaleSockets(t *testing.T) {
+	dir := t.TempDir()
+	live := Endpoint{Network: "unix", Address: filepath.Join(dir, "live.sock")}
+	ln, err := live.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if _, err := live.Listen(); !errors.Is(err, addr.ErrInUse) {
+		t.Fatalf("second listener on a live socket: %v, want ErrInUse", err)
+	}
+	if _, err := (UnixDialer{Path: live.Address}).DialContext(context.Background()); err != nil {
+		t.Fatalf("the first listener lost its socket: %v", err)
+	}
+	file := Endpoint{Network: "unix", Address: filepath.Join(dir, "file")}
+	if err := os.WriteFile(file.Address, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := file.Listen(); !errors.Is(err, addr.ErrNotSocket) {
+		t.Fatalf("listen over a regular file: %v, want ErrNotSocket", err)
+	}
+	if b, _ := os.ReadFile(file.Address); string(b) != "keep" {
+		t.Fatal("the regular file was touched")
+	}
 }

@@ -83,7 +83,6 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 				if err != nil {
 					return err
 				}
-				removeStaleSocket(l) // left by a killed predecessor
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return enclave.Run(ctx, enclave.RunConfig{

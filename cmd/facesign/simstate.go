@@ -302,14 +302,3 @@ func (s *simStateFlags) newJournal(a attest.Attester, log *slog.Logger) (statebo
 	cfg.CounterCredentials = stateboot.CounterCredentials(s.counterCredentialsMode)
 	return stateboot.NewJournal(cfg, links, a)
 }
-
-// removeStaleSocket removes a unix socket file a killed process left at the
-// endpoint, so a restarted enclave can listen there again.
-func removeStaleSocket(ep enclave.Endpoint) {
-	if ep.Network != "unix" {
-		return
-	}
-	if fi, err := os.Lstat(ep.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-		_ = os.Remove(ep.Address)
-	}
-}
