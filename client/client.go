@@ -150,12 +150,8 @@ func (c *Client) verifyAttestation(body, nonce []byte) (*Attestation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAttestation, err)
 	}
-	bh, err := ar.Binding.Hash()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBinding, err)
-	}
-	if !bytes.Equal(doc.UserData, bh[:]) {
-		return nil, fmt.Errorf("%w: user_data is not SHA-256 of the binding", ErrBinding)
+	if err := ar.Binding.CheckUserData(doc.UserData); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBinding, err)
 	}
 	kc, err := wire.ParseKeyConfig(ar.Binding.KeyConfig)
 	if err != nil {

@@ -98,12 +98,8 @@ func VerifyEvidence(ev Evidence, p EvidencePolicy) (*wire.Receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAttestation, err)
 	}
-	bh, err := ev.Binding.Hash()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBinding, err)
-	}
-	if !bytes.Equal(doc.UserData, bh[:]) {
-		return nil, fmt.Errorf("%w: user_data %x, SHA-256 of the binding %x", ErrBinding, doc.UserData, bh)
+	if err := ev.Binding.CheckUserData(doc.UserData); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBinding, err)
 	}
 	if p.PolicyHash != nil {
 		ph, err := ev.Binding.Policy.Hash()
