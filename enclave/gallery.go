@@ -13,7 +13,8 @@ import (
 // Index is the 1:N search the pipeline decides on: one vector per enrolled
 // identity, addressed by slot. Implementations are safe for concurrent use.
 type Index interface {
-	// Add stores v (L2-normalised, Dim long) and returns its slot.
+	// Add stores a copy of v (L2-normalised, Dim long) and returns its
+	// slot; the caller may reuse v afterwards.
 	Add(v []float32) (int, error)
 	// Remove frees slot.
 	Remove(slot int) error

@@ -39,8 +39,12 @@ type Entry struct {
 // Append returns only once the entry is durable (write-ahead: the enclave
 // answers after it). Replay feeds every stored entry, in order, to apply.
 //
-// Issue 6 replaces [SealedJournal] with a hash-chained log with snapshots,
-// KMS-wrapped keys and rollback detection behind this same interface.
+// Both enclave binaries use enclave/state.Journal (hash-chained log,
+// snapshots, KMS-wrapped data key, rollback counter; wired by
+// enclave/stateboot). [SealedJournal], with a data key the caller keeps,
+// remains for tests and for simulator runs without sealed state. A journal
+// that also has ReplayShared(ctx, apply) is replayed through it at boot
+// (see enclave/state).
 type Journal interface {
 	Append(ctx context.Context, e Entry) error
 	Replay(ctx context.Context, apply func(Entry) error) error

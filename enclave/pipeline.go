@@ -328,7 +328,12 @@ func (s *Service) apply(e Entry) error {
 		if _, err := uuid.Parse(e.UniqueID); err != nil || len(e.Entropy) != 32 {
 			return errors.New("malformed add entry")
 		}
-		vals, err := bytesVector(e.Vector, s.engine.Dim())
+		// One scratch vector for the whole replay: the index and the
+		// optimistic-scan log keep copies.
+		if len(s.replayVec) != s.engine.Dim() {
+			s.replayVec = make([]float32, s.engine.Dim())
+		}
+		vals, err := bytesVectorInto(s.replayVec, e.Vector)
 		if err != nil {
 			return err
 		}
@@ -350,11 +355,13 @@ func vectorBytes(v []float32) []byte {
 	return b
 }
 
-func bytesVector(b []byte, dim int) ([]float32, error) {
+// bytesVectorInto decodes b (little-endian float32s) into v, whose length
+// is the dimension, and checks it is a unit vector.
+func bytesVectorInto(v []float32, b []byte) ([]float32, error) {
+	dim := len(v)
 	if len(b) != 4*dim {
 		return nil, fmt.Errorf("vector of %d bytes, want %d", len(b), 4*dim)
 	}
-	v := make([]float32, dim)
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}

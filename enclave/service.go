@@ -75,6 +75,8 @@ type Service struct {
 	gen      uint64            // bumped on every index change
 	inflight map[uint64]int    // start generation → unlocked scans in flight
 	changes  []change          // index changes since the oldest in-flight scan began
+	// replayVec is the scratch vector replay decodes into (boot only).
+	replayVec []float32
 
 	ready atomic.Bool
 }
@@ -160,12 +162,24 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := s.makeKeys(); err != nil {
 		return nil, err
 	}
-	if err := s.journal.Replay(ctx, s.apply); err != nil {
+	replay := s.journal.Replay
+	if r, ok := s.journal.(sharedReplayer); ok {
+		replay = r.ReplayShared // apply copies what it keeps
+	}
+	if err := replay(ctx, s.apply); err != nil {
 		return nil, fmt.Errorf("enclave: replay: %w", err)
 	}
 	s.ready.Store(true)
 	s.log.Info("enclave ready", "engine", p.Engine, "identities", s.index.Len())
 	return s, nil
+}
+
+// sharedReplayer is a [Journal] that can replay through one scratch buffer
+// (enclave/state.Journal): every entry's Entropy and Vector are overwritten
+// by the next one, which saves boot a short-lived copy of the gallery.
+// [Service.apply] copies what it keeps, so the service uses it when offered.
+type sharedReplayer interface {
+	ReplayShared(ctx context.Context, apply func(Entry) error) error
 }
 
 func sliceOf(a [32]byte) []byte { return a[:] }
