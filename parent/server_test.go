@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	addr "github.com/facesign/facesign/internal/endpoint"
+	"github.com/facesign/facesign/internal/syncbuf"
 )
 
 // fakeEnclave is a stand-in for the enclave's HTTP API on a unix socket: it
@@ -99,15 +100,15 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newTestServer(t *testing.T, d Dialer, mod func(*Config)) (*Server, *bytes.Buffer, *fakeClock) {
+func newTestServer(t *testing.T, d Dialer, mod func(*Config)) (*Server, *syncbuf.Buffer, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
-	var logs bytes.Buffer
+	var logs syncbuf.Buffer // the server logs from its handlers' goroutines
 	cfg := Config{
 		Enclave: d,
 		Now:     clock.Now,
 		Rand:    rand.Reader,
-		Logger:  slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs}, nil)),
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -118,17 +119,6 @@ func newTestServer(t *testing.T, d Dialer, mod func(*Config)) (*Server, *bytes.B
 	}
 	t.Cleanup(s.Close)
 	return s, &logs, clock
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func do(t *testing.T, h http.Handler, method, target string, body []byte, hdr map[string]string) *httptest.ResponseRecorder {

@@ -7,7 +7,8 @@
 //
 // Every method holds one mutex for its whole call, so each Write lands
 // whole and in the order the calls took the lock, and a read sees a prefix
-// of the writes made so far. [Buffer.Bytes] returns a copy the caller owns.
+// of the writes made so far (its tail, when [Buffer.Limit] has dropped the
+// oldest bytes). [Buffer.Bytes] returns a copy the caller owns.
 // The zero Buffer is empty and ready to use; it must not be copied after
 // first use.
 package syncbuf

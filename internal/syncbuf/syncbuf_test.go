@@ -82,3 +82,53 @@ func ExampleBuffer() {
 	// served
 	// served
 }
+
+func TestLimitAndTail(t *testing.T) {
+	tests := []struct {
+		name   string
+		limit  int
+		writes []string
+		want   string // what the buffer keeps
+	}{
+		{"no limit", 0, []string{"abc", "def"}, "abcdef"},
+		{"under the limit", 10, []string{"abc", "def"}, "abcdef"},
+		{"at the limit", 6, []string{"abc", "def"}, "abcdef"},
+		{"over the limit", 4, []string{"abc", "def"}, "cdef"},
+		{"one write longer than the limit", 3, []string{"abcdefgh"}, "fgh"},
+		{"many writes", 5, []string{"a", "b", "c", "d", "e", "f", "g"}, "cdefg"},
+		{"empty writes", 2, []string{"", "abc", ""}, "bc"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := Buffer{Limit: tc.limit}
+			for _, w := range tc.writes {
+				if n, err := b.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v", w, n, err)
+				}
+			}
+			if got := b.String(); got != tc.want {
+				t.Fatalf("kept %q, want %q", got, tc.want)
+			}
+			if b.Len() != len(tc.want) || string(b.Bytes()) != tc.want {
+				t.Fatalf("Len %d, Bytes %q", b.Len(), b.Bytes())
+			}
+			for n := -1; n <= len(tc.want)+1; n++ {
+				want := tc.want[len(tc.want)-min(max(n, 0), len(tc.want)):]
+				if got := b.Tail(n); got != want {
+					t.Fatalf("Tail(%d) = %q, want %q", n, got, want)
+				}
+			}
+		})
+	}
+}
+
+func ExampleBuffer_Tail() {
+	logs := Buffer{Limit: 8}
+	fmt.Fprint(&logs, "booting… ")
+	fmt.Fprint(&logs, "ready")
+	fmt.Println(logs.Tail(5))
+	fmt.Println(logs.Len())
+	// Output:
+	// ready
+	// 8
+}
