@@ -4,7 +4,6 @@ package crashtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -25,6 +24,7 @@ import (
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/internal/syncbuf"
 )
 
 // Options configures a crash run.
@@ -149,7 +149,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			c, err := newClient(ctx, url)
 			if err != nil {
 				sim.kill()
-				return r, fmt.Errorf("cycle %d: %w\n%s", cycle, err, sim.log.tail())
+				return r, fmt.Errorf("cycle %d: %w\n%s", cycle, err, sim.log.Tail(simLogTail))
 			}
 			if !checkedEngine {
 				a, err := c.Attest(ctx)
@@ -180,7 +180,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			r.KilledParent++
 		}
 		if err := stop(); err != nil {
-			r.SimLogOnFailure = sim.log.tail()
+			r.SimLogOnFailure = sim.log.Tail(simLogTail)
 			return r, fmt.Errorf("cycle %d: %w", cycle, err)
 		}
 		r.Cycles++
@@ -217,7 +217,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return r, fmt.Errorf("final login of %s: %w", p.name, err)
 		}
 		if status == wire.StatusRejected {
-			r.SimLogOnFailure = sim.log.tail()
+			r.SimLogOnFailure = sim.log.Tail(simLogTail)
 			return r, fmt.Errorf("final login of %s: refused 12 times (last: %s); a face with two IDs is ambiguous", p.name, reason)
 		}
 		if err := model.Answered(p.name, Login, status, id, entropy); err != nil {
@@ -328,37 +328,16 @@ func do(ctx context.Context, c *client.Client, op Op, frames []capture.Frame) (w
 	return res.Status, res.UniqueID, res.Entropy, "", nil
 }
 
-// logBuffer keeps the tail of the simulator's log.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// simLogLimit bounds the simulator's log the harness keeps (its tail).
+const simLogLimit = 1 << 20
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		rest := bytes.Clone(l.b.Bytes()[l.b.Len()-(256<<10):])
-		l.b.Reset()
-		l.b.Write(rest)
-	}
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) tail() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	if len(s) > 6000 {
-		s = s[len(s)-6000:]
-	}
-	return s
-}
+// simLogTail is how much of that log goes into an error or the report.
+const simLogTail = 6000
 
 // sim is one run of "facesign sim".
 type sim struct {
 	cmd      *exec.Cmd
-	log      *logBuffer
+	log      *syncbuf.Buffer
 	lines    chan string
 	done     chan struct{}
 	started  time.Time
@@ -367,7 +346,7 @@ type sim struct {
 
 func startSim(o Options) (*sim, error) {
 	args := append([]string{"sim", "--addr", "127.0.0.1:0", "--data", o.DataDir, "--rate", "0", "--stop-timeout", "5s"}, o.SimArgs...)
-	s := &sim{cmd: exec.Command(o.Binary, args...), log: &logBuffer{}, lines: make(chan string, 1), done: make(chan struct{})}
+	s := &sim{cmd: exec.Command(o.Binary, args...), log: &syncbuf.Buffer{Limit: simLogLimit}, lines: make(chan string, 1), done: make(chan struct{})}
 	s.cmd.Stderr = s.log
 	s.cmd.WaitDelay = 10 * time.Second // never hang on a pipe an orphan holds
 	// If the harness itself dies (a test timeout), the simulator goes too.
@@ -397,9 +376,9 @@ func (s *sim) ready(timeout time.Duration) (string, error) {
 		s.bootTime = time.Since(s.started)
 		return url, nil
 	case <-s.done:
-		return "", fmt.Errorf("facesign sim exited before it was ready:\n%s", s.log.tail())
+		return "", fmt.Errorf("facesign sim exited before it was ready:\n%s", s.log.Tail(simLogTail))
 	case <-time.After(timeout):
-		return "", fmt.Errorf("facesign sim was not ready in %v:\n%s", timeout, s.log.tail())
+		return "", fmt.Errorf("facesign sim was not ready in %v:\n%s", timeout, s.log.Tail(simLogTail))
 	}
 }
 
@@ -419,7 +398,7 @@ func (s *sim) killVictim(victim string) (string, error) {
 				return "enclave", nil
 			case <-time.After(60 * time.Second):
 				s.kill()
-				return "", fmt.Errorf("the parent did not exit after its enclave was killed:\n%s", s.log.tail())
+				return "", fmt.Errorf("the parent did not exit after its enclave was killed:\n%s", s.log.Tail(simLogTail))
 			}
 		}
 	}
