@@ -83,11 +83,11 @@ func goBuild(t *testing.T, dir, out, pkg string, env ...string) {
 
 // startSim runs "facesign sim" and returns its URL; it is stopped when the
 // test ends.
-func startSim(t *testing.T, bin, data string) string {
+func startSim(t *testing.T, bin, data string, extra ...string) string {
 	t.Helper()
 	var stderr bytes.Buffer
 	var mu sync.Mutex
-	cmd := exec.Command(bin, "sim", "--addr", "127.0.0.1:0", "--data", data, "--rate", "0")
+	cmd := exec.Command(bin, append([]string{"sim", "--addr", "127.0.0.1:0", "--data", data, "--rate", "0"}, extra...)...)
 	cmd.Stderr = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return stderr.Write(p) })
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -225,7 +225,19 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	simURL := startSim(t, bin, filepath.Join(tmp, "data"))
+	// Two origins, as in production: the app's (the page and the SDK) and
+	// the API's (the parent, allowed to serve the app's pages by CORS). A
+	// recording relay in front of the parent keeps the clear text.
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	simURL := startSim(t, bin, filepath.Join(tmp, "data"), "--cors-origin", srv.URL)
+	seen := &clearText{}
+	up, _ := url.Parse(simURL)
+	proxy := httputil.NewSingleHostReverseProxy(up)
+	proxy.Transport = seen
+	api := httptest.NewServer(proxy)
+	defer api.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	root, err := client.FetchSimulatorRoot(ctx, nil, simURL)
@@ -261,15 +273,8 @@ func TestBrowser(t *testing.T) {
 		capture.Analyze(analysis.Analyzer(nil), set)
 	}
 
-	// The app's origin: the page, the SDK, and the API behind the same
-	// origin (a reverse proxy to the parent that records the clear text).
 	page := filepath.Join(mod, "client", "js", "testdata", "browser")
-	seen := &clearText{}
-	up, _ := url.Parse(simURL)
-	proxy := httputil.NewSingleHostReverseProxy(up)
-	proxy.Transport = seen
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", proxy)
+	mux.HandleFunc("GET /test/api", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, api.URL) })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, filepath.Join(page, "index.html")) })
 	mux.HandleFunc("GET /story.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, filepath.Join(page, "story.js")) })
 	mux.HandleFunc("GET /wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
@@ -323,9 +328,6 @@ func TestBrowser(t *testing.T) {
 		}
 		json.NewEncoder(w).Encode(enc)
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.NoSandbox, // CI runs as root
@@ -451,5 +453,34 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 		t.Logf("%d bodies crossed the parent; none carries the ID, the entropy or the mnemonic", len(seen.bodies))
+	})
+	t.Run("one /metrics for the parent and its sealed-state services", func(t *testing.T) {
+		res, err := http.Get(simURL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		for _, m := range []string{"facesign_parent_requests_total", "facesign_parent_egress_connections_total",
+			"facesign_parent_egress_connections_active", "facesign_parent_credentials_requests_total"} {
+			if !bytes.Contains(b, []byte(m)) {
+				t.Errorf("/metrics lacks %s", m)
+			}
+		}
+	})
+	t.Run("CORS: the parent serves only the allowed origin", func(t *testing.T) {
+		for origin, want := range map[string]int{srv.URL: http.StatusNoContent, "http://evil.example": http.StatusForbidden} {
+			req, _ := http.NewRequest(http.MethodOptions, simURL+"/v1/enroll", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("preflight from %s: %d, want %d", origin, res.StatusCode, want)
+			}
+		}
 	})
 }

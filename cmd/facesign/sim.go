@@ -9,8 +9,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/facesign/facesign/parent/simstack"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+
+	"github.com/facesign/facesign/parent"
+	"github.com/facesign/facesign/parent/simstack"
 )
 
 func init() {
@@ -26,6 +29,7 @@ func init() {
 			enclaveTimeout time.Duration
 			stateMode      string
 			snapshotEvery  int
+			corsOrigins    []string
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -49,11 +53,17 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 						return err
 					}
 				}
+				if err := parent.CheckOrigins(corsOrigins); err != nil {
+					return &exitError{2, fmt.Errorf("--cors-origin: %w", err)}
+				}
 				log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+				// One registry for the public /metrics: the parent's own
+				// metrics and the sealed-state services'.
+				reg := prometheus.NewRegistry()
 				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer cancel()
 				if stateMode == "sealed" { // the simulated AWS side and snapshots (simstate.go)
-					args, stopState, err := startSimState(ctx, data, log, snapshotEvery)
+					args, stopState, err := startSimState(ctx, data, log, reg, snapshotEvery)
 					if err != nil {
 						return err
 					}
@@ -66,6 +76,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 					Addr: addr, DataDir: data, Executable: exe, EnclaveArgs: enclaveArgs,
 					EnclaveOutput: cmd.ErrOrStderr(), Logger: log, ReadyTimeout: readyTimeout,
 					RatePerSecond: rate, Burst: burst, MaxBodyBytes: maxBody, EnclaveTimeout: enclaveTimeout,
+					Registry: reg, AllowedOrigins: corsOrigins,
 				})
 				if err != nil {
 					return err
@@ -100,6 +111,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.Int64Var(&maxBody, "max-body", 0, "request body limit in bytes (0: the parent's default, 16 MiB)")
 		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (the issue-5 journal)")
 		f.IntVar(&snapshotEvery, "snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default)")
+		f.StringArrayVar(&corsOrigins, "cors-origin", nil, "a web origin (http://host:port) whose pages may call the /v1/ API from a browser; repeatable")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})

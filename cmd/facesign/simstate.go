@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/facesign/facesign/attest"
@@ -68,7 +69,7 @@ var simCredentials = credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "
 // PCRs sim-enclave will report for this executable: a data directory is
 // bound to the binary that created it, as a Nitro deployment's state is
 // bound to its image.
-func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotEvery int) ([]string, func(), error) {
+func startSimState(ctx context.Context, data string, log *slog.Logger, reg prometheus.Registerer, snapshotEvery int) ([]string, func(), error) {
 	dir, err := filepath.Abs(data)
 	if err != nil {
 		return nil, nil, err
@@ -173,7 +174,8 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, snapshotE
 			{Name: "kms", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressKMS)}, Upstream: upstream[0]},
 			{Name: "dynamodb", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressDDB)}, Upstream: upstream[1]},
 		},
-		Logger: log,
+		Logger:   log,
+		Registry: reg,
 	})
 	if err != nil {
 		stop()

@@ -65,6 +65,13 @@ type Options struct {
 	// (0 disables it).
 	RatePerSecond float64
 	Burst         int
+	// Registry receives the parent's metrics and is what /metrics serves,
+	// so that services started beside the stack (the sealed-state relays
+	// and snapshot host) can report there too; nil makes a private one.
+	Registry *prometheus.Registry
+	// AllowedOrigins are the web origins whose pages may call the API from
+	// a browser (parent.Config.AllowedOrigins).
+	AllowedOrigins []string
 	// MaxBodyBytes caps request bodies (0: the parent's default).
 	MaxBodyBytes int64
 	// EnclaveTimeout bounds one forwarded request (0: the parent's default).
@@ -144,7 +151,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		hostLn.Close()
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	if err := parent.CheckOrigins(o.AllowedOrigins); err != nil {
+		return nil, fmt.Errorf("simstack: %w", err)
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	host, err := parent.NewHost(parent.HostConfig{Store: store, Logger: log, Registry: reg})
 	if err != nil {
 		hostLn.Close()
@@ -229,6 +242,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		MaxBodyBytes:     o.MaxBodyBytes,
 		EnclaveTimeout:   o.EnclaveTimeout,
 		SimulatorRootPEM: root,
+		AllowedOrigins:   o.AllowedOrigins,
 	})
 	if err != nil {
 		cleanup()
