@@ -55,7 +55,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	t.Run("enrol prints the answer, secrets only on request", func(t *testing.T) {
-		code, out, errOut := run("enroll", "--server", st.url, "--trust-simulator", filepath.Join(dir, "head-turn-a"))
+		code, out, errOut := run("enroll", "--server", st.URL, "--trust-simulator", filepath.Join(dir, "head-turn-a"))
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
@@ -66,7 +66,7 @@ func TestCLI(t *testing.T) {
 		if !strings.Contains(errOut, "WARNING: --trust-simulator") {
 			t.Fatalf("no warning about trusting the simulator: %s", errOut)
 		}
-		code, out, errOut = run("login", "--server", st.url, "--trust-simulator", "--show-secrets", filepath.Join(dir, "head-turn-a"))
+		code, out, errOut = run("login", "--server", st.URL, "--trust-simulator", "--show-secrets", filepath.Join(dir, "head-turn-a"))
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
@@ -76,36 +76,36 @@ func TestCLI(t *testing.T) {
 		}
 	})
 	t.Run("a refusal exits 2 with its reason", func(t *testing.T) {
-		code, out, errOut := run("enroll", "--server", st.url, "--trust-simulator", filepath.Join(dir, "three-people"))
+		code, out, errOut := run("enroll", "--server", st.URL, "--trust-simulator", filepath.Join(dir, "three-people"))
 		r := parse(t, out)
 		if code != 2 || r.Status != "rejected" || r.Reason == "" || r.UniqueID != "" {
 			t.Fatalf("exit %d, %s %s", code, out, errOut)
 		}
 	})
 	t.Run("no trust without pins or opt-in", func(t *testing.T) {
-		code, out, errOut := run("enroll", "--server", st.url, filepath.Join(dir, "head-turn-a"))
+		code, out, errOut := run("enroll", "--server", st.URL, filepath.Join(dir, "head-turn-a"))
 		if code != 1 || out != "" || !strings.Contains(errOut, "--pcr") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
 		// The simulator root is not the AWS root: pins alone do not help.
-		code, out, errOut = run("enroll", "--server", st.url, "--pcr", "0="+strings.Repeat("ab", 48), filepath.Join(dir, "head-turn-a"))
+		code, out, errOut = run("enroll", "--server", st.URL, "--pcr", "0="+strings.Repeat("ab", 48), filepath.Join(dir, "head-turn-a"))
 		if code != 1 || out != "" || !strings.Contains(errOut, "attestation") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
 		// A malformed pin is refused before any request, naming the flag.
-		code, out, errOut = run("enroll", "--server", st.url, "--trust-simulator", "--pcr", "0=abab", filepath.Join(dir, "head-turn-a"))
+		code, out, errOut = run("enroll", "--server", st.URL, "--trust-simulator", "--pcr", "0=abab", filepath.Join(dir, "head-turn-a"))
 		if code != 1 || out != "" || !strings.Contains(errOut, `error: --pcr "0=abab": PCR0 is 2 bytes, want 48`) {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
 		// Trusting the simulator with a wrong PCR pin fails too.
-		code, out, errOut = run("enroll", "--server", st.url, "--trust-simulator", "--pcr", "0="+strings.Repeat("ab", 48), filepath.Join(dir, "head-turn-a"))
+		code, out, errOut = run("enroll", "--server", st.URL, "--trust-simulator", "--pcr", "0="+strings.Repeat("ab", 48), filepath.Join(dir, "head-turn-a"))
 		if code != 1 || out != "" || !strings.Contains(errOut, "PCR") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
 	})
 	t.Run("a pinned root file and PCRs need no trust shortcut", func(t *testing.T) {
 		root := filepath.Join(t.TempDir(), "sim-root.pem")
-		if err := os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: st.root.Raw}), 0o600); err != nil {
+		if err := os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: st.Root.Raw}), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		a, err := c.Attest(t.Context())
@@ -117,11 +117,11 @@ func TestCLI(t *testing.T) {
 			pins = append(pins, "--pcr", fmt.Sprintf("%d=%x", i, a.Document.PCRs[i]))
 		}
 		// A wrong pin with the right root: the PCR check fails, not the chain.
-		code, out, errOut := run(append([]string{"login", "--server", st.url, "--root", root, "--pcr", "0=" + strings.Repeat("ab", 48)}, filepath.Join(dir, "head-turn-a"))...)
+		code, out, errOut := run(append([]string{"login", "--server", st.URL, "--root", root, "--pcr", "0=" + strings.Repeat("ab", 48)}, filepath.Join(dir, "head-turn-a"))...)
 		if code != 1 || out != "" || !strings.Contains(errOut, "PCR mismatch") || strings.Contains(errOut, "untrusted root") {
 			t.Fatalf("exit %d, %q %q", code, out, errOut)
 		}
-		code, out, errOut = run(append(append([]string{"login", "--server", st.url}, pins...), filepath.Join(dir, "head-turn-a"))...)
+		code, out, errOut = run(append(append([]string{"login", "--server", st.URL}, pins...), filepath.Join(dir, "head-turn-a"))...)
 		if code != 0 || strings.Contains(errOut, "WARNING") {
 			t.Fatalf("exit %d: %q %q", code, out, errOut)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
+	"github.com/facesign/facesign/internal/simtest"
 	"github.com/facesign/facesign/vectors"
 
 	_ "github.com/facesign/facesign/vectors/faceengine" // the enclave's default engine, to pick frames as it measures them
@@ -23,7 +24,7 @@ func TestAnalysisCacheMatchesEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the face engine")
 	}
-	root, err := moduleRoot()
+	root, err := simtest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/internal/simtest"
 	"github.com/facesign/facesign/vectors"
 	"github.com/google/uuid"
 )
@@ -154,7 +155,7 @@ func TestEndToEnd(t *testing.T) {
 // curiousParent checks that nothing the parent forwarded, stored or logged
 // holds a unique ID, entropy or face-vector bytes, and that outcomes cannot be
 // told apart by size.
-func curiousParent(t *testing.T, st *simStack, rec *recorder, saw *seen, submitted [][][]byte, writesBefore int) {
+func curiousParent(t *testing.T, st *simtest.Sim, rec *recorder, saw *seen, submitted [][][]byte, writesBefore int) {
 	var secrets [][]byte
 	for _, id := range saw.ids {
 		u := uuid.MustParse(id)
@@ -190,7 +191,7 @@ func curiousParent(t *testing.T, st *simStack, rec *recorder, saw *seen, submitt
 	for name, b := range files {
 		look("stored record "+name, b)
 	}
-	look("the simulator's logs", []byte(st.stderr.String()))
+	look("the simulator's logs", st.Log.Bytes())
 
 	// Sizes: every face answer the parent relayed has one size, whatever the
 	// status (new, existing, not_found, deleted, rejected).
@@ -359,7 +360,7 @@ func plainCode(t *testing.T, status int, mt string, body []byte) wire.Code {
 	return er.Error.Code
 }
 
-func sealedFace(t *testing.T, st *simStack, kc wire.KeyConfig, route string, req wire.FaceRequest) (wire.Response, []byte, *wire.ResponseOpener) {
+func sealedFace(t *testing.T, st *simtest.Sim, kc wire.KeyConfig, route string, req wire.FaceRequest) (wire.Response, []byte, *wire.ResponseOpener) {
 	t.Helper()
 	pt, err := wire.Marshal(req)
 	if err != nil {
@@ -372,9 +373,9 @@ func sealedFace(t *testing.T, st *simStack, kc wire.KeyConfig, route string, req
 	return openFace(t, st, route, msg, opener), msg, opener
 }
 
-func openFace(t *testing.T, st *simStack, route string, msg []byte, opener *wire.ResponseOpener) wire.Response {
+func openFace(t *testing.T, st *simtest.Sim, route string, msg []byte, opener *wire.ResponseOpener) wire.Response {
 	t.Helper()
-	status, mt, body := postRaw(t, st.url, route, msg)
+	status, mt, body := postRaw(t, st.URL, route, msg)
 	if status != 200 || mt != wire.MediaTypeResponse {
 		t.Fatalf("%s: %d %s %s", route, status, mt, body)
 	}
@@ -589,7 +590,7 @@ func TestBadInputs(t *testing.T) {
 	for _, tc := range plain {
 		t.Run(tc.name, func(t *testing.T) {
 			before := storeFiles(t, st)
-			status, mt, body := postRaw(t, st.url, tc.route, tc.body)
+			status, mt, body := postRaw(t, st.URL, tc.route, tc.body)
 			if got := plainCode(t, status, mt, body); got != tc.want || status < 400 {
 				t.Fatalf("got %d %s, want %s", status, got, tc.want)
 			}

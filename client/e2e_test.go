@@ -1,48 +1,34 @@
 package client_test
 
-// End-to-end tests over the real two-process simulator: TestMain builds the
-// facesign binary, the first test that needs it starts `facesign sim`
-// (parent in that process, enclave as its child), and every test drives it
-// through this package's SDK, as an app would.
+// End-to-end tests over the real two-process simulator: the first test that
+// needs it builds the facesign binary and starts `facesign sim` (parent in
+// that process, enclave as its child; see internal/simtest), every test
+// drives it through this package's SDK, as an app would, and TestMain stops
+// it.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
-	"github.com/facesign/facesign/internal/syncbuf"
+	"github.com/facesign/facesign/internal/simtest"
 )
-
-type simStack struct {
-	url    string
-	data   string
-	root   *x509.Certificate
-	cmd    *exec.Cmd
-	stderr *syncbuf.Buffer
-	done   chan struct{}
-}
 
 var (
 	stackOnce sync.Once
-	stack     *simStack
+	stack     *simtest.Sim
 	stackErr  error
-	tmpRoot   string
 	binPath   string
 	modRoot   string
 	expiring  *client.Challenge
@@ -51,31 +37,15 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if stack != nil {
-		stack.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-stack.done:
-		case <-time.After(30 * time.Second):
-			stack.cmd.Process.Kill()
-			<-stack.done
-		}
+		stack.Stop()
 	}
-	if tmpRoot != "" {
-		os.RemoveAll(tmpRoot)
-	}
+	simtest.Cleanup()
 	os.Exit(code)
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
 
 // requireStack builds facesign and starts the simulator once per test binary.
 // A failure fails every test that needs it (loudly, never a skip).
-func requireStack(t *testing.T) *simStack {
+func requireStack(t *testing.T) *simtest.Sim {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: needs the two-process simulator (not in -short)")
@@ -91,68 +61,23 @@ func requireStack(t *testing.T) *simStack {
 	if stackErr != nil {
 		t.Fatalf("simulator: %v", stackErr)
 	}
-	select {
-	case <-stack.done:
-		t.Fatalf("the simulator exited; its log:\n%s", tail(stack.stderr.String(), 4000))
-	default:
+	if stack.Exited() {
+		t.Fatalf("the simulator exited; its log:\n%s", stack.Log.Tail(4000))
 	}
 	return stack
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-func startStack() (*simStack, error) {
+// startStack starts the simulator the whole test binary shares (TestMain
+// stops it).
+func startStack() (*simtest.Sim, error) {
 	var err error
-	if modRoot, err = moduleRoot(); err != nil {
+	if modRoot, err = simtest.ModuleRoot(); err != nil {
 		return nil, err
 	}
-	if tmpRoot, err = os.MkdirTemp("", "facesign-e2e-"); err != nil {
+	if binPath, err = simtest.Binary(); err != nil {
 		return nil, err
 	}
-	binPath = filepath.Join(tmpRoot, "facesign")
-	build := exec.Command("go", "build", "-o", binPath, "./cmd/facesign")
-	build.Dir = modRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/facesign: %v\n%s", err, out)
-	}
-	s := &simStack{data: filepath.Join(tmpRoot, "data"), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binPath, "sim", "--addr", "127.0.0.1:0", "--data", s.data, "--rate", "0")
-	s.cmd.Stderr = s.stderr
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s.url = <-lines:
-	case <-s.done:
-		return nil, fmt.Errorf("facesign sim exited before it was ready:\n%s", tail(s.stderr.String(), 4000))
-	case <-time.After(10 * time.Minute):
-		s.cmd.Process.Kill()
-		return nil, fmt.Errorf("facesign sim was not ready in 10 minutes:\n%s", tail(s.stderr.String(), 4000))
-	}
-	root, err := client.FetchSimulatorRoot(context.Background(), nil, s.url)
-	if err != nil {
-		return nil, err
-	}
-	s.root = root
-	return s, nil
+	return simtest.Launch(simtest.Options{Binary: binPath})
 }
 
 // recorder is an http.RoundTripper that keeps every byte the client sent to
@@ -197,14 +122,14 @@ func (r *recorder) all() []exchange {
 	return append([]exchange(nil), r.exchanges...)
 }
 
-func newClient(t *testing.T, s *simStack, rec *recorder) *client.Client {
+func newClient(t *testing.T, s *simtest.Sim, rec *recorder) *client.Client {
 	t.Helper()
 	hc := &http.Client{Timeout: 15 * time.Minute}
 	if rec != nil {
 		hc.Transport = rec
 	}
-	c, err := client.New(s.url, client.Options{
-		HTTPClient: hc, Roots: []*x509.Certificate{s.root}, AnyMeasurement: true,
+	c, err := client.New(s.URL, client.Options{
+		HTTPClient: hc, Roots: []*x509.Certificate{s.Root}, AnyMeasurement: true,
 		Now: time.Now, Rand: rand.Reader,
 	})
 	if err != nil {
@@ -214,9 +139,9 @@ func newClient(t *testing.T, s *simStack, rec *recorder) *client.Client {
 }
 
 // storeFiles lists the sealed records the parent stored.
-func storeFiles(t *testing.T, s *simStack) map[string][]byte {
+func storeFiles(t *testing.T, s *simtest.Sim) map[string][]byte {
 	t.Helper()
-	dir := filepath.Join(s.data, "log")
+	dir := filepath.Join(s.DataDir, "log")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ package js_test
 // carries the unique ID or the entropy.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -33,7 +32,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,7 +43,14 @@ import (
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/client/wallet"
 	"github.com/facesign/facesign/credential"
+	"github.com/facesign/facesign/internal/simtest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	simtest.Cleanup()
+	os.Exit(code)
+}
 
 // browserPath finds Chromium; FACESIGN_CHROMIUM overrides.
 func browserPath(t *testing.T) string {
@@ -80,56 +85,6 @@ func goBuild(t *testing.T, dir, out, pkg string, env ...string) {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
 }
-
-// startSim runs "facesign sim" and returns its URL; it is stopped when the
-// test ends.
-func startSim(t *testing.T, bin, data string, extra ...string) string {
-	t.Helper()
-	var stderr bytes.Buffer
-	var mu sync.Mutex
-	cmd := exec.Command(bin, append([]string{"sim", "--addr", "127.0.0.1:0", "--data", data, "--rate", "0"}, extra...)...)
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return stderr.Write(p) })
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case u := <-line:
-		return u
-	case <-done:
-	case <-time.After(10 * time.Minute):
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	t.Fatalf("facesign sim did not come up:\n%s", stderr.String())
-	return ""
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // clearText keeps every body that crossed the proxy, i.e. what the parent
 // (and anyone on the path) sees.
@@ -213,8 +168,6 @@ func TestBrowser(t *testing.T) {
 	chromium := browserPath(t)
 	mod := filepath.Dir(goEnv(t, "GOMOD"))
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "facesign")
-	goBuild(t, mod, bin, "./cmd/facesign")
 	goBuild(t, mod, filepath.Join(tmp, "facesign.wasm"), "./cmd/facesign-wasm", "GOOS=js", "GOARCH=wasm")
 	wasmExec, err := os.ReadFile(filepath.Join(goEnv(t, "GOROOT"), "lib", "wasm", "wasm_exec.js"))
 	if err != nil {
@@ -231,7 +184,8 @@ func TestBrowser(t *testing.T) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	simURL := startSim(t, bin, filepath.Join(tmp, "data"), "--cors-origin", srv.URL)
+	sim := simtest.Start(t, simtest.Options{Args: []string{"--cors-origin", srv.URL}})
+	simURL, root := sim.URL, sim.Root
 	seen := &clearText{}
 	up, _ := url.Parse(simURL)
 	proxy := httputil.NewSingleHostReverseProxy(up)
@@ -240,10 +194,6 @@ func TestBrowser(t *testing.T) {
 	defer api.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	root, err := client.FetchSimulatorRoot(ctx, nil, simURL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rootPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw})
 
 	// Go's own view of the enclave, for the recordings' engine check and

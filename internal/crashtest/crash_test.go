@@ -5,13 +5,20 @@ package crashtest
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/facesign/facesign/internal/simtest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	simtest.Cleanup()
+	os.Exit(code)
+}
 
 func envInt(t *testing.T, name string, def int) int {
 	t.Helper()
@@ -34,19 +41,13 @@ func envInt(t *testing.T, name string, def int) int {
 func TestCrash(t *testing.T) {
 	cycles := envInt(t, "FACESIGN_CRASH_CYCLES", 5)
 	seed := envInt(t, "FACESIGN_CRASH_SEED", 1)
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := simtest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
 	bin := os.Getenv("FACESIGN_CRASH_BIN") // a prebuilt facesign binary
 	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "facesign")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/facesign")
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/facesign: %v\n%s", err, out)
-		}
+		bin = simtest.Build(t)
 	}
 	// A short path: the simulator puts unix sockets in its data directory.
 	data, err := os.MkdirTemp("", "fs-crash-")
