@@ -8,6 +8,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/facesign/facesign/internal/nodetest"
 	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
@@ -37,17 +38,18 @@ func TestModelProvenance(t *testing.T) {
 	}
 }
 
-// nodeDir returns the reference script's folder, failing (not skipping)
-// when its npm dependencies are not installed.
-func nodeDir(t testing.TB) string {
-	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/face-api/model/face_recognition_model.bin")
+// nodePeer returns the reference script's folder, failing (not skipping)
+// when its npm dependencies are not installed at their pinned versions.
+func nodePeer(t testing.TB) *nodetest.Peer {
+	t.Helper()
+	return nodetest.Require(t, "testdata/node", "@vladmandic/face-api/model/face_recognition_model.bin")
 }
 
 // TestConformanceWithFaceAPI runs face-api's FaceRecognitionNet (tfjs on
 // node, cpu backend, the weights from the npm package) and this package on
 // the same chips: every descriptor must agree with cosine ≥ 0.999.
 func TestConformanceWithFaceAPI(t *testing.T) {
-	dir := nodeDir(t)
+	peer := nodePeer(t)
 	crops := loadCrops(t)
 	step := 5 // six chips: ResNet on the tfjs cpu backend is slow
 	if embedtest.RaceEnabled {
@@ -58,7 +60,7 @@ func TestConformanceWithFaceAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	embedtest.Conformance(t, dir, "descriptor.cjs", modelSHA256, check, n.Embed)
+	embedtest.Conformance(t, peer, "descriptor.cjs", modelSHA256, check, n.Embed)
 }
 
 // TestSameVersusDifferent: same-person LFW pairs score above
@@ -133,5 +135,5 @@ func BenchmarkEmbed(b *testing.B) {
 // BenchmarkTFJSWasm runs face-api on tfjs-wasm over the same chips, b.N
 // faces, and reports node's own timing (start-up excluded).
 func BenchmarkTFJSWasm(b *testing.B) {
-	embedtest.BenchNode(b, nodeDir(b), "descriptor.cjs", loadCrops(b))
+	embedtest.BenchNode(b, nodePeer(b), "descriptor.cjs", loadCrops(b))
 }

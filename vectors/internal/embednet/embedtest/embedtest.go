@@ -1,6 +1,8 @@
 // Package embedtest holds the test helpers the embedding networks' tests
-// share: aligned test crops, the node reference runner, cosine, weight-file
-// checks and per-face benchmark metrics. Only _test.go files import it.
+// share: aligned test crops, the node reference runs (through
+// [nodetest.Peer]: pinned npm versions checked, a timeout before the test's
+// deadline), cosine, weight-file checks and per-face benchmark metrics. Only
+// _test.go files import it.
 package embedtest
 
 import (
@@ -14,7 +16,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/facesign/facesign/internal/nodetest"
 )
 
 // Crop is one aligned test crop.
@@ -93,24 +96,6 @@ func CheckFiles(t testing.TB, fsys fs.FS, want map[string]string) {
 	}
 }
 
-// NodeDir returns the absolute path of a node reference folder, failing
-// (not skipping) when node is missing or the npm file need (relative to
-// dir/node_modules) is not installed.
-func NodeDir(t testing.TB, dir, need string) string {
-	t.Helper()
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(abs, "node_modules", need)); err != nil {
-		t.Fatalf("reference implementation not installed (%v): run make node-deps", err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node not found: %v", err)
-	}
-	return abs
-}
-
 // WriteRGB stores crops as raw N×H×W×3 RGB bytes in a temporary file and
 // returns its path.
 func WriteRGB(t testing.TB, crops []Crop) string {
@@ -126,21 +111,6 @@ func WriteRGB(t testing.TB, crops []Crop) string {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// RunNode runs node script args in dir and returns its stdout; a failure
-// reports node's stderr.
-func RunNode(t testing.TB, dir, script string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command("node", append([]string{script}, args...)...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s %v: %v\n%s", script, args, err, stderr.String())
-	}
-	return out
 }
 
 // ReportFaces reports wall-clock and CPU milliseconds per face (one face
@@ -201,16 +171,16 @@ func LFWIdentity(name string) (string, bool) {
 	return base[:i], true
 }
 
-// BenchNode runs a reference script's "bench" mode in dir (tfjs with the
+// BenchNode runs a reference script's "bench" mode in peer (tfjs with the
 // WebAssembly backend on node) over crops for at least b.N faces, and
 // reports node's own timing of the forward passes (start-up and model
 // loading excluded) as ns/op, ms/face and cpu-ms/face, so it reads directly
 // beside the Go benchmark; wasm-threads is what tfjs-wasm could use
 // (GOMAXPROCS asked for).
-func BenchNode(b *testing.B, dir, script string, crops []Crop) {
+func BenchNode(b *testing.B, peer *nodetest.Peer, script string, crops []Crop) {
 	b.Helper()
 	iters := max(1, (b.N+len(crops)-1)/len(crops))
-	out := RunNode(b, dir, script, "bench", "--backend", "wasm", "--crops", WriteRGB(b, crops),
+	out := peer.Run(b, nil, script, "bench", "--backend", "wasm", "--crops", WriteRGB(b, crops),
 		"--iters", strconv.Itoa(iters), "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))
 	var r struct {
 		MsPerFace float64 `json:"ms_per_face"`
@@ -226,18 +196,18 @@ func BenchNode(b *testing.B, dir, script string, crops []Crop) {
 	b.ReportMetric(float64(r.Threads), "wasm-threads")
 }
 
-// Conformance runs the reference script's "embed" mode in dir (tfjs on
+// Conformance runs the reference script's "embed" mode in peer (tfjs on
 // node, cpu backend) on crops and compares each vector with embed's:
 // cosine ≥ 0.999 per crop, and the model hash node computed over the npm
 // package's files must equal modelSHA256 (the embedded copy's).
-func Conformance(t *testing.T, dir, script, modelSHA256 string, crops []Crop, embed func(*image.RGBA) ([]float32, error)) {
+func Conformance(t *testing.T, peer *nodetest.Peer, script, modelSHA256 string, crops []Crop, embed func(*image.RGBA) ([]float32, error)) {
 	t.Helper()
 	var ref struct {
 		Backend    string      `json:"backend"`
 		ModelSHA   string      `json:"model_sha256"`
 		Embeddings [][]float32 `json:"embeddings"`
 	}
-	if err := json.Unmarshal(RunNode(t, dir, script, "embed", "--backend", "cpu", "--crops", WriteRGB(t, crops)), &ref); err != nil {
+	if err := json.Unmarshal(peer.Run(t, nil, script, "embed", "--backend", "cpu", "--crops", WriteRGB(t, crops)), &ref); err != nil {
 		t.Fatal(err)
 	}
 	if ref.ModelSHA != modelSHA256 {
@@ -285,10 +255,10 @@ func BenchEmbed(b *testing.B, crops []Crop, embed func(*image.RGBA) ([]float32, 
 // detect.mjs in dir, see vectors/detect/testdata/node) on imgs: it writes
 // each image as raw RGBA plus a manifest and returns the script's stdout
 // (one JSON document). It fails, never skips, when node or the npm
-// dependencies are missing.
+// dependencies are missing ([nodetest.Require]).
 func DetectReference(t testing.TB, dir string, imgs []*image.RGBA, extra ...string) []byte {
 	t.Helper()
-	abs := NodeDir(t, dir, filepath.Join("@tensorflow", "tfjs-core"))
+	peer := nodetest.Require(t, dir, "@tensorflow/tfjs-core")
 	tmp := t.TempDir()
 	var manifest []map[string]any
 	for i, img := range imgs {
@@ -306,7 +276,7 @@ func DetectReference(t testing.TB, dir string, imgs []*image.RGBA, extra ...stri
 	if err := os.WriteFile(mf, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return RunNode(t, abs, "detect.mjs", append([]string{mf}, extra...)...)
+	return peer.Run(t, nil, "detect.mjs", append([]string{mf}, extra...)...)
 }
 
 // SeparateLFW embeds the LFW crops among crops (named "lfw_First_Last_0001")
