@@ -49,9 +49,9 @@
 // A client must verify the attestation document that carries the [Binding]
 // (package attest), check that the document's user_data is SHA-256 of the
 // binding ([Binding.CheckUserData], [ErrUserDataMismatch]) and pin the
-// [Policy] it accepts before sealing to the
-// binding's key configuration. A gateway's key must come from good
-// randomness ([NewKeyPair] takes it from the caller).
+// [Policy] it accepts before sealing to the binding's key configuration. A
+// gateway's key must come from good randomness ([NewKeyPair] takes it from
+// the caller).
 //
 // # Errors
 //
