@@ -14,6 +14,9 @@ import "unsafe"
 // when a mapping fails, runs come from the Go heap too.
 //
 // An arena is not safe for concurrent use: the gallery's write lock guards it.
+// Every Gallery method that touches the arena's memory holds the gallery's
+// lock until it returns and releases it in a deferred call, which keeps the
+// gallery reachable — so its mappings stay mapped — for the whole access.
 type arena struct {
 	mapFrom int      // bytes served from the Go heap before mapping runs
 	total   int      // bytes handed out so far
