@@ -80,8 +80,6 @@ func (s *liveSet) has(id [16]byte) bool {
 	return ok
 }
 
-func (s *liveSet) isLive(slot int) bool { return s.live[slot/64]&(1<<(slot%64)) != 0 }
-
 func (s *liveSet) setLive(slot int, on bool) {
 	if on {
 		s.live[slot/64] |= 1 << (slot % 64)
