@@ -109,7 +109,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.DurationVar(&stopTimeout, "stop-timeout", 20*time.Second, "how long to wait for the enclave to stop before killing it")
 		f.DurationVar(&enclaveTimeout, "enclave-timeout", 10*time.Minute, "how long one forwarded request may take (the CPU engine queues requests under load)")
 		f.Int64Var(&maxBody, "max-body", 0, "request body limit in bytes (0: the parent's default, 16 MiB)")
-		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (the issue-5 journal)")
+		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (enclave.SealedJournal: a key file in --data, no rollback detection; tests only)")
 		f.IntVar(&snapshotEvery, "snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default)")
 		f.StringArrayVar(&corsOrigins, "cors-origin", nil, "a web origin (http://host:port) whose pages may call the /v1/ API from a browser; repeatable")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// simDataKeyFile holds the simulated enclave's journal key in the issue-5
+// simDataKeyFile holds the simulated enclave's journal key in the
 // "--state simple" mode only. A real enclave never writes its key where the
 // parent can read it; the default sealed mode does not either: its data key
 // is wrapped by the simulated KMS (package stateboot, docs/state.md).

@@ -251,7 +251,7 @@ func simCreateOnce(path string, create func() ([]byte, error)) ([]byte, error) {
 // "facesign sim": the same stateboot.Config the production enclave reads
 // from its measured image, and the stateboot.Links the simulator provides
 // instead of vsock. With --state-kms-key empty, sim-enclave keeps the
-// issue-5 journal.
+// simple enclave.SealedJournal (facesign sim --state simple).
 type simStateFlags struct {
 	cfg                    stateboot.Config
 	kmsVia, counterVia     string
