@@ -59,7 +59,9 @@
 //
 // # Caller duties
 //
-// The caller supplies a [Journal] whose data key survives restarts (issue 5:
-// see [SealedJournal] for what it does and does not detect), an engine whose
-// ID and model hash equal the policy's, and a clock.
+// The caller supplies a [Journal] whose data key survives restarts — in
+// both binaries enclave/state.Journal, wired by enclave/stateboot (KMS-wrapped
+// key, hash chain, snapshots, rollback counter); [SealedJournal] is the simple
+// one for tests, see it for what it does not detect — an engine whose ID and
+// model hash equal the policy's, and a clock.
 package enclave
