@@ -98,7 +98,9 @@ func TestListenUnix(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer live.Close()
+		probed := make(chan struct{})
 		go func() { // the probe connection
+			defer close(probed)
 			if c, err := live.Accept(); err == nil {
 				c.Close()
 			}
@@ -106,6 +108,9 @@ func TestListenUnix(t *testing.T) {
 		if ln, err := ListenUnix(path); !errors.Is(err, ErrInUse) || ln != nil {
 			t.Fatalf("ListenUnix on a live socket: %v, %v", ln, err)
 		}
+		// The probe must be accepted before answers' own Accept runs, or
+		// the probe goroutine may take answers' connection instead.
+		<-probed
 		answers(t, live, path)
 	})
 	for _, c := range []struct {
