@@ -15,20 +15,16 @@ const CodeOriginNotAllowed = "origin_not_allowed"
 // corsMaxAge is how long (seconds) a browser may cache a preflight answer.
 const corsMaxAge = "600"
 
-// CheckOrigins reports whether origins are acceptable as
-// [Config.AllowedOrigins] (wrapping [ErrConfig] if not), so that a command
-// can refuse a bad flag before it starts anything.
-func CheckOrigins(origins []string) error { return checkOrigins(origins) }
-
-// checkOrigins validates Config.AllowedOrigins: each an exact web origin
-// (scheme "https", or "http" for local development, a host, an optional
-// port, nothing else). A wildcard is refused: the API hands out the secrets
+// CheckOrigins validates [Config.AllowedOrigins] (wrapping [ErrConfig] if
+// not), so that a command can also refuse a bad flag before it starts
+// anything: each must be an exact web origin (scheme "https", or "http" for
+// local development, a host, an optional port, nothing else). A wildcard is refused: the API hands out the secrets
 // behind a person's wallet, so the pages that may call it are named.
-func checkOrigins(origins []string) error {
+func CheckOrigins(origins []string) error {
 	for _, o := range origins {
 		u, err := url.Parse(o)
 		switch {
-		case o == "*" || strings.Contains(o, "*"):
+		case strings.Contains(o, "*"):
 			return fmt.Errorf("%w: allowed origin %q: wildcards are not accepted, name each origin", ErrConfig, o)
 		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "":

@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 	case cfg.RatePerSecond < 0 || (cfg.RatePerSecond > 0 && cfg.Burst < 1):
 		return nil, fmt.Errorf("%w: rate limit needs a positive rate and a burst of at least 1", ErrConfig)
 	}
-	if err := checkOrigins(cfg.AllowedOrigins); err != nil {
+	if err := CheckOrigins(cfg.AllowedOrigins); err != nil {
 		return nil, err
 	}
 	cfg.AllowedOrigins = slices.Clone(cfg.AllowedOrigins)

@@ -355,10 +355,7 @@ func pcrs(v js.Value) (map[int][]byte, error) {
 			return nil, badArg("pcrs: index %q is not 0..31", k)
 		}
 		b, err := hexField(v, k, 48)
-		if err != nil {
-			return nil, badArg("pcrs[%d] must be 48 bytes of hex", idx)
-		}
-		if b == nil {
+		if err != nil || b == nil { // nil: an empty string
 			return nil, badArg("pcrs[%d] must be 48 bytes of hex", idx)
 		}
 		out[idx] = b
