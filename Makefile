@@ -9,7 +9,7 @@ REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w
 
 # The client SDK as browsers run it: WebAssembly, tested under node. Tests that
 # start processes (os/exec) cannot run there; they run natively above.
-WASM_PKGS := ./client/js ./client/wallet ./enclave/wire ./attest ./internal/cborenc ./internal/base58
+WASM_PKGS := ./client/js ./client/wallet ./wire ./attest ./internal/cborenc ./internal/base58
 WASM_SKIP := TestNoSimulatorImport|TestInteropJS
 
 .PHONY: all build wasm test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean

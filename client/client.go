@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 	"github.com/google/uuid"
 )
 

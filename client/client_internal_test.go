@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // gatewayServer is an in-process stand-in for parent+enclave that opens

@@ -25,9 +25,9 @@ import (
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/internal/simtest"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 	"github.com/google/uuid"
 )
 

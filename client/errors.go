@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // RejectedError is a refusal with one of the service's stable codes, either

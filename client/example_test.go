@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/client"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // A client refuses to run without pinning the enclave image it trusts.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/client/wallet"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // The issuer's flow: verify the enclave's evidence, mint the credential,

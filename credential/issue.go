@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 	"github.com/google/uuid"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Evidence is what an issuer is shown before minting: the enclave's signed

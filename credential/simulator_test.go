@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/simulator"
+	"github.com/facesign/facesign/wire"
 )
 
 // TestIssueWithSimulatorNSM drives the simulated Nitro Security Module on a

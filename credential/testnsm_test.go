@@ -10,8 +10,8 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/credential/credentialtest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/simulator"
+	"github.com/facesign/facesign/wire"
 )
 
 // testEpoch is when the simulated CA is made; the tests run ten days later.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // BenchmarkEnrol measures whole sealed enrolments over HTTP (envelope,

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Challenge is one issued liveness challenge: the actions the user must

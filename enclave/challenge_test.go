@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 func TestChallenges(t *testing.T) {

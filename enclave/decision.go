@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Outcome is the decision about one fused face vector against the gallery.

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
 func TestDecide(t *testing.T) {

@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/simulator"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
 // seededRand is a deterministic randomness source for tests (ChaCha8).

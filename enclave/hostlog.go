@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Dialer opens a connection to the parent's host services (vsock CID 3 port

@@ -11,7 +11,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Op is what one journal entry does to the gallery.

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 func newJournal(t *testing.T, log Log) *SealedJournal {

@@ -5,9 +5,9 @@ import (
 	"math"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/faceengine"
+	"github.com/facesign/facesign/wire"
 )
 
 // Observation is what the pipeline learned from one frame, in capture order.

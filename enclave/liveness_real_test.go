@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/faceengine"
 	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/facesign/facesign/wire"
 )
 
 var updateObservations = flag.Bool("update-observations", false, "recompute testdata/liveness/observations.json with the real engine")

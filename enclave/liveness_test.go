@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
 // observations turns synthetic scenes into what the pipeline would observe

@@ -10,9 +10,9 @@ import (
 	"io"
 	"math"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/facesign/facesign/wire"
 	"github.com/google/uuid"
 )
 

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/faceengine"
+	"github.com/facesign/facesign/wire"
 	"github.com/google/uuid"
 )
 

@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/faceengine"
+	"github.com/facesign/facesign/wire"
 )
 
 // TestRealEngineEndToEnd serves the enclave with the real engine and sends it

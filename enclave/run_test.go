@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
 func init() {

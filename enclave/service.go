@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
 var errZeroTime = errors.New("enclave: zero time")

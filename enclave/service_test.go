@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/facesign/facesign/attest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/internal/syncbuf"
+	"github.com/facesign/facesign/wire"
 )
 
 func TestEnrolLoginDelete(t *testing.T) {

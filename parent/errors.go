@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Stable error codes the parent itself answers with. They are the same
-// strings as the enclave's (enclave/wire); the parent only ever produces the
+// strings as the enclave's (wire/); the parent only ever produces the
 // ones it can decide without opening an envelope.
 const (
 	CodeBadRequest   = string(wire.CodeBadRequest)

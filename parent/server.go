@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )

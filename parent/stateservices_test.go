@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/parent"
+	"github.com/facesign/facesign/wire"
 )
 
 // metricValue returns the value of the sample of name whose labels include

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 func scanAll(t *testing.T, s Store, from uint64) map[uint64][]byte {

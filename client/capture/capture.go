@@ -25,9 +25,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/imageio"
+	"github.com/facesign/facesign/wire"
 )
 
 // Frame is one recorded frame and what the engine saw in it.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // enclaveOrder is a plain restatement of the enclave's default action-order

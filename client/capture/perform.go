@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/facesign/facesign/client"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Op is one of [client.Client.Enroll], Login or Delete.

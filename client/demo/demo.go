@@ -18,7 +18,7 @@ import (
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Recordings are the frame sequences the story uses.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/wallet"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Codes of failures that are not the service's.

@@ -20,9 +20,9 @@ import (
 	"github.com/facesign/facesign/client/demo"
 	"github.com/facesign/facesign/client/loadtest"
 	"github.com/facesign/facesign/enclave"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/vectors"
 	_ "github.com/facesign/facesign/vectors/faceengine" // the default engine, to pick frames as the enclave measures them
+	"github.com/facesign/facesign/wire"
 	"github.com/spf13/cobra"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/facesign/facesign/client/wallet"
 	"github.com/facesign/facesign/credential"
 	"github.com/facesign/facesign/credential/credentialtest"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/simulator"
+	"github.com/facesign/facesign/wire"
 )
 
 func TestCredentialCommands(t *testing.T) {

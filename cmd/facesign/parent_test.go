@@ -21,8 +21,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/internal/syncbuf"
+	"github.com/facesign/facesign/wire"
 )
 
 // TestParentCommandStateServices runs "facesign parent" in process with a

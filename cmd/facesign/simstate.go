@@ -36,9 +36,9 @@ import (
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/enclave/stateboot"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/parent"
 	"github.com/facesign/facesign/simulator"
+	"github.com/facesign/facesign/wire"
 )
 
 // Files of the simulator's sealed state inside the data directory.

@@ -17,7 +17,7 @@ import (
 	"crypto/rand"
 	"fmt"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Enclave is an enclave identity: the key that signs receipts and the

@@ -15,7 +15,7 @@ import (
 
 	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/enclave/kms"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 var (

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/facesign/facesign/enclave"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // refSet is the plain twin of [liveSet]: a map of id → entry bytes.

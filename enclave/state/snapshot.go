@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Snapshot stream: "FSSNAP01" ‖ len(4) ‖ CBOR snapHeader ‖ chunks, each

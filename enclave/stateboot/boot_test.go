@@ -29,9 +29,9 @@ import (
 	"github.com/facesign/facesign/enclave/kms"
 	"github.com/facesign/facesign/enclave/state"
 	"github.com/facesign/facesign/enclave/stateboot"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/parent"
 	"github.com/facesign/facesign/simulator"
+	"github.com/facesign/facesign/wire"
 )
 
 const dim = 8

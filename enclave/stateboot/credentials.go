@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/facesign/facesign/enclave/kms"
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // ErrCredentials reports AWS credentials the enclave could not get: the

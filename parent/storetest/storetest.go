@@ -37,8 +37,8 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/parent"
+	"github.com/facesign/facesign/wire"
 )
 
 // A Reopener opens a second handle on the storage behind a store, as a

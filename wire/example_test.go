@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // The client seals a request to the key configuration of an attested

@@ -1,6 +1,20 @@
 // Package wire holds the messages the enclave, the parent and clients
 // exchange, their one canonical encoding, and the envelope that seals them.
 //
+// # What belongs here
+//
+// This package is the contract every party shares, so every party may import
+// it: the client SDK, the untrusted parent, the credential issuer, the CLI and
+// the enclave. It therefore holds only formats and the checks on them — the
+// envelope, the CBOR messages, the binding and policy, the receipt, route
+// names, error codes and the host-service framing. It holds no keys of its
+// own (a [Gateway] is handed its private key by the enclave, a receipt is
+// signed with a key the caller passes), no state, and nothing that decides
+// (the match decision, liveness and sealing live in the enclave). It imports
+// none of enclave, parent, vectors or simulator; internal/layout's tests
+// enforce that, and that parent, client and credential link nothing under
+// enclave/.
+//
 // # Encoding
 //
 // Every structured message is CBOR with RFC 8949 core deterministic encoding
