@@ -20,6 +20,8 @@ type Slot uint32
 // Match is one search result. Score is the inner product of the query and
 // the stored vector — their cosine similarity, since both are L2-normalised —
 // computed in float32 as one fused multiply-add chain in dimension order.
+// [Decide] takes Matches too, reading Slot as an identity in the caller's
+// numbering (the best score per identity).
 type Match struct {
 	Slot  Slot
 	Score float32
