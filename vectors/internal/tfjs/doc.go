@@ -1,6 +1,8 @@
 // Package tfjs loads TensorFlow.js graph models (model.json plus binary
-// weight shards, as written by tensorflowjs_converter) and executes them on
-// the [nn] kernels, in pure Go.
+// weight shards, as written by tensorflowjs_converter): it decodes the
+// JSON and the weights, converts the nodes into the format-neutral
+// [graph.Graph] and compiles it with [graph.Compile], so a [Model] is a
+// [graph.Model] run on the [nn] kernels, in pure Go.
 //
 // # Use
 //
@@ -28,28 +30,32 @@
 // says. Shard paths are resolved relative to model.json inside the given
 // [io/fs.FS] and may not escape it.
 //
+// # Conversion
+//
+// Node inputs "name" and "name:0" become data inputs; control
+// dependencies ("^name") are checked to exist and dropped; any other
+// output index is an [ErrFormat] (single-output ops only). Attributes
+// become typed [graph.Attr]s: s (base64-decoded), i, f, b and lists of
+// them (an empty list is an empty integer list); type, shape and tensor
+// attributes are read by the converter itself (a Placeholder's shape, a
+// Const's inline value). A Const takes its weight from the manifest, else
+// its inline value attribute, else it is an [ErrWeights].
+//
 // # Guarantees
 //
 //   - Everything that can be checked before running is checked by [Load]:
 //     JSON structure, unknown node references, cycles, attribute values
 //     (padding, strides, data format, fused activations) and every op. An
-//     op this executor does not implement is an [*UnsupportedOpError] at
+//     op the executor does not implement is an [*UnsupportedOpError] at
 //     load time, never a failure halfway through a run. [SupportedOps]
 //     lists the implemented ops.
-//   - Run executes nodes in a topological order fixed at load time,
-//     computes only float32 tensors (plus small int32 tensors for shapes,
-//     axes and paddings), never modifies its inputs and drops
-//     intermediate tensors after their last use.
-//   - Load rewrites a few node patterns into one node that computes the
-//     same floats with fewer passes: a zero spatial Pad read only by a
-//     convolution becomes the convolution's padding; max(0,x)+γ·min(0,x)
-//     becomes Prelu; an Add read only by a Relu, Relu6 or Prelu becomes
-//     one add-and-activate node. The node names of the survivors are kept.
-//   - A [Model] is immutable after Load; Run may be called from any number
-//     of goroutines at once.
+//   - Run has the executor's guarantees (see package graph): a fixed
+//     topological order, float32 compute, inputs never modified, the
+//     load-time fusions, immutability and concurrent use.
 //   - Errors wrap [ErrFormat], [ErrWeights], [ErrInput] or [ErrExec]
 //     (or are an [*UnsupportedOpError]); a failing call returns no model or
-//     no outputs.
+//     no outputs. [ErrInput] and [ErrExec] are the executor's own
+//     sentinels.
 //
 // # Scope
 //

@@ -13,7 +13,7 @@ import (
 // that an Add with a second reader is left alone.
 func TestAddActivationFused(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	g := &graph{}
+	g := &tgraph{}
 	g.placeholder("x", 1, 3, 3, 4)
 	g.placeholder("y", 1, 3, 3, 4)
 	bias, gamma, gammaFull := randT(r, 4), randT(r, 1, 1, 1, 4), randT(r, 1, 3, 3, 4)
@@ -36,10 +36,10 @@ func TestAddActivationFused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := map[string]string{}
-	for _, s := range m.steps {
-		ran[s.name] = s.op
+	for _, s := range m.Steps() {
+		ran[s.Name] = s.Op
 	}
-	for node, op := range map[string]string{"r1": opAddRelu, "r2": opAddRelu6, "p3": opAddPrelu, "p4": opAddPrelu, "a5": "Add", "r5": "Relu", "a1": "", "a2": "", "a3": "", "a4": ""} {
+	for node, op := range map[string]string{"r1": "facesign.AddRelu", "r2": "facesign.AddRelu6", "p3": "facesign.AddPrelu", "p4": "facesign.AddPrelu", "a5": "Add", "r5": "Relu", "a1": "", "a2": "", "a3": "", "a4": ""} {
 		if ran[node] != op {
 			t.Fatalf("node %s runs as %q, want %q (steps %v)", node, ran[node], op, ran)
 		}

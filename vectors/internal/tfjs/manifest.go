@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 
+	"github.com/facesign/facesign/vectors/internal/graph"
 	"github.com/facesign/facesign/vectors/internal/nn"
 )
 
@@ -55,6 +56,53 @@ type attrValue struct {
 	Shape  *shapeProto      `json:"shape"`
 	List   *attrList        `json:"list"`
 	Tensor *json.RawMessage `json:"tensor"`
+}
+
+// typed converts a's value into the executor's typed attribute: strings
+// and string lists are base64-decoded, an empty list is an empty integer
+// list. Type, shape and tensor attributes are not op attributes here
+// (the converter reads shape and tensor itself) and report ok = false.
+func (a attrValue) typed() (v graph.Attr, ok bool, err error) {
+	switch {
+	case a.S != nil:
+		b, err := base64.StdEncoding.DecodeString(*a.S)
+		if err != nil {
+			return v, false, err
+		}
+		return graph.String(string(b)), true, nil
+	case a.I != nil:
+		return graph.Int(int(*a.I)), true, nil
+	case a.F != nil:
+		return graph.Float(float32(*a.F)), true, nil
+	case a.B != nil:
+		return graph.Bool(*a.B), true, nil
+	case a.List != nil:
+		l := a.List
+		switch {
+		case len(l.S) > 0:
+			out := make([]string, len(l.S))
+			for i, s := range l.S {
+				b, err := base64.StdEncoding.DecodeString(s)
+				if err != nil {
+					return v, false, err
+				}
+				out[i] = string(b)
+			}
+			return graph.Strings(out...), true, nil
+		case len(l.F) > 0:
+			out := make([]float32, len(l.F))
+			for i, f := range l.F {
+				out[i] = float32(f)
+			}
+			return graph.Floats(out...), true, nil
+		}
+		out := make([]int, len(l.I))
+		for i, x := range l.I {
+			out[i] = int(x)
+		}
+		return graph.Ints(out...), true, nil
+	}
+	return v, false, nil
 }
 
 type attrList struct {
@@ -114,28 +162,6 @@ type quantization struct {
 	Min   *float64 `json:"min"`
 }
 
-// value is what flows along a graph edge: a float tensor or, for shapes,
-// axes and paddings, an int32 tensor.
-type value struct {
-	f *nn.Tensor
-	i *intTensor
-}
-
-type intTensor struct {
-	shape []int
-	data  []int32
-}
-
-func (v value) shape() []int {
-	if v.f != nil {
-		return v.f.Shape
-	}
-	if v.i != nil {
-		return v.i.shape
-	}
-	return nil
-}
-
 // maxInlineElements bounds a constant written inline in the graph, whose
 // size costs the file nothing (one value may fill any shape).
 const maxInlineElements = 1 << 16
@@ -145,8 +171,8 @@ const maxWeightBytes = 1 << 30
 
 // loadWeights reads every group's shard files from fsys (paths relative to
 // dir) and decodes each weight the way tfjs's decodeWeights does.
-func loadWeights(fsys fs.FS, dir string, groups []weightGroup) (map[string]value, error) {
-	out := make(map[string]value)
+func loadWeights(fsys fs.FS, dir string, groups []weightGroup) (map[string]graph.Value, error) {
+	out := make(map[string]graph.Value)
 	total := 0
 	for gi, g := range groups {
 		var buf []byte
@@ -185,13 +211,13 @@ func loadWeights(fsys fs.FS, dir string, groups []weightGroup) (map[string]value
 
 // decodeWeight decodes one weight from the front of b and returns how many
 // bytes it used.
-func decodeWeight(w weightSpec, b []byte) (value, int, error) {
+func decodeWeight(w weightSpec, b []byte) (graph.Value, int, error) {
 	n, err := nn.CheckShape(w.Shape)
 	if err != nil {
-		return value{}, 0, err
+		return graph.Value{}, 0, err
 	}
 	if w.Dtype != "float32" && w.Dtype != "int32" {
-		return value{}, 0, fmt.Errorf("unsupported dtype %q", w.Dtype)
+		return graph.Value{}, 0, fmt.Errorf("unsupported dtype %q", w.Dtype)
 	}
 	// elems holds the decoded numbers in float64 before the final rounding
 	// to the weight's dtype, exactly as the JavaScript arithmetic does.
@@ -201,7 +227,7 @@ func decodeWeight(w weightSpec, b []byte) (value, int, error) {
 		switch q.Dtype {
 		case "uint8", "uint16":
 			if q.Scale == nil || q.Min == nil {
-				return value{}, 0, fmt.Errorf("%s quantization without scale and min", q.Dtype)
+				return graph.Value{}, 0, fmt.Errorf("%s quantization without scale and min", q.Dtype)
 			}
 			scale, lo := *q.Scale, *q.Min
 			if q.Dtype == "uint8" {
@@ -213,12 +239,12 @@ func decodeWeight(w weightSpec, b []byte) (value, int, error) {
 			}
 		case "float16":
 			if w.Dtype != "float32" {
-				return value{}, 0, fmt.Errorf("float16 quantization of %s", w.Dtype)
+				return graph.Value{}, 0, fmt.Errorf("float16 quantization of %s", w.Dtype)
 			}
 			size = 2
 			get = func(i int) float64 { return float64(halfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))) }
 		default:
-			return value{}, 0, fmt.Errorf("unsupported quantization %q", q.Dtype)
+			return graph.Value{}, 0, fmt.Errorf("unsupported quantization %q", q.Dtype)
 		}
 	} else if w.Dtype == "float32" {
 		get = func(i int) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))) }
@@ -226,24 +252,24 @@ func decodeWeight(w weightSpec, b []byte) (value, int, error) {
 		get = func(i int) float64 { return float64(int32(binary.LittleEndian.Uint32(b[4*i:]))) }
 	}
 	if n > len(b)/size {
-		return value{}, 0, fmt.Errorf("needs %d bytes, %d left", n*size, len(b))
+		return graph.Value{}, 0, fmt.Errorf("needs %d bytes, %d left", n*size, len(b))
 	}
 	if w.Dtype == "int32" {
-		t := &intTensor{shape: append([]int(nil), w.Shape...), data: make([]int32, n)}
-		for i := range t.data {
+		t := &graph.IntTensor{Shape: append([]int(nil), w.Shape...), Data: make([]int32, n)}
+		for i := range t.Data {
 			f := get(i)
 			if w.Quantization != nil {
 				f = math.Round(f)
 			}
-			t.data[i] = int32(f)
+			t.Data[i] = int32(f)
 		}
-		return value{i: t}, n * size, nil
+		return graph.Value{Int: t}, n * size, nil
 	}
 	t := nn.New(w.Shape...)
 	for i := range t.Data {
 		t.Data[i] = float32(get(i))
 	}
-	return value{f: t}, n * size, nil
+	return graph.Value{Float: t}, n * size, nil
 }
 
 // halfToFloat32 converts an IEEE 754 binary16 value exactly.
@@ -269,7 +295,7 @@ func halfToFloat32(h uint16) float32 {
 // constTensor decodes a Const node's value carried inline in its attr
 // (small scalars some converters leave in the graph instead of the
 // manifest).
-func constTensor(raw json.RawMessage) (value, error) {
+func constTensor(raw json.RawMessage) (graph.Value, error) {
 	var t struct {
 		Dtype       string     `json:"dtype"`
 		TensorShape shapeProto `json:"tensorShape"`
@@ -278,7 +304,7 @@ func constTensor(raw json.RawMessage) (value, error) {
 		Content     string `json:"tensorContent"`
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return value{}, err
+		return graph.Value{}, err
 	}
 	shape := make([]int, len(t.TensorShape.Dim))
 	for i, d := range t.TensorShape.Dim {
@@ -286,14 +312,14 @@ func constTensor(raw json.RawMessage) (value, error) {
 	}
 	n, err := nn.CheckShape(shape)
 	if err != nil {
-		return value{}, err
+		return graph.Value{}, err
 	}
 	if n > maxInlineElements {
-		return value{}, fmt.Errorf("inline constant of %d elements", n)
+		return graph.Value{}, fmt.Errorf("inline constant of %d elements", n)
 	}
 	content, err := base64.StdEncoding.DecodeString(t.Content)
 	if err != nil {
-		return value{}, err
+		return graph.Value{}, err
 	}
 	switch t.Dtype {
 	case "DT_FLOAT":
@@ -306,18 +332,18 @@ func constTensor(raw json.RawMessage) (value, error) {
 				out.Data[i] = float32(t.FloatVal[min(i, len(t.FloatVal)-1)])
 			}
 		}
-		return value{f: out}, nil
+		return graph.Value{Float: out}, nil
 	case "DT_INT32":
-		out := &intTensor{shape: shape, data: make([]int32, n)}
-		for i := range out.data {
+		out := &graph.IntTensor{Shape: shape, Data: make([]int32, n)}
+		for i := range out.Data {
 			switch {
 			case len(content) >= 4*n:
-				out.data[i] = int32(binary.LittleEndian.Uint32(content[4*i:]))
+				out.Data[i] = int32(binary.LittleEndian.Uint32(content[4*i:]))
 			case len(t.IntVal) > 0:
-				out.data[i] = int32(t.IntVal[min(i, len(t.IntVal)-1)])
+				out.Data[i] = int32(t.IntVal[min(i, len(t.IntVal)-1)])
 			}
 		}
-		return value{i: out}, nil
+		return graph.Value{Int: out}, nil
 	}
-	return value{}, fmt.Errorf("inline constant of type %s", t.Dtype)
+	return graph.Value{}, fmt.Errorf("inline constant of type %s", t.Dtype)
 }

