@@ -1,6 +1,7 @@
 package enclave
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -22,6 +23,10 @@ type Observation struct {
 	Patch []uint8
 	// Digest is SHA-256 of the encoded frame.
 	Digest [32]byte
+	// Quality is the frame's weight in the capture's fused vector
+	// ([vectors.Quality] of Faces[0]: detector score, pose, sharpness,
+	// face size), positive when Vector is set.
+	Quality float32
 }
 
 // PatchSize is the side of [Observation.Patch].
@@ -179,26 +184,28 @@ func checkFaces(frames []Observation, minSize float32) error {
 	return nil
 }
 
-// fuse is the mean of the frames' normalised vectors, renormalised.
+// fuse is the capture's vector: the frames' vectors weighted by their
+// [Observation.Quality] ([vectors.Fuse]), so sharp frontal frames count
+// more than turned or blurred ones.
 func fuse(frames []Observation) (vectors.FaceVector, error) {
-	if len(frames) == 0 || len(frames[0].Vector.Values) == 0 {
-		return vectors.FaceVector{}, wire.Errorf(wire.CodeNoFace, "no face vectors")
-	}
-	first := frames[0].Vector
-	sum := make([]float32, len(first.Values))
+	vecs := make([]vectors.FaceVector, len(frames))
+	weights := make([]float32, len(frames))
 	for i, f := range frames {
-		v := f.Vector
-		if v.Engine != first.Engine || v.ModelSHA256 != first.ModelSHA256 || len(v.Values) != len(sum) {
-			return vectors.FaceVector{}, fmt.Errorf("frame %d: %w", i, vectors.ErrEngineMismatch)
+		if len(f.Vector.Values) == 0 {
+			return vectors.FaceVector{}, wire.Errorf(wire.CodeNoFace, "frame %d has no face vector", i)
 		}
-		for j, x := range v.Values {
-			sum[j] += x
-		}
+		vecs[i], weights[i] = f.Vector, f.Quality
 	}
-	if !vectors.Normalize(sum) {
+	v, err := vectors.Fuse(vecs, weights)
+	switch {
+	case errors.Is(err, vectors.ErrNothingToFuse):
+		return vectors.FaceVector{}, wire.Errorf(wire.CodeNoFace, "no face vectors")
+	case errors.Is(err, vectors.ErrCancelled):
 		return vectors.FaceVector{}, wire.Errorf(wire.CodeLivenessFailed, "face vectors cancel out")
+	case err != nil: // engine mismatch, a frame without a quality weight: ours, not the client's
+		return vectors.FaceVector{}, fmt.Errorf("enclave: fusing frames: %w", err)
 	}
-	return vectors.FaceVector{Engine: first.Engine, ModelSHA256: first.ModelSHA256, Values: sum}, nil
+	return v, nil
 }
 
 // samePerson returns the same-person threshold for the frames' engine.
@@ -217,6 +224,9 @@ func (c LivenessConfig) samePerson(frames []Observation) float32 {
 // samePerson checks every frame against the fused vector of the OTHER
 // frames (leave one out: a frame never votes for itself, which would let a
 // second person in a short capture pull the fused vector towards them).
+// The others are fused with their quality weights, as the capture is; a
+// heavy intruder frame cannot vouch for itself either, since it is the
+// one left out when it is checked.
 func samePerson(frames []Observation, threshold float32) error {
 	if _, err := fuse(frames); err != nil { // engines agree, vectors present
 		return err

@@ -201,10 +201,36 @@ func loadRecordings(t *testing.T) (recordedSet, map[string]Observation) {
 		o := Observation{Faces: f.Faces, Patch: f.Patch, Digest: sum}
 		if f.Vector != nil {
 			o.Vector = vectors.FaceVector{Engine: set.Engine, ModelSHA256: model, Values: f.Vector}
+			img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Quality = vectors.Quality(f.Faces[0], img)
 		}
 		obs[f.File] = o
 	}
 	return set, obs
+}
+
+// syntheticImage renders the synthetic frame name again (its quality weight
+// needs the pixels, which observations.json does not keep).
+func syntheticImage(t *testing.T, name string) *image.RGBA {
+	t.Helper()
+	b, err := os.ReadFile("testdata/liveness/head-turn-a/frame_0013.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front, _, err := imageio.Decode(b, imageio.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deg := range flatAngles {
+		if flatName(deg) == name {
+			return warpPlane(front, deg, 500)
+		}
+	}
+	t.Fatalf("no synthetic frame %s", name)
+	return nil
 }
 
 func syntheticObservation(t *testing.T, set recordedSet, model [32]byte, f recordedFrame) Observation {
@@ -216,6 +242,11 @@ func syntheticObservation(t *testing.T, set recordedSet, model [32]byte, f recor
 	o := Observation{Faces: f.Faces, Patch: f.Patch, Digest: d}
 	if f.Vector != nil {
 		o.Vector = vectors.FaceVector{Engine: set.Engine, ModelSHA256: model, Values: f.Vector}
+		img := syntheticImage(t, f.File)
+		if sum := sha256.Sum256(img.Pix); hex.EncodeToString(sum[:]) != f.SHA256 {
+			t.Fatalf("%s renders differently from when observations.json was made", f.File)
+		}
+		o.Quality = vectors.Quality(f.Faces[0], img)
 	}
 	return o
 }

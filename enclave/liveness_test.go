@@ -24,6 +24,7 @@ func observations(t *testing.T, scenes []scene) []Observation {
 		o := Observation{Faces: faces, Digest: sha256.Sum256([]byte{byte(s.noise), byte(s.person)})}
 		if len(faces) == 1 {
 			o.Vector, _ = e.Embed(img, faces[0])
+			o.Quality = vectors.Quality(faces[0], img)
 			o.Patch = make([]uint8, PatchSize*PatchSize)
 			for i := range o.Patch {
 				o.Patch[i] = uint8(int(s.noise)*31 + i)

@@ -141,6 +141,7 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		return Observation{}, engineError(i, "embed", err)
 	}
 	o.Vector = v
+	o.Quality = vectors.Quality(faces[0], img)
 	o.Patch = grayPatch(img, faces[0].Box)
 	return o, nil
 }
