@@ -66,6 +66,16 @@ type Policy struct {
 	MaxFrames      int      `cbor:"max_frames"`
 	MaxFrameBytes  int      `cbor:"max_frame_bytes"`
 	MaxPixels      int      `cbor:"max_pixels"`
+	// Templates per identity (docs/templates.md). MaxTemplates is K, the
+	// most vectors one identity keeps: its enrolment vector plus later
+	// captures that matched it strongly (0 or 1: the enrolment vector
+	// only). A capture becomes a template only when its best score reaches
+	// TemplateMatch (and the match threshold) and it scores below
+	// TemplateNovel against every vector the identity keeps. Absent (zero)
+	// fields are left out of the encoding.
+	MaxTemplates  int     `cbor:"max_templates,omitempty"`
+	TemplateMatch float32 `cbor:"template_match,omitempty"`
+	TemplateNovel float32 `cbor:"template_novel,omitempty"`
 }
 
 // Hash is SHA-256 of the policy's canonical encoding.
