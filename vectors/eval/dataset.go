@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -85,4 +86,70 @@ func Scores(vecs [][]vectors.FaceVector) (genuine, impostor []float64, err error
 		}
 	}
 	return genuine, impostor, nil
+}
+
+// Part selects people of a dataset by an identity-disjoint split into a
+// calibration half and a report half.
+type Part int
+
+// The parts. [PartAll] is every person (calibration and report on the same
+// data: optimistic, and labelled so).
+const (
+	PartAll Part = iota
+	PartCalibrate
+	PartReport
+)
+
+func (p Part) String() string {
+	switch p {
+	case PartAll:
+		return "all"
+	case PartCalibrate:
+		return "calibrate"
+	case PartReport:
+		return "report"
+	}
+	return fmt.Sprintf("Part(%d)", int(p))
+}
+
+// ErrPart reports an unknown part name.
+var ErrPart = errors.New("eval: unknown split part")
+
+// ParsePart maps "all", "calibrate" and "report" to a Part.
+func ParsePart(s string) (Part, error) {
+	for _, p := range []Part{PartAll, PartCalibrate, PartReport} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (want all, calibrate or report)", ErrPart, s)
+}
+
+// splitSalt domain-separates the split hash.
+const splitSalt = "facesign eval split v1\x00"
+
+// PartOf returns the half a person belongs to: [PartCalibrate] when the
+// first byte of SHA-256(salt ‖ folder name) is even, [PartReport] when odd.
+// It depends on the name alone, so the split is the same on every machine,
+// for every engine, and for any subset of a dataset.
+func PartOf(name string) Part {
+	h := sha256.Sum256([]byte(splitSalt + name))
+	if h[0]&1 == 0 {
+		return PartCalibrate
+	}
+	return PartReport
+}
+
+// Select returns the people of part p, in their order ([PartAll]: all).
+func Select(people []Person, p Part) []Person {
+	if p == PartAll {
+		return people
+	}
+	var out []Person
+	for _, q := range people {
+		if PartOf(q.Name) == p {
+			out = append(out, q)
+		}
+	}
+	return out
 }

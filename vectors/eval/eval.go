@@ -16,8 +16,9 @@ var ErrTooFewPairs = errors.New("eval: need at least one genuine and one imposto
 // is made for.
 const FPIRTarget = 0.003
 
-// FARTargets are the false-accept rates TAR is reported at.
-var FARTargets = []float64{1e-2, 1e-3, 1e-4}
+// FARTargets are the false-accept rates TAR is reported at, coarsest
+// first ([Dist] relies on the first being the coarsest).
+var FARTargets = []float64{1e-2, 1e-3, 1e-4, 1e-5, 1e-6}
 
 // Summary describes one score distribution.
 type Summary struct {
@@ -61,6 +62,9 @@ type Report struct {
 	// MatchFAR is the FAR target MatchThreshold was chosen for.
 	MatchFAR float64
 	Gallery  Gallery
+	// Exact is false when the EER and the impostor p1/median were read from
+	// a histogram ([Dist.Report] on more impostor pairs than it keeps).
+	Exact bool
 }
 
 func summarize(s []float64) Summary {
@@ -136,7 +140,7 @@ func Analyze(genuine, impostor []float64) (Report, error) {
 	im := append([]float64(nil), impostor...)
 	sort.Float64s(g)
 	sort.Float64s(im)
-	r := Report{Genuine: summarize(g), Impostor: summarize(im)}
+	r := Report{Genuine: summarize(g), Impostor: summarize(im), Exact: true}
 
 	// EER: scan candidate thresholds (all observed scores), minimise |FMR−FNMR|.
 	cands := append(append([]float64{}, g...), im...)
@@ -225,7 +229,11 @@ func (r Report) WriteText(w io.Writer) error {
 		pr("%s pairs %6d  mean %.4f  sd %.4f  min %.4f  p1 %.4f  median %.4f  p99 %.4f  max %.4f\n",
 			s.name, s.s.N, s.s.Mean, s.s.Std, s.s.Min, s.s.P01, s.s.P50, s.s.P99, s.s.Max)
 	}
-	pr("EER %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
+	if r.Exact {
+		pr("EER %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
+	} else {
+		pr("EER %.4f at threshold %.4f (impostor side from a histogram: EER and impostor p1/median within one bin of 3e-05)\n", r.EER, r.EERThreshold)
+	}
 	for _, p := range r.Points {
 		switch {
 		case !p.Measurable:

@@ -38,7 +38,10 @@ func TestAnalyzeSeparated(t *testing.T) {
 	want := []struct {
 		measurable, low bool
 		far             float64
-	}{{true, false, 0.01}, {true, true, 0.001}, {false, true, 0}}
+	}{{true, false, 0.01}, {true, true, 0.001}, {false, true, 0}, {false, true, 0}, {false, true, 0}}
+	if len(r.Points) != len(want) {
+		t.Fatalf("%d points", len(r.Points))
+	}
 	for i, p := range r.Points {
 		if p.Measurable != want[i].measurable || p.LowConfidence != want[i].low {
 			t.Fatalf("point %d flags %+v", i, p)
