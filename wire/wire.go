@@ -54,11 +54,18 @@ func Unmarshal(data []byte, v any) error {
 }
 
 // Policy is what the enclave promises to do with a face. Clients pin its hash.
+//
+// The decision thresholds come one of two ways. With Rule nil they are the
+// fixed MatchThreshold and NewThreshold. With a [ThresholdRule] they follow
+// the number of vectors enrolled (docs/protocol.md §6): MatchThreshold and
+// NewThreshold are then zero, and the rule names the engine's calibration
+// curve and the bounds the thresholds are derived under. Margin applies
+// either way.
 type Policy struct {
 	Engine         string   `cbor:"engine"`
 	ModelSHA256    []byte   `cbor:"model_sha256"`
-	MatchThreshold float32  `cbor:"match_threshold"` // best score at or above: same person
-	NewThreshold   float32  `cbor:"new_threshold"`   // every score below: a new person
+	MatchThreshold float32  `cbor:"match_threshold"` // fixed: best score at or above: same person (0 under a rule)
+	NewThreshold   float32  `cbor:"new_threshold"`   // fixed: every score below: a new person (0 under a rule)
 	Margin         float32  `cbor:"margin"`          // best other identity must be this far below the match threshold
 	Actions        []string `cbor:"actions"`         // liveness actions a challenge may ask for
 	ChallengeTTLMS int64    `cbor:"challenge_ttl_ms"`
@@ -76,6 +83,26 @@ type Policy struct {
 	MaxTemplates  int     `cbor:"max_templates,omitempty"`
 	TemplateMatch float32 `cbor:"template_match,omitempty"`
 	TemplateNovel float32 `cbor:"template_novel,omitempty"`
+	// Rule, when set, derives the thresholds from the gallery size (absent
+	// from the encoding when nil).
+	Rule *ThresholdRule `cbor:"threshold_rule,omitempty"`
+}
+
+// ThresholdRule derives the decision thresholds from the number N of
+// vectors a search compares against, at each decision, from the engine's
+// calibration curve (package vectors/calib defines the rule): the match
+// threshold is the lowest t with N × FMR(t) ≤ Epsilon; the new threshold
+// the lowest t at which at most MaxNewRefused of new people are refused,
+// 1 − (1 − FMR(t))^N ≤ MaxNewRefused; and both exist only while FNMR(new) ≤
+// MaxDuplicate and new < match − margin. Capacity is the largest N at which
+// they do; above it the enclave enrols nobody (docs/protocol.md §6 says
+// what it answers).
+type ThresholdRule struct {
+	CurveSHA256   []byte  `cbor:"curve_sha256"` // SHA-256 of the curve's canonical JSON
+	Epsilon       float64 `cbor:"epsilon"`
+	MaxNewRefused float64 `cbor:"max_new_refused"`
+	MaxDuplicate  float64 `cbor:"max_duplicate"`
+	Capacity      int64   `cbor:"capacity"`
 }
 
 // Hash is SHA-256 of the policy's canonical encoding.
