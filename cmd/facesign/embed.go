@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/vectors/eval"
 	"github.com/facesign/facesign/vectors/faceengine" // registers "dlibresnet" and "mobilefacenet"
 	"github.com/facesign/facesign/vectors/imageio"
@@ -155,87 +158,167 @@ func progressBar(w io.Writer) func(done, total int) {
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func evalCmd() *cobra.Command {
-	var engine, dataset, plotPath string
+	var engine, dataset, plotPath, pairsPath, cacheDir, split, calOut string
+	var asJSON bool
+	var workers int
 	cmd := &cobra.Command{
-		Use:   "eval [--engine NAME] --dataset DIR [--plot out.png]",
+		Use: "eval [--engine NAME] --dataset DIR [--json] [--lfw-pairs FILE] [--plot FILE] [--cache DIR] " +
+			"[--split calibrate|report|all] [--calibrate-out FILE] [--workers N]",
 		Short: "Measure an engine on a labelled dataset (one folder per person)",
-		Long: "eval embeds the face nearest the centre of every image of DIR/<person>/*.{jpg,png}, scores all genuine and\n" +
-			"impostor pairs and prints the score distributions, EER, TAR at FAR 1e-2/1e-3/1e-4 (as far as the\n" +
-			"pair count supports), recommended thresholds and the largest gallery for FPIR 0.3 %.",
+		Long: `eval embeds the face nearest the centre of every image of DIR/<person>/*.{jpg,png} and reports, for the
+part of the dataset --split chooses (all: everything; report / calibrate: an identity-disjoint half, by a hash of
+the folder name):
+
+  - every genuine and impostor pair's score distribution, EER, TAR at FAR 1e-2 … 1e-6 (each flagged when the
+    impostor pair count is below 1/FAR or 10/FAR), recommended thresholds, the largest gallery for FPIR 0.3 %,
+    and what the engine's fixed thresholds do;
+  - with --lfw-pairs, the LFW View 2 k-fold accuracy (threshold chosen on the other folds; a pair with an image
+    without a usable face counts as an error);
+  - the open-set de-duplication protocol (the first image of every person with several enrols and the second
+    searches; people with one image alternate between enrolling and searching as new people) under the
+    service's own decision rule, with the engine's fixed thresholds and with the thresholds the calibration
+    part's curve gives at the gallery size; and that curve's capacity;
+  - the median detection and embedding time per face.
+
+--plot writes the score densities and the DET curve (PNG), --calibrate-out the calibration part's curve (JSON),
+--cache keeps detections and vectors per image (by file SHA-256, detector/engine and model hash) so that later
+runs skip the network, --json prints one JSON object instead of text.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dataset == "" {
 				return errors.New("--dataset is required")
 			}
+			part, err := eval.ParsePart(split)
+			if err != nil {
+				return fmt.Errorf("--split: %w", err)
+			}
+			if workers < 1 {
+				return fmt.Errorf("--workers %d: need at least 1", workers)
+			}
 			e, err := vectors.Open(engine)
 			if err != nil {
 				return err
+			}
+			var pairs *eval.Pairs
+			if pairsPath != "" {
+				f, err := os.Open(pairsPath)
+				if err != nil {
+					return fmt.Errorf("--lfw-pairs: %w", err)
+				}
+				p, err := eval.ParsePairs(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("--lfw-pairs %s: %w", pairsPath, err)
+				}
+				pairs = &p
 			}
 			people, err := eval.LoadDataset(dataset)
 			if err != nil {
 				return err
 			}
-			var progress func(int, int)
+			eopt := eval.EmbedOptions{Limits: imageio.DefaultLimits, Workers: workers, Now: time.Now}
+			if cacheDir != "" {
+				c, err := eval.OpenCache(cacheDir)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				eopt.Cache = c
+			}
 			if isTerminal(os.Stderr) {
-				progress = progressBar(cmd.ErrOrStderr())
+				eopt.Progress = progressBar(cmd.ErrOrStderr())
 			}
-			vecs, failures := eval.EmbedDataset(e, people, imageio.DefaultLimits, progress)
-			genuine, impostor, err := eval.Scores(vecs)
+			res, err := eval.EmbedImages(e, people, eopt)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			images := 0
-			for _, p := range people {
-				images += len(p.Files)
+			info, fixed := eval.Info(e)
+			opt := eval.Options{Dataset: dataset, Part: part, Pairs: pairs, Fixed: fixed, Policy: calib.DefaultPolicy(),
+				Source: calib.Source{
+					Dataset: fmt.Sprintf("%s (%d people, %d images)", filepath.Base(filepath.Clean(dataset)), len(people), len(res)),
+					Command: "facesign " + strings.Join(os.Args[1:], " "),
+				}}
+			if c, ok := calib.ForEngine(e.ID()); ok && c.ModelSHA256() == e.ModelSHA256() {
+				opt.Shipped = c
 			}
-			sha := e.ModelSHA256()
-			fmt.Fprintf(out, "engine %s (model %x)\ndataset %s: %d people, %d images, %d without a usable face\n",
-				e.ID(), sha[:8], dataset, len(people), images, len(failures))
-			for _, f := range failures {
-				fmt.Fprintf(out, "  failed: %v\n", f.Err)
-			}
-			r, err := eval.Analyze(genuine, impostor)
+			ev, err := eval.Evaluate(info, people, res, opt)
 			if err != nil {
 				return err
 			}
-			if err := r.WriteText(out); err != nil {
-				return err
-			}
-			if c, ok := e.(vectors.Calibrated); ok {
-				th := c.Thresholds()
-				fmt.Fprintf(out, "engine defaults: match %.4f (FMR %.2e, FNMR %.4f here), new-person %.4f (FNMR %.4f here)\n",
-					th.Match, eval.FMR(sorted(impostor), float64(th.Match)), eval.FNMR(sorted(genuine), float64(th.Match)),
-					th.New, eval.FNMR(sorted(genuine), float64(th.New)))
-				if err := r.GalleryAt(impostor, float64(th.Match)).WriteText(out, r.Impostor.N); err != nil {
+			if calOut != "" {
+				if ev.Calibration.Error != "" {
+					return fmt.Errorf("--calibrate-out: no curve from the %s part: %s", ev.Calibration.Part, ev.Calibration.Error)
+				}
+				data, err := ev.Curve.MarshalJSON()
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(calOut, append(data, '\n'), 0o644); err != nil {
 					return err
 				}
 			}
 			if plotPath != "" {
-				f, err := os.Create(plotPath)
-				if err != nil {
+				if err := writePlot(plotPath, e, ev); err != nil {
 					return err
 				}
-				if err := eval.WritePlot(f, r, genuine, impostor, e.ID()); err != nil {
-					f.Close()
-					return err
-				}
-				if err := f.Close(); err != nil {
-					return err
-				}
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				return enc.Encode(ev)
+			}
+			if err := ev.WriteText(out); err != nil {
+				return err
+			}
+			if calOut != "" {
+				fmt.Fprintf(out, "calibration curve (%s part) written to %s\n", ev.Dataset.CalibrationPart, calOut)
+			}
+			if plotPath != "" {
 				fmt.Fprintf(out, "plot written to %s\n", plotPath)
 			}
 			return nil
 		},
 	}
 	engineFlag(cmd, &engine)
-	cmd.Flags().StringVar(&dataset, "dataset", "", "folder with one sub-folder of images per person")
-	cmd.Flags().StringVar(&plotPath, "plot", "", "write a PNG with score histograms and the ROC")
+	f := cmd.Flags()
+	f.StringVar(&dataset, "dataset", "", "folder with one sub-folder of images per person")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
+	f.StringVar(&pairsPath, "lfw-pairs", "", "LFW View 2 pairs file (pairs.txt): add the k-fold accuracy")
+	f.StringVar(&plotPath, "plot", "", "write a PNG with the score densities and the DET curve")
+	f.StringVar(&cacheDir, "cache", "", "keep detections and vectors per image in this folder")
+	f.StringVar(&split, "split", "all", "part to report on: all, report (calibrate on the other half) or calibrate")
+	f.StringVar(&calOut, "calibrate-out", "", "write the calibration part's impostor curve (JSON) to this file")
+	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "images processed at once")
 	return cmd
 }
 
-func sorted(s []float64) []float64 {
-	c := append([]float64(nil), s...)
-	slices.Sort(c)
-	return c
+// writePlot draws the reported part's densities and DET curve with the
+// engine's and the calibrated thresholds marked.
+func writePlot(path string, e vectors.Engine, ev eval.Evaluation) error {
+	var marks []eval.Marker
+	for _, o := range ev.OpenSet {
+		if o.Thresholds == nil {
+			continue
+		}
+		from := "engine"
+		if o.ThresholdsFrom == "calibration" {
+			from = fmt.Sprintf("N=%d", o.Gallery)
+		}
+		if o.ThresholdsFrom == "shipped" {
+			from = fmt.Sprintf("shipped N=%d", o.Gallery)
+		}
+		marks = append(marks, eval.Marker{Name: from + " match", Threshold: float64(o.Thresholds.Match)},
+			eval.Marker{Name: from + " new", Threshold: float64(o.Thresholds.New)})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := eval.WriteDET(f, ev.Dist, fmt.Sprintf("%s (%s part)", e.ID(), ev.Dataset.Part), marks); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

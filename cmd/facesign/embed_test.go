@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -8,17 +9,27 @@ import (
 )
 
 // TestEngineScript runs testdata/engine-script/*.txtar: the embed, compare
-// and eval commands on real webcam frames. $FRAMES is the folder of frames
-// (with provenance) that the faceengine package tests use.
+// and eval commands on real webcam frames and photos. $FRAMES is the folder
+// of frames (with provenance) that the faceengine package tests use; $FACES
+// the labelled LFW slice beside the repository (../shared/testdata/faces,
+// which CI provides).
 func TestEngineScript(t *testing.T) {
 	frames, err := filepath.Abs("../../vectors/faceengine/testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
+	faces, err := filepath.Abs("../../../shared/testdata/faces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(faces); err != nil {
+		t.Fatalf("the labelled faces the eval script needs: %v", err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/engine-script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FRAMES", frames)
+			env.Setenv("FACES", faces)
 			return nil
 		},
 	})

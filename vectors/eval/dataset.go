@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,7 +25,9 @@ type Person struct {
 // imageExt are the file name extensions LoadDataset picks up.
 var imageExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
 
-// LoadDataset lists dir as one sub-folder per person holding JPEG/PNG files.
+// LoadDataset lists dir as one sub-folder per person holding JPEG/PNG files
+// (symbolic links to folders and files are followed, so a subset can be
+// made of links).
 // People and files are sorted by name so runs are reproducible.
 func LoadDataset(dir string) ([]Person, error) {
 	ents, err := os.ReadDir(dir)
@@ -33,7 +36,7 @@ func LoadDataset(dir string) ([]Person, error) {
 	}
 	var people []Person
 	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") || !isKind(dir, e, fs.ModeDir) {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
@@ -42,7 +45,7 @@ func LoadDataset(dir string) ([]Person, error) {
 		}
 		p := Person{Name: e.Name()}
 		for _, f := range files {
-			if f.Type().IsRegular() && imageExt[strings.ToLower(filepath.Ext(f.Name()))] {
+			if imageExt[strings.ToLower(filepath.Ext(f.Name()))] && isKind(filepath.Join(dir, e.Name()), f, 0) {
 				p.Files = append(p.Files, filepath.Join(dir, e.Name(), f.Name()))
 			}
 		}
@@ -56,6 +59,20 @@ func LoadDataset(dir string) ([]Person, error) {
 		return nil, fmt.Errorf("%w: %s has %d person folders with images, need at least 2", ErrDataset, dir, len(people))
 	}
 	return people, nil
+}
+
+// isKind reports whether entry e of folder dir is a directory (kind
+// fs.ModeDir) or a regular file (kind 0), following a symbolic link.
+func isKind(dir string, e fs.DirEntry, kind fs.FileMode) bool {
+	t := e.Type()
+	if t&fs.ModeSymlink != 0 {
+		info, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return false
+		}
+		t = info.Mode().Type()
+	}
+	return t == kind
 }
 
 // Scores returns the cosine scores of all genuine pairs (two vectors of one
