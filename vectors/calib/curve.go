@@ -43,6 +43,10 @@ type Source struct {
 	Split   string `json:"split"`   // which identities (e.g. "calibrate: folders whose SHA-256 ... is even")
 	Command string `json:"command"` // the command that wrote the curve
 	Note    string `json:"note,omitempty"`
+	// Provisional marks a curve made from too little data to run a
+	// service on (a development curve): tools show its figures, and the
+	// enclave's default policy does not derive thresholds from it.
+	Provisional bool `json:"provisional,omitempty"`
 }
 
 // Input is what [Build] makes a curve from.

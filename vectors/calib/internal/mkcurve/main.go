@@ -95,9 +95,10 @@ func main() {
 		Margin:      th.Margin,
 		Scores:      calib.ScoresOf(gen, imp),
 		Source: calib.Source{
-			Dataset: desc,
-			Split:   "all: every person (a development curve; calibrate and report on separate people for real figures)",
-			Command: command(),
+			Dataset:     desc,
+			Split:       "all: every person (a development curve; calibrate and report on separate people for real figures)",
+			Command:     command(),
+			Provisional: true,
 		},
 	})
 	if err != nil {
