@@ -160,10 +160,10 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 func evalCmd() *cobra.Command {
 	var engine, dataset, plotPath, pairsPath, cacheDir, split, calOut string
 	var asJSON bool
-	var workers int
+	var workers, timeN int
 	cmd := &cobra.Command{
 		Use: "eval [--engine NAME] --dataset DIR [--json] [--lfw-pairs FILE] [--plot FILE] [--cache DIR] " +
-			"[--split calibrate|report|all] [--calibrate-out FILE] [--workers N]",
+			"[--split calibrate|report|all] [--calibrate-out FILE] [--workers N] [--time N]",
 		Short: "Measure an engine on a labelled dataset (one folder per person)",
 		Long: `eval embeds the face nearest the centre of every image of DIR/<person>/*.{jpg,png} and reports, for the
 part of the dataset --split chooses (all: everything; report / calibrate: an identity-disjoint half, by a hash of
@@ -178,7 +178,8 @@ the folder name):
     searches; people with one image alternate between enrolling and searching as new people) under the
     service's own decision rule, with the engine's fixed thresholds and with the thresholds the calibration
     part's curve gives at the gallery size; and that curve's capacity;
-  - the median detection and embedding time per face.
+  - the median detection and embedding time per face; with --time N, the engine beside the dlibresnet pipeline
+    on N images spread over the dataset, one image at a time, in one run.
 
 --plot writes the score densities and the DET curve (PNG), --calibrate-out the calibration part's curve (JSON),
 --cache keeps detections and vectors per image (by file SHA-256, detector/engine and model hash) so that later
@@ -194,6 +195,9 @@ runs skip the network, --json prints one JSON object instead of text.`,
 			}
 			if workers < 1 {
 				return fmt.Errorf("--workers %d: need at least 1", workers)
+			}
+			if timeN < 0 {
+				return fmt.Errorf("--time %d: need a number of images (0: no side-by-side timing)", timeN)
 			}
 			e, err := vectors.Open(engine)
 			if err != nil {
@@ -245,6 +249,19 @@ runs skip the network, --json prints one JSON object instead of text.`,
 			if err != nil {
 				return err
 			}
+			if timeN > 0 {
+				engines := []vectors.Engine{e}
+				if e.ID() != faceengine.DlibName {
+					base, err := vectors.Open(faceengine.DlibName)
+					if err != nil {
+						return err
+					}
+					engines = append(engines, base)
+				}
+				if ev.SideBySide, err = eval.TimeSideBySide(engines, eval.Spread(people, timeN), imageio.DefaultLimits, time.Now); err != nil {
+					return err
+				}
+			}
 			if calOut != "" {
 				if ev.Calibration.Error != "" {
 					return fmt.Errorf("--calibrate-out: no curve from the %s part: %s", ev.Calibration.Part, ev.Calibration.Error)
@@ -291,6 +308,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 	f.StringVar(&split, "split", "all", "part to report on: all, report (calibrate on the other half) or calibrate")
 	f.StringVar(&calOut, "calibrate-out", "", "write the calibration part's impostor curve (JSON) to this file")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "images processed at once")
+	f.IntVar(&timeN, "time", 0, "time the engine beside dlibresnet on this many images, one at a time")
 	return cmd
 }
 

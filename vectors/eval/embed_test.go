@@ -3,6 +3,7 @@ package eval_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"os"
@@ -122,5 +123,46 @@ func TestEmbedImagesCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+func TestTimeSideBySide(t *testing.T) {
+	dlib, err := vectors.Open(faceengine.DlibName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := vectors.Open(faceengine.MobileFaceName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := eval.LoadDataset(frameDataset(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := eval.Spread(people, 3)
+	if len(files) != 3 || files[0] != people[0].Files[0] {
+		t.Fatalf("spread %v", files)
+	}
+	if all := eval.Spread(people, 0); len(all) != 4 {
+		t.Fatalf("spread all %v", all)
+	}
+	// Two face images and the faceless one (skipped for both engines).
+	rows, err := eval.TimeSideBySide([]vectors.Engine{mf, dlib}, []string{people[0].Files[0], people[1].Files[0], people[2].Files[0]}, imageio.DefaultLimits, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Engine != faceengine.MobileFaceName || rows[1].Engine != faceengine.DlibName {
+		t.Fatalf("rows %+v", rows)
+	}
+	for _, r := range rows {
+		if r.Faces != 2 || !(r.DetectMS > 0 && r.EmbedMS > 0 && r.TotalMS >= r.EmbedMS) {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	if _, err := eval.TimeSideBySide(nil, nil, imageio.DefaultLimits, time.Now); !errors.Is(err, eval.ErrTiming) {
+		t.Fatalf("no engines: %v", err)
+	}
+	if _, err := eval.TimeSideBySide([]vectors.Engine{dlib}, []string{"nowhere.jpg"}, imageio.DefaultLimits, time.Now); !errors.Is(err, eval.ErrTiming) {
+		t.Fatalf("missing file: %v", err)
 	}
 }

@@ -53,6 +53,9 @@ type Evaluation struct {
 	OpenSet          []OpenSetJSON     `json:"open_set"`
 	Calibration      CalibrationJSON   `json:"calibration"`
 	Timing           Timing            `json:"timing"`
+	// SideBySide, if set by the caller ([TimeSideBySide]), times this engine
+	// beside others on the same images in one run.
+	SideBySide []TimingRow `json:"side_by_side,omitempty"`
 
 	// Dist is the reported part's distribution; CalDist the calibration
 	// part's (the same when the parts coincide).

@@ -92,6 +92,12 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 		pr("time per face: detect %.1f ms, align+embed %.1f ms (median wall time of %d faces; %d embedded in this run, %d from the cache, timed when computed)\n",
 			t.DetectMS, t.EmbedMS, t.Measured, t.Computed, t.Cached)
 	}
+	if len(ev.SideBySide) > 0 {
+		pr("time per face side by side (one image at a time, engines alternating, median wall time):\n")
+		for _, r := range ev.SideBySide {
+			pr("  %-16s %5d faces  detect %6.1f ms  align+embed %6.1f ms  pipeline %6.1f ms\n", r.Engine, r.Faces, r.DetectMS, r.EmbedMS, r.TotalMS)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
