@@ -217,7 +217,7 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
 		}
 	}
-	d := Decide(s.policy, matches)
+	d := s.decideLocked(matches)
 	if d.Outcome == OutcomeAmbiguous {
 		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
 	}

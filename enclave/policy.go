@@ -48,7 +48,7 @@ func thresholds(e vectors.Engine) vectors.Thresholds {
 func DefaultPolicy(e vectors.Engine) wire.Policy {
 	h := e.ModelSHA256()
 	th := thresholds(e)
-	return wire.Policy{
+	return withShippedRule(e, wire.Policy{
 		Engine:         e.ID(),
 		ModelSHA256:    h[:],
 		MatchThreshold: th.Match,
@@ -60,7 +60,7 @@ func DefaultPolicy(e vectors.Engine) wire.Policy {
 		MaxFrames:      DefaultMaxFrames,
 		MaxFrameBytes:  DefaultMaxFrameBytes,
 		MaxPixels:      DefaultMaxPixels,
-	}
+	})
 }
 
 // PreloadSynthetic adds n random unit vectors under random unique IDs to the

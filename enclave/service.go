@@ -17,6 +17,7 @@ import (
 
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/wire"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	Engine vectors.Engine
 	// Policy is what the enclave enforces and attests to.
 	Policy wire.Policy
+	// Curve is the calibration curve a policy with a [wire.ThresholdRule]
+	// derives its thresholds from (default: the one vectors/calib ships
+	// for the engine); it must be the one the rule names.
+	Curve *calib.Curve
 	// Journal makes gallery changes durable (write-ahead).
 	Journal Journal
 	// Now is the clock. Required.
@@ -56,6 +61,7 @@ type Service struct {
 	engine     vectors.Engine
 	policy     wire.Policy
 	policyHash [32]byte
+	rule       *thresholdRule // nil: the policy's fixed thresholds
 	binding    wire.Binding
 	bindHash   [32]byte
 	gateway    *wire.Gateway
@@ -141,6 +147,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.rule, err = newThresholdRule(p, cfg.Curve, s.log); err != nil {
+		return nil, err
+	}
 	if s.liveness == nil {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))
 	}
@@ -168,6 +177,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if err := replay(ctx, s.apply); err != nil {
 		return nil, fmt.Errorf("enclave: replay: %w", err)
+	}
+	if s.rule != nil {
+		s.rule.at(s.index.Len()) // logs a gallery already over capacity
 	}
 	s.ready.Store(true)
 	s.log.Info("enclave ready", "engine", p.Engine, "identities", s.index.Len())

@@ -1,0 +1,250 @@
+package enclave
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/facesign/facesign/internal/syncbuf"
+	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/calib"
+	"github.com/facesign/facesign/wire"
+)
+
+// fakeCurve is a calibration curve for fakeEngine, built by calib.Build
+// from scores drawn like the fake population's: different people are
+// random 64-d unit vectors (cosine ≈ N(0, 1/8²)); the genuine scores are
+// spread wide enough that the duplicate bound limits the capacity to a
+// handful of people, so tests can cross it.
+func fakeCurve(t testing.TB) calib.Curve {
+	t.Helper()
+	r := rand.New(rand.NewPCG(12, 1))
+	gen := make([]float32, 2000)
+	for i := range gen {
+		gen[i] = float32(min(0.593+0.1*r.NormFloat64(), 1))
+	}
+	imp := make([]float32, 20_000)
+	for i := range imp {
+		imp[i] = float32(0.125 * r.NormFloat64())
+	}
+	e := fakeEngine{dim: 64}
+	c, err := calib.Build(calib.Input{Engine: e.ID(), ModelSHA256: e.ModelSHA256(), Margin: 0.1,
+		Scores: calib.ScoresOf(gen, imp), Source: calib.Source{Dataset: "synthetic: the fake engine's population", Split: "all", Command: "enclave tests"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func rulePolicy(t testing.TB, c calib.Curve) wire.Policy {
+	t.Helper()
+	p, err := RulePolicy(testPolicy(fakeEngine{dim: 64}), c, calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBucketOf(t *testing.T) {
+	tests := []struct{ n, capacity, want int }{
+		{0, 100, 1}, {1, 100, 1}, {2, 100, 2}, {3, 100, 4}, {64, 100, 64}, {65, 100, 100},
+		{100, 100, 100}, {101, 100, 128}, {129, 100, 256}, {5, 0, 8}, {1 << 40, 1 << 50, 1 << 40},
+	}
+	for _, tt := range tests {
+		if got := bucketOf(tt.n, tt.capacity); got != tt.want {
+			t.Errorf("bucketOf(%d, %d) = %d, want %d", tt.n, tt.capacity, got, tt.want)
+		}
+	}
+}
+
+func TestRulePolicyChecks(t *testing.T) {
+	c := fakeCurve(t)
+	good := rulePolicy(t, c)
+	if good.MatchThreshold != 0 || good.NewThreshold != 0 || good.Margin != c.Margin() || good.Rule == nil ||
+		good.Rule.Capacity != int64(c.Capacity(calib.DefaultPolicy())) || good.Rule.Epsilon != calib.DefaultEpsilon {
+		t.Fatalf("rule policy %+v %+v", good, good.Rule)
+	}
+	if _, err := newThresholdRule(good, &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(p *wire.Policy)) wire.Policy {
+		p := good
+		r := *good.Rule
+		p.Rule = &r
+		f(&p)
+		return p
+	}
+	tests := []struct {
+		name string
+		p    wire.Policy
+	}{
+		{"other curve", edit(func(p *wire.Policy) { p.Rule.CurveSHA256 = bytes.Repeat([]byte{1}, 32) })},
+		{"other capacity", edit(func(p *wire.Policy) { p.Rule.Capacity++ })},
+		{"fixed thresholds beside the rule", edit(func(p *wire.Policy) { p.MatchThreshold = 0.6 })},
+		{"other margin", edit(func(p *wire.Policy) { p.Margin = 0.2 })},
+		{"bad epsilon", edit(func(p *wire.Policy) { p.Rule.Epsilon = 0 })},
+		{"other weights", edit(func(p *wire.Policy) { p.ModelSHA256 = make([]byte, 32) })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := newThresholdRule(tt.p, &c, nil); !errors.Is(err, ErrRule) {
+				t.Fatalf("got %v, want ErrRule", err)
+			}
+		})
+	}
+	// No curve ships for the fake engine.
+	if _, err := newThresholdRule(good, nil, nil); !errors.Is(err, ErrRule) {
+		t.Fatalf("no curve: %v", err)
+	}
+	// A curve beside fixed thresholds is a configuration mistake.
+	if _, err := newThresholdRule(testPolicy(fakeEngine{dim: 64}), &c, nil); !errors.Is(err, ErrRule) {
+		t.Fatalf("curve with a fixed policy: %v", err)
+	}
+	if _, err := RulePolicy(DefaultPolicy(fakeEngine{dim: 64}), c, calib.Policy{}); !errors.Is(err, ErrRule) {
+		t.Fatalf("bad calib policy: %v", err)
+	}
+	other := testPolicy(fakeEngine{dim: 64})
+	other.Engine = "other"
+	if _, err := RulePolicy(other, c, calib.DefaultPolicy()); !errors.Is(err, ErrRule) {
+		t.Fatalf("curve of another engine: %v", err)
+	}
+}
+
+// TestThresholdRuleAt: within the capacity the rule's thresholds are the
+// curve's at the size's bucket; above it nobody is new and a match needs
+// the match threshold for that size; the crossing is logged once each way.
+func TestThresholdRuleAt(t *testing.T) {
+	c := fakeCurve(t)
+	var logs syncbuf.Buffer
+	r, err := newThresholdRule(rulePolicy(t, c), &c, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	capacity := r.capacity
+	if capacity < 2 || capacity > 50 {
+		t.Fatalf("the fake curve's capacity %d: want a handful", capacity)
+	}
+	for n := 0; n <= capacity; n++ {
+		want, err := c.ThresholdsAt(bucketOf(n, capacity), calib.DefaultPolicy())
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if got := r.at(n); got != want {
+			t.Fatalf("n=%d: %+v, want %+v", n, got, want)
+		}
+	}
+	if strings.Contains(logs.String(), "over the capacity") {
+		t.Fatalf("log within capacity: %s", logs.String())
+	}
+	over := r.at(capacity + 1)
+	tm, _, err := c.MatchAt(bucketOf(capacity+1, capacity), calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over.Match != tm || !math.IsInf(float64(over.New), -1) || over.Margin != c.Margin() {
+		t.Fatalf("over capacity: %+v (match only %v)", over, tm)
+	}
+	// never new, existing only at tm with the margin
+	if d := decideWith(over, []Match{{1, -0.5}}); d.Outcome != OutcomeAmbiguous {
+		t.Fatalf("a new person over capacity: %v", d.Outcome)
+	}
+	if d := decideWith(over, []Match{{7, tm}, {1, tm - c.Margin() - 0.01}}); d.Outcome != OutcomeExisting || d.Slot != 7 {
+		t.Fatalf("a returning person over capacity: %v", d.Outcome)
+	}
+	r.at(capacity + 2)
+	if n := strings.Count(logs.String(), "gallery over the capacity"); n != 1 {
+		t.Fatalf("%d over-capacity log lines: %s", n, logs.String())
+	}
+	r.at(capacity)
+	if !strings.Contains(logs.String(), "gallery back within the capacity") {
+		t.Fatalf("no log line on return: %s", logs.String())
+	}
+	// A size with no match threshold at all refuses everything.
+	all := r.at(1 << 40)
+	if !math.IsInf(float64(all.Match), 1) || !math.IsInf(float64(all.New), -1) {
+		t.Fatalf("no thresholds at all: %+v", all)
+	}
+	if d := decideWith(all, []Match{{3, 1}}); d.Outcome != OutcomeAmbiguous {
+		t.Fatalf("refuse all: %v", d.Outcome)
+	}
+}
+
+// TestServiceThresholdRule runs the service under a gallery-size rule: people
+// enrol up to the capacity, the next new person is refused as ambiguous (with
+// a log line, and nothing written but the one record every request makes),
+// and enrolled people keep logging in.
+func TestServiceThresholdRule(t *testing.T) {
+	c := fakeCurve(t)
+	var logs syncbuf.Buffer
+	h := newHarness(t, func(cfg *Config) {
+		pol := rulePolicy(t, c)
+		cfg.Policy, cfg.Curve = pol, &c
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	if got := h.binding.Policy.Rule; got == nil || got.Capacity != int64(c.Capacity(calib.DefaultPolicy())) {
+		t.Fatalf("attested rule %+v", got)
+	}
+	capacity := int(h.binding.Policy.Rule.Capacity)
+	ids := map[int]string{}
+	for p := 1; p <= capacity; p++ {
+		r := h.face(wire.RouteEnroll, p)
+		h.mustStatus(r, wire.StatusNew)
+		ids[p] = fmtID(r)
+	}
+	if strings.Contains(logs.String(), "over the capacity") {
+		t.Fatal("over-capacity log within capacity")
+	}
+	// One vector more than the capacity: the next enrolment is over it.
+	r := h.face(wire.RouteEnroll, capacity+1)
+	h.mustStatus(r, wire.StatusNew)
+	writes := h.log.Puts()
+	r = h.face(wire.RouteEnroll, capacity+2)
+	if r.Status != wire.StatusRejected || r.Reason != wire.CodeAmbiguousMatch || r.UniqueID != "" || r.Entropy != nil {
+		t.Fatalf("new person over capacity: %s %s", r.Status, r.Reason)
+	}
+	if h.log.Puts() != writes+1 || h.svc.Identities() != capacity+1 {
+		t.Fatalf("%d writes, %d identities", h.log.Puts()-writes, h.svc.Identities())
+	}
+	if !strings.Contains(logs.String(), "gallery over the capacity of the threshold rule") {
+		t.Fatalf("no over-capacity log line: %s", logs.String())
+	}
+	for p := 1; p <= capacity; p++ {
+		r := h.face(wire.RouteLogin, p)
+		h.mustStatus(r, wire.StatusExisting)
+		if fmtID(r) != ids[p] {
+			t.Fatalf("person %d logged in as another identity", p)
+		}
+	}
+	// Deleting one brings the gallery back within the capacity.
+	h.mustStatus(h.face(wire.RouteDelete, 1), wire.StatusDeleted)
+	h.mustStatus(h.face(wire.RouteDelete, 2), wire.StatusDeleted)
+	h.mustStatus(h.face(wire.RouteEnroll, capacity+2), wire.StatusNew)
+	if !strings.Contains(logs.String(), "gallery back within the capacity") {
+		t.Fatalf("no log line on return: %s", logs.String())
+	}
+}
+
+// TestDefaultPolicyShippedCurves: the default policy runs the gallery-size
+// rule on a shipped curve only when the curve is not provisional.
+func TestDefaultPolicyShippedCurves(t *testing.T) {
+	for _, id := range calib.Shipped() {
+		e, err := vectors.Open(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := calib.ForEngine(id)
+		p := DefaultPolicy(e)
+		if c.Source().Provisional != (p.Rule == nil) {
+			t.Fatalf("%s: provisional %v, rule %+v", id, c.Source().Provisional, p.Rule)
+		}
+		if p.Rule != nil {
+			if _, err := newThresholdRule(p, nil, nil); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+	}
+}
