@@ -92,6 +92,7 @@ type Server struct {
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	m       *metrics
+	pm      *policyMetrics
 	routes  []Route
 	public  http.Handler
 }
@@ -139,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.m = m
+	if s.pm, err = newPolicyMetrics(s.reg); err != nil {
+		return nil, err
+	}
 	if cfg.RatePerSecond > 0 {
 		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst, cfg.MaxRateKeys)
 	}
@@ -351,7 +355,11 @@ func (s *Server) attestation(w http.ResponseWriter, r *http.Request, rid string)
 		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("query must be exactly nonce=<hex, 1..%d bytes>", maxNonceBytes))
 		return
 	}
-	s.forward(w, r, rid, http.MethodGet, "/v1/attestation?nonce="+hex.EncodeToString(nonce), nil, "", MediaCBOR)
+	cw := &captureWriter{ResponseWriter: w, limit: s.cfg.MaxResponseBytes}
+	s.forward(cw, r, rid, http.MethodGet, "/v1/attestation?nonce="+hex.EncodeToString(nonce), nil, "", MediaCBOR)
+	if cw.status == http.StatusOK {
+		s.pm.observe(cw.buf.Bytes())
+	}
 }
 
 // sealed forwards an RFC 9458 encapsulated request verbatim.
