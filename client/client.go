@@ -44,6 +44,13 @@ type Options struct {
 	// Engine and ModelSHA256, when set, pin the face engine the policy names.
 	Engine      string
 	ModelSHA256 []byte
+	// MaxEpsilon, when positive, accepts only a policy that derives its
+	// thresholds from the gallery size ([wire.ThresholdRule]) with an
+	// epsilon of at most MaxEpsilon: by the engine's calibration, a
+	// stranger is handed someone's wallet with probability at most that per
+	// attempt, whatever the number enrolled. A policy with fixed thresholds
+	// promises no such bound and is refused.
+	MaxEpsilon float64
 	// Now is the clock documents and challenges are checked against.
 	Now func() time.Time
 	// Rand is the source of attestation nonces and request padding choices.
@@ -94,6 +101,8 @@ func New(baseURL string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("%w: model hash must be 32 bytes", ErrOptions)
 	case opts.PadTo < 0:
 		return nil, fmt.Errorf("%w: negative padding", ErrOptions)
+	case !(opts.MaxEpsilon >= 0 && opts.MaxEpsilon < 1):
+		return nil, fmt.Errorf("%w: max epsilon %v not in [0, 1)", ErrOptions, opts.MaxEpsilon)
 	}
 	if opts.PadTo == 0 {
 		opts.PadTo = 64 << 10
@@ -161,14 +170,8 @@ func (c *Client) verifyAttestation(body, nonce []byte) (*Attestation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBinding, err)
 	}
-	if c.opts.PolicyHash != nil && !bytes.Equal(c.opts.PolicyHash, ph[:]) {
-		return nil, fmt.Errorf("%w: policy hash %x, pinned %x", ErrPolicy, ph, c.opts.PolicyHash)
-	}
-	if c.opts.Engine != "" && ar.Binding.Policy.Engine != c.opts.Engine {
-		return nil, fmt.Errorf("%w: engine %q, pinned %q", ErrPolicy, ar.Binding.Policy.Engine, c.opts.Engine)
-	}
-	if c.opts.ModelSHA256 != nil && !bytes.Equal(ar.Binding.Policy.ModelSHA256, c.opts.ModelSHA256) {
-		return nil, fmt.Errorf("%w: model hash %x, pinned %x", ErrPolicy, ar.Binding.Policy.ModelSHA256, c.opts.ModelSHA256)
+	if err := c.opts.checkPolicy(ar.Binding.Policy, ph); err != nil {
+		return nil, err
 	}
 	return &Attestation{Document: doc, Binding: ar.Binding, KeyConfig: kc, PolicyHash: ph, Raw: body}, nil
 }
@@ -466,4 +469,26 @@ func ParseRootPEM(b []byte) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("%w: %v", ErrOptions, err)
 	}
 	return cert, nil
+}
+
+// checkPolicy applies the policy pins of o to p, whose hash is ph.
+func (o Options) checkPolicy(p wire.Policy, ph [32]byte) error {
+	if o.PolicyHash != nil && !bytes.Equal(o.PolicyHash, ph[:]) {
+		return fmt.Errorf("%w: policy hash %x, pinned %x", ErrPolicy, ph, o.PolicyHash)
+	}
+	if o.Engine != "" && p.Engine != o.Engine {
+		return fmt.Errorf("%w: engine %q, pinned %q", ErrPolicy, p.Engine, o.Engine)
+	}
+	if o.ModelSHA256 != nil && !bytes.Equal(p.ModelSHA256, o.ModelSHA256) {
+		return fmt.Errorf("%w: model hash %x, pinned %x", ErrPolicy, p.ModelSHA256, o.ModelSHA256)
+	}
+	if o.MaxEpsilon > 0 {
+		switch {
+		case p.Rule == nil:
+			return fmt.Errorf("%w: fixed thresholds bound no false-match rate, pinned epsilon ≤ %g", ErrPolicy, o.MaxEpsilon)
+		case !(p.Rule.Epsilon > 0 && p.Rule.Epsilon <= o.MaxEpsilon):
+			return fmt.Errorf("%w: epsilon %g, pinned ≤ %g", ErrPolicy, p.Rule.Epsilon, o.MaxEpsilon)
+		}
+	}
+	return nil
 }

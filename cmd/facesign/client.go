@@ -33,6 +33,7 @@ type clientFlags struct {
 	trust          trustFlags
 	policyHash     string
 	engine         string
+	maxEpsilon     float64
 	tries          int
 	timeout        time.Duration
 }
@@ -44,6 +45,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	f.trust.add(cmd, "required without --trust-simulator")
 	fl.StringVar(&f.policyHash, "policy-hash", "", "pin the enclave policy's SHA-256 (hex)")
 	fl.StringVar(&f.engine, "engine", "auto", `pin the face engine: "auto" = this build's engine id + model SHA-256, "none", or an engine name`)
+	fl.Float64Var(&f.maxEpsilon, "max-epsilon", 0, "accept only a policy whose gallery-size threshold rule bounds a stranger's chance of being handed someone's wallet per attempt at this or less (e.g. 1e-6); 0: no pin")
 	fl.IntVar(&f.tries, "max-challenges", 40, "how many challenges to ask for before giving up on matching recorded frames")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall timeout")
 	_ = cmd.MarkFlagRequired("server")
@@ -52,7 +54,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 // newClient builds a verified-attestation client from the flags, warning
 // loudly on stderr about every trust shortcut.
 func (f *clientFlags) newClient(ctx context.Context, stderr io.Writer) (*client.Client, error) {
-	opts := client.Options{Now: time.Now, Rand: rand.Reader, HTTPClient: nil}
+	opts := client.Options{Now: time.Now, Rand: rand.Reader, HTTPClient: nil, MaxEpsilon: f.maxEpsilon}
 	var err error
 	if opts.Roots, opts.PCRs, err = f.trust.parse(); err != nil {
 		return nil, err
