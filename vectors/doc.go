@@ -31,8 +31,18 @@
 // dlibresnet's different people average 0.84, mobilefacenet's 0.01).
 // Open models cannot tell "already enrolled" among
 // millions on their own: a gallery of N at a false-positive identification
-// rate of 0.3 % needs a false-match rate near 0.003/N; `facesign eval`
-// reports the largest gallery the measured distributions support.
+// rate of 0.3 % needs a false-match rate near 0.003/N. Package
+// vectors/calib therefore derives the thresholds from the gallery size and
+// each engine's calibrated score curves, and reports the largest gallery
+// (the capacity) at which they keep a stated policy.
+//
+// # The decision
+//
+// [Decide] is the match decision the enclave applies and the evaluation
+// measures: existing only when one identity clears Match and every other
+// stays below Match − Margin, new only when every identity is below New,
+// ambiguous (refused) otherwise — never a pick among several matching
+// identities.
 //
 // # 1:N search
 //
