@@ -118,3 +118,40 @@ func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
 	}
 	return v, nil
 }
+
+// EmbedFlip embeds crop and its mirror image and returns their sum,
+// L2-normalised: test-time flip augmentation. It costs two forward
+// passes and is not what [Net.Embed] (and the arcface-mfn engine) does;
+// its vectors must not be compared with Embed's. On a 200-person LFW
+// subset it raised TAR at the lowest measurable FARs by 0.2–2 points at
+// the same EER (docs/engine.md).
+func (n *Net) EmbedFlip(crop *image.RGBA) ([]float32, error) {
+	a, err := n.raw(crop)
+	if err != nil {
+		return nil, err
+	}
+	f, err := n.raw(Mirror(crop))
+	if err != nil {
+		return nil, err
+	}
+	for i := range a {
+		a[i] += f[i]
+	}
+	if !embednet.UnitNorm(a) {
+		return nil, ErrNotFinite
+	}
+	return a, nil
+}
+
+// Mirror returns crop flipped left to right, with its origin at (0, 0).
+func Mirror(crop *image.RGBA) *image.RGBA {
+	b := crop.Bounds()
+	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			src := crop.PixOffset(b.Max.X-1-x, b.Min.Y+y)
+			copy(m.Pix[m.PixOffset(x, y):m.PixOffset(x, y)+4], crop.Pix[src:src+4])
+		}
+	}
+	return m
+}

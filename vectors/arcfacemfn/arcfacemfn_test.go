@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 
@@ -198,5 +199,40 @@ func TestLoadRejectsDamagedModel(t *testing.T) {
 		if n, err := load(file); n != nil || !errors.Is(err, ErrModel) {
 			t.Errorf("%s: %v %v, want ErrModel", name, n, err)
 		}
+	}
+}
+
+// TestEmbedFlip: the flip embedding is the normalised sum of the crop's and
+// the mirror's raw outputs, so a crop and its mirror give the same vector
+// bit for bit; a mirror of a mirror is the crop.
+func TestEmbedFlip(t *testing.T) {
+	n, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loadCrops(t)[1].Img
+	if m := Mirror(Mirror(c)); !slices.Equal(m.Pix, c.Pix) {
+		t.Fatal("mirror of the mirror differs from the crop")
+	}
+	a, err := n.EmbedFlip(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := n.EmbedFlip(Mirror(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a, b) {
+		t.Fatal("flip embeddings of a crop and its mirror differ")
+	}
+	plain, err := n.Embed(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cos := embedtest.Cosine(a, plain); cos > 0.9999 || cos < 0.8 {
+		t.Fatalf("flip vs plain cosine %.5f", cos)
+	}
+	if v, err := n.EmbedFlip(image.NewRGBA(image.Rect(0, 0, 5, 5))); v != nil || !errors.Is(err, ErrCropSize) {
+		t.Fatalf("bad crop: %v %v", v, err)
 	}
 }
