@@ -53,6 +53,12 @@
 //     unique ID.
 //   - [Decide] never picks among several matching identities: one person's
 //     entropy is never handed to another.
+//   - Under a policy with a threshold rule (thresholds.go, [RulePolicy]) the
+//     thresholds follow the number of enrolled vectors, so a stranger clears
+//     the match threshold with probability at most the rule's epsilon per
+//     attempt by the engine's calibration; past the rule's capacity nobody
+//     is answered new. The gallery size never leaves the enclave; crossing
+//     the capacity is logged.
 //   - Log lines carry routes, durations and error classes only — no frames,
 //     vectors, unique IDs, entropy, or outcomes (an outcome would tell the
 //     parent, who may read the logs, new from returning).
