@@ -39,7 +39,7 @@ type Decision struct {
 // matches (the best score per identity, at most one entry per identity).
 // The slot of an existing decision is the index slot it names.
 func Decide(p wire.Policy, matches []Match) Decision {
-	var buf [searchK]vectors.Match
+	var buf [2 * MaxTemplates]vectors.Match
 	vm := buf[:0]
 	for _, m := range matches {
 		vm = append(vm, vectors.Match{Slot: vectors.Slot(m.Slot), Score: m.Score})

@@ -10,8 +10,9 @@ import (
 	"github.com/facesign/facesign/vectors"
 )
 
-// Index is the 1:N search the pipeline decides on: one vector per enrolled
-// identity, addressed by slot. Implementations are safe for concurrent use.
+// Index is the 1:N search the pipeline decides on: every vector the
+// identities keep (enrolment vectors and templates), addressed by slot.
+// Implementations are safe for concurrent use.
 type Index interface {
 	// Add stores a copy of v (L2-normalised, Dim long) and returns its
 	// slot; the caller may reuse v afterwards.
@@ -20,6 +21,8 @@ type Index interface {
 	Remove(slot int) error
 	// Search returns up to k matches, best first, one per slot.
 	Search(q []float32, k int) ([]Match, error)
+	// Vector returns a copy of the vector in slot.
+	Vector(slot int) ([]float32, error)
 	// Len is the number of stored vectors.
 	Len() int
 }
@@ -73,6 +76,16 @@ func (x *ExactIndex) Remove(slot int) error {
 	x.free = append(x.free, slot)
 	x.n--
 	return nil
+}
+
+// Vector implements [Index].
+func (x *ExactIndex) Vector(slot int) ([]float32, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if slot < 0 || slot >= len(x.vecs) || x.vecs[slot] == nil {
+		return nil, fmt.Errorf("%w %d", ErrNoSlot, slot)
+	}
+	return slices.Clone(x.vecs[slot]), nil
 }
 
 // Search implements [Index].
@@ -185,3 +198,15 @@ func (x *GalleryIndex) Search(q []float32, k int) ([]Match, error) {
 
 // Len implements [Index].
 func (x *GalleryIndex) Len() int { return x.g.Len() }
+
+// Vector implements [Index].
+func (x *GalleryIndex) Vector(slot int) ([]float32, error) {
+	if slot < 0 || int64(slot) > math.MaxUint32 {
+		return nil, fmt.Errorf("%w %d", ErrNoSlot, slot)
+	}
+	v, err := x.g.Vector(vectors.Slot(slot))
+	if err != nil {
+		return nil, fmt.Errorf("%w %d: %w", ErrNoSlot, slot, err)
+	}
+	return v, nil
+}

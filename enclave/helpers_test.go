@@ -87,6 +87,8 @@ type scene struct {
 	flat   bool    // a photo: landmarks move as a plane
 	noise  uint8   // frame-to-frame texture
 	blend  int     // mix the person's vector with person+blend (ambiguity tests)
+	view   int     // another view of the person (templates tests): a direction added to the vector…
+	drift  int     // …with weight drift/10 (cosine to the plain person 1/√(1+(drift/10)²))
 }
 
 const frameSide = 64
@@ -109,7 +111,7 @@ func drawFrame(t testing.TB, s scene) []byte {
 	if s.flat {
 		flat = 1
 	}
-	params := []uint8{uint8(s.person), uint8(s.faces), uint8(int(s.yaw) + 128), uint8(s.mouth * 100), flat, s.noise, uint8(s.blend)}
+	params := []uint8{uint8(s.person), uint8(s.faces), uint8(int(s.yaw) + 128), uint8(s.mouth * 100), flat, s.noise, uint8(s.blend), uint8(s.view), uint8(s.drift)}
 	for i, p := range params {
 		img.SetNRGBA(i, 0, color.NRGBA{p, 0, 0, 255})
 	}
@@ -127,7 +129,7 @@ var frameCache sync.Map
 
 func readScene(img image.Image) scene {
 	p := func(i int) uint8 { r, _, _, _ := img.At(i, 0).RGBA(); return uint8(r >> 8) }
-	return scene{person: int(p(0)), faces: int(p(1)), yaw: float32(int(p(2)) - 128), mouth: float32(p(3)) / 100, flat: p(4) == 1, noise: p(5), blend: int(p(6))}
+	return scene{person: int(p(0)), faces: int(p(1)), yaw: float32(int(p(2)) - 128), mouth: float32(p(3)) / 100, flat: p(4) == 1, noise: p(5), blend: int(p(6)), view: int(p(7)), drift: int(p(8))}
 }
 
 func (fakeEngine) Detect(img image.Image) ([]vectors.Face, error) {
@@ -192,6 +194,13 @@ func (e fakeEngine) Embed(img image.Image, _ vectors.Face) (vectors.FaceVector, 
 			v[i] += 1.7 * w[i] // cosine ≈ 0.5 to the person: between the thresholds
 		}
 	}
+	if s.view != 0 {
+		w := viewVector(s.person, s.view, e.dim)
+		for i := range v {
+			v[i] += float32(s.drift) / 10 * w[i]
+		}
+		vectors.Normalize(v)
+	}
 	noise := personVector(1000+int(s.noise), e.dim)
 	for i := range v {
 		v[i] += 0.1 * noise[i]
@@ -200,15 +209,27 @@ func (e fakeEngine) Embed(img image.Image, _ vectors.Face) (vectors.FaceVector, 
 	return vectors.FaceVector{Engine: e.ID(), ModelSHA256: e.ModelSHA256(), Values: v}, nil
 }
 
+// viewVector is the direction view adds to person's vector.
+func viewVector(person, view, dim int) []float32 { return personVector(5000+100*person+view, dim) }
+
 // performance draws frames of person performing actions in order, starting
 // and ending frontal.
 func performance(t testing.TB, person int, actions []string, flat bool) [][]byte {
 	t.Helper()
-	noise := uint8(person * 17)
+	return performanceOf(t, scene{person: person, flat: flat}, actions)
+}
+
+// performanceOf draws frames of the scene base (person, view, drift, flat)
+// performing actions in order, starting and ending frontal.
+func performanceOf(t testing.TB, base scene, actions []string) [][]byte {
+	t.Helper()
+	noise := uint8(base.person*17 + base.view*5 + base.drift*3)
 	var out [][]byte
 	add := func(yaw, mouth float32) {
 		noise++
-		out = append(out, drawFrame(t, scene{person: person, faces: 1, yaw: yaw, mouth: mouth, flat: flat, noise: noise}))
+		sc := base
+		sc.faces, sc.yaw, sc.mouth, sc.noise = 1, yaw, mouth, noise
+		out = append(out, drawFrame(t, sc))
 	}
 	add(0, 0.05)
 	for _, a := range actions {

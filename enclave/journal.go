@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 // Op is what one journal entry does to the gallery.
@@ -25,7 +26,18 @@ const (
 	// OpNone changes nothing: the write every request makes when nothing
 	// changed, so the parent sees one write per request whatever happened.
 	OpNone Op = "none"
+	// OpAddTemplate keeps a further vector (template) of an enrolled
+	// identity at position Template (1 … [MaxTemplates]−1), replacing the
+	// template kept there, if any. Position 0 is the enrolment vector,
+	// which only OpAdd sets and only OpDelete removes. OpDelete removes
+	// every template of the identity.
+	OpAddTemplate Op = "add_template"
 )
+
+// MaxTemplates bounds the vectors one identity keeps (its enrolment
+// vector and up to MaxTemplates−1 templates): a bound of the journal
+// format. The policy's K (wire.Policy.MaxTemplates) is at most this.
+const MaxTemplates = 8
 
 // Entry is one change to the gallery, as the journal stores it.
 type Entry struct {
@@ -33,6 +45,60 @@ type Entry struct {
 	UniqueID string `cbor:"unique_id"`
 	Entropy  []byte `cbor:"entropy"`
 	Vector   []byte `cbor:"vector"` // little-endian float32
+	// Template is the position an OpAddTemplate writes (1 … MaxTemplates−1);
+	// 0 and absent from the encoding for every other op.
+	Template int `cbor:"template,omitempty"`
+}
+
+// ErrBadEntry reports a journal entry of the wrong shape: an unknown op, a
+// unique ID that is not a UUID, entropy or a vector of the wrong length, a
+// template position out of range, or fields an op does not carry.
+var ErrBadEntry = errors.New("enclave: malformed journal entry")
+
+// CheckEntry checks the shape of e for vectors of dim dimensions (not
+// whether it fits the gallery: an add of an enrolled identity has the right
+// shape). Unique IDs must be in canonical UUID text form. The error wraps
+// [ErrBadEntry].
+func CheckEntry(e Entry, dim int) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrBadEntry, e.Op, fmt.Sprintf(format, args...))
+	}
+	if e.Op == OpNone {
+		if e.UniqueID != "" || len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 {
+			return bad("carries data")
+		}
+		return nil
+	}
+	if !canonicalUUID(e.UniqueID) {
+		return bad("unique id is not a canonical UUID")
+	}
+	switch e.Op {
+	case OpAdd:
+		switch {
+		case len(e.Entropy) != 32:
+			return bad("entropy of %d bytes", len(e.Entropy))
+		case len(e.Vector) != 4*dim:
+			return bad("vector of %d bytes, want %d", len(e.Vector), 4*dim)
+		case e.Template != 0:
+			return bad("template position %d", e.Template)
+		}
+	case OpAddTemplate:
+		switch {
+		case len(e.Entropy) != 0:
+			return bad("carries entropy")
+		case len(e.Vector) != 4*dim:
+			return bad("vector of %d bytes, want %d", len(e.Vector), 4*dim)
+		case e.Template < 1 || e.Template >= MaxTemplates:
+			return bad("template position %d outside 1…%d", e.Template, MaxTemplates-1)
+		}
+	case OpDelete:
+		if len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 {
+			return bad("carries data")
+		}
+	default:
+		return fmt.Errorf("%w: unknown op %q", ErrBadEntry, e.Op)
+	}
+	return nil
 }
 
 // A Journal is the enclave's durable, sealed record of gallery changes.
@@ -263,4 +329,29 @@ func (m *MemLog) Set(seq int, rec []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.recs[seq] = append([]byte(nil), rec...)
+}
+
+// canonicalUUID reports whether s is a UUID in its canonical text form
+// (36 characters, lower-case hex, hyphens at 8, 13, 18 and 23), the only
+// form the journal stores, so that the text round-trips through 16 bytes.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	if _, err := uuid.Parse(s); err != nil {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		default:
+			return false
+		}
+	}
+	return true
 }

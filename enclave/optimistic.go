@@ -15,11 +15,6 @@ import (
 // write will change — the same guarantee as scanning under the lock — and
 // two concurrent enrolments of one face still end with one identity.
 
-// searchK is how many matches the unlocked scan asks for: the decision needs
-// the best two untouched identities, and up to searchK−2 of the scan's
-// answers may have been touched meanwhile before a locked re-scan is needed.
-const searchK = 6
-
 // change is one gallery modification after some in-flight scan started.
 type change struct {
 	gen  uint64
@@ -65,12 +60,18 @@ func (s *Service) recordLocked(slot int, vec []float32) {
 	}
 }
 
-// correctLocked turns the matches of a scan started at g0 into the matches
-// against the current gallery, best first, one per live identity. ok is
-// false when too many of the scan's answers were touched to know the best
-// two untouched ones; the caller then scans again under the lock. Called with
-// s.mu held.
-func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64) (out []Match, ok bool) {
+// correctLocked turns the matches of a scan started at g0 (k slots asked
+// for, see [Service.searchK]) into the matches against the current gallery,
+// best first, one per live slot. ok is false when too many of the scan's
+// answers were touched to know the best slots of two untouched identities;
+// the caller then scans again under the lock. Called with s.mu held.
+//
+// Why two identities suffice: an identity's best score is its first slot in
+// the sorted list. Every slot the scan did not return and nobody touched
+// scores at most the scan's last answer, which the untouched answers of two
+// identities are at least — so the best two identities are exact, and the
+// decision needs no more.
+func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64, k int) (out []Match, ok bool) {
 	touched := map[int][]float32{} // slot → its latest vector (nil: removed)
 	for _, c := range s.changes {
 		if c.gen > g0 {
@@ -80,14 +81,16 @@ func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64) (out []
 	if len(touched) == 0 {
 		return scanned, true
 	}
-	kept := 0
+	owners := map[*identity]bool{}
 	for _, m := range scanned {
 		if _, t := touched[m.Slot]; !t {
-			out = append(out, m)
-			kept++
+			if id, live := s.ids[m.Slot]; live {
+				out = append(out, m)
+				owners[id] = true
+			}
 		}
 	}
-	if len(scanned) == searchK && kept < 2 {
+	if len(scanned) == k && len(owners) < 2 {
 		return nil, false
 	}
 	for slot, vec := range touched {

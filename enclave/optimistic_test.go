@@ -3,86 +3,172 @@ package enclave
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/wire"
 )
 
-// TestOptimisticScanMatchesLockedScan: whatever adds and removes happen
-// between an unlocked scan and its correction, the corrected best two equal
-// a scan of the current gallery under the lock (the plain reference).
-func TestOptimisticScanMatchesLockedScan(t *testing.T) {
-	const dim = 32
-	for trial := range 200 {
-		t.Run(fmt.Sprint(trial), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(trial), 1))
-			s := &Service{index: NewExactIndex(dim), ids: map[int]*identity{}, slots: map[string]int{}, inflight: map[uint64]int{}}
-			n := 0
-			add := func() {
-				n++
-				v := personVector(r.IntN(50)+1, dim)
-				if r.IntN(3) == 0 {
-					v = personVector(1000+n, dim)
-				}
-				s.mu.Lock()
-				if err := s.addLocked(&identity{uniqueID: fmt.Sprint("id", n)}, v); err != nil {
-					t.Fatal(err)
-				}
-				s.mu.Unlock()
+// bestPerIdentity is the plain reference the optimistic scan is checked
+// against: every identity's best score over every vector it keeps, best
+// first (ties: the lower enrolment slot), computed from scratch.
+func bestPerIdentity(t *testing.T, s *Service, q []float32) []Match {
+	t.Helper()
+	var out []Match
+	for _, id := range s.byID {
+		best := float32(-2)
+		for _, slot := range id.slots {
+			if slot < 0 {
+				continue
 			}
-			remove := func() {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				for uid := range s.slots {
-					if err := s.removeLocked(uid); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-			}
-			for range r.IntN(30) {
-				add()
-			}
-			q := personVector(r.IntN(50)+1, dim)
-			// A second scan in flight keeps changes alive across ours.
-			other := s.beginScan()
-			g0 := s.beginScan()
-			scanned, err := s.index.Search(q, searchK)
+			v, err := s.index.Vector(slot)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for range r.IntN(12) {
-				if r.IntN(3) == 0 {
-					remove()
-				} else {
+			best = max(best, exactScore(v, q))
+		}
+		out = append(out, Match{Slot: id.slots[0], Score: best})
+	}
+	sortMatches(out)
+	return out
+}
+
+// TestOptimisticScanMatchesLockedScan: whatever adds, removes and template
+// changes happen between an unlocked scan and its correction, the corrected
+// best two identities equal the plain per-identity reference on the
+// current gallery — with one template per identity and with four.
+func TestOptimisticScanMatchesLockedScan(t *testing.T) {
+	const dim = 32
+	for _, k := range []int{1, 4} {
+		for trial := range 150 {
+			t.Run(fmt.Sprintf("K=%d/%d", k, trial), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(trial), uint64(k)))
+				pol := wire.Policy{MaxTemplates: k, MatchThreshold: 0.6, NewThreshold: 0.4, Margin: 0.1}
+				s := &Service{policy: pol, index: NewExactIndex(dim), ids: map[int]*identity{}, byID: map[string]*identity{}, inflight: map[uint64]int{}}
+				n := 0
+				person := map[*identity]int{}
+				add := func() {
+					n++
+					p := r.IntN(50) + 1
+					v := personVector(p, dim)
+					if r.IntN(3) == 0 {
+						v = personVector(1000+n, dim)
+					}
+					s.mu.Lock()
+					id := &identity{uniqueID: fmt.Sprint("id", n)}
+					if err := s.addLocked(id, v); err != nil {
+						t.Fatal(err)
+					}
+					person[id] = p
+					s.mu.Unlock()
+				}
+				someone := func() *identity {
+					ids := slices.Collect(func(yield func(*identity) bool) {
+						for _, id := range s.byID {
+							if !yield(id) {
+								return
+							}
+						}
+					})
+					if len(ids) == 0 {
+						return nil
+					}
+					slices.SortFunc(ids, func(a, b *identity) int { return a.slots[0] - b.slots[0] })
+					return ids[r.IntN(len(ids))]
+				}
+				remove := func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if id := someone(); id != nil {
+						if err := s.removeLocked(id.uniqueID); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				template := func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					id := someone()
+					if id == nil || k < 2 {
+						return
+					}
+					// Another view of the same person, or (rarely) someone else's.
+					v := personVector(person[id], dim)
+					w := personVector(2000+r.IntN(1000), dim)
+					mix := float32(0.3)
+					if r.IntN(5) == 0 {
+						mix = 3
+					}
+					for i := range v {
+						v[i] += mix * w[i]
+					}
+					vectors.Normalize(v)
+					if err := s.addTemplateLocked(id, 1+r.IntN(k-1), v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				change := func() {
+					switch r.IntN(4) {
+					case 0:
+						remove()
+					case 1:
+						template()
+					default:
+						add()
+					}
+				}
+				for range r.IntN(30) {
 					add()
 				}
-			}
-			s.mu.Lock()
-			got, ok := s.correctLocked(q, scanned, g0)
-			want, _ := s.index.Search(q, 2)
-			s.endScanLocked(g0)
-			s.endScanLocked(other)
-			if len(s.changes) != 0 || len(s.inflight) != 0 {
-				t.Fatalf("%d changes and %d scans left", len(s.changes), len(s.inflight))
-			}
-			s.mu.Unlock()
-			if !ok {
-				return // the caller re-scans under the lock: correct by construction
-			}
-			if len(got) > 2 {
-				got = got[:2]
-			}
-			if len(got) != len(want) {
-				t.Fatalf("got %v, want %v", got, want)
-			}
-			for i := range got {
-				if got[i].Slot != want[i].Slot || abs32(got[i].Score-want[i].Score) > 1e-5 {
-					t.Fatalf("got %v, want %v", got, want)
+				for range r.IntN(20) {
+					template()
 				}
-			}
-			p := testPolicy(fakeEngine{})
-			if dg, dw := Decide(p, got), Decide(p, want); dg.Outcome != dw.Outcome || dg.Slot != dw.Slot {
-				t.Fatalf("decisions differ: %v vs %v", Decide(p, got), Decide(p, want))
-			}
-		})
+				q := personVector(r.IntN(50)+1, dim)
+				// A second scan in flight keeps changes alive across ours.
+				other := s.beginScan()
+				g0 := s.beginScan()
+				sk := s.searchK()
+				scanned, err := s.index.Search(q, sk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range r.IntN(12) {
+					change()
+				}
+				s.mu.Lock()
+				got, ok := s.correctLocked(q, scanned, g0, sk)
+				if !ok { // the caller re-scans under the lock
+					if got, err = s.index.Search(q, k+1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gotIDs := s.perIdentityLocked(got)
+				want := bestPerIdentity(t, s, q)
+				s.endScanLocked(g0)
+				s.endScanLocked(other)
+				if len(s.changes) != 0 || len(s.inflight) != 0 {
+					t.Fatalf("%d changes and %d scans left", len(s.changes), len(s.inflight))
+				}
+				s.mu.Unlock()
+				if len(gotIDs) > 2 {
+					gotIDs = gotIDs[:2]
+				}
+				if len(want) > 2 {
+					want = want[:2]
+				}
+				if len(gotIDs) != len(want) {
+					t.Fatalf("got %v, want %v", gotIDs, want)
+				}
+				for i := range gotIDs {
+					if gotIDs[i].Slot != want[i].Slot || abs32(gotIDs[i].Score-want[i].Score) > 1e-5 {
+						t.Fatalf("got %v, want %v", gotIDs, want)
+					}
+				}
+				if dg, dw := Decide(pol, gotIDs), Decide(pol, want); dg.Outcome != dw.Outcome || dg.Slot != dw.Slot {
+					t.Fatalf("decisions differ: %v vs %v", dg, dw)
+				}
+			})
+		}
 	}
 }

@@ -202,22 +202,23 @@ func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
 // decideAndCommit searches, decides and writes under the one lock, so that
 // concurrent enrolments of one face cannot both see an empty gallery.
 func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
+	k := s.searchK()
 	g0 := s.beginScan()
-	scanned, scanErr := s.index.Search(v.Values, searchK) // unlocked: see optimistic.go
+	scanned, scanErr := s.index.Search(v.Values, k) // unlocked: see optimistic.go
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.endScanLocked(g0) // after the correction and the write, before unlocking
 	if scanErr != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", scanErr))
 	}
-	matches, ok := s.correctLocked(v.Values, scanned, g0)
+	matches, ok := s.correctLocked(v.Values, scanned, g0, k)
 	if !ok {
 		var err error
-		if matches, err = s.index.Search(v.Values, 2); err != nil {
+		if matches, err = s.index.Search(v.Values, templatesK(s.policy)+1); err != nil {
 			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
 		}
 	}
-	d := s.decideLocked(matches)
+	d := s.decideLocked(s.perIdentityLocked(matches))
 	if d.Outcome == OutcomeAmbiguous {
 		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
 	}
@@ -225,19 +226,22 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	case wire.RouteEnroll:
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
 				return s.unavailable(err)
 			}
 			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
 		}
 		return s.enrolNew(ctx, v)
 	case wire.RouteLogin:
-		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-			return s.unavailable(err)
-		}
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
+			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
+				return s.unavailable(err)
+			}
 			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+		}
+		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+			return s.unavailable(err)
 		}
 		return s.answer(wire.StatusNotFound, "", nil)
 	case wire.RouteDelete:
@@ -260,13 +264,41 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
 }
 
+// commitExistingLocked makes the one write of a request that matched id:
+// an [OpAddTemplate] record when capture v becomes one of id's templates
+// (templates.go), otherwise an [OpNone] record of the same size. The
+// template enters the index only after the write is durable. Called with
+// s.mu held.
+func (s *Service) commitExistingLocked(ctx context.Context, id *identity, v []float32, best float32) error {
+	pos, keep, err := s.templatePositionLocked(id, v, best)
+	if err != nil {
+		s.log.Error("template check failed; no template kept", "err", err)
+		keep = false
+	}
+	if !keep {
+		return s.journal.Append(ctx, Entry{Op: OpNone})
+	}
+	e := Entry{Op: OpAddTemplate, UniqueID: id.uniqueID, Template: pos, Vector: vectorBytes(v)}
+	err = s.journal.Append(ctx, e)
+	clear(e.Vector)
+	if err != nil {
+		return err
+	}
+	if err := s.addTemplateLocked(id, pos, v); err != nil {
+		// Durable but not in memory: the identity is searched with one
+		// vector fewer until the next boot replays it. Its answer stands.
+		s.log.Error("template apply after write failed", "err", err)
+	}
+	return nil
+}
+
 func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Response {
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
 	}
 	uid := u.String()
-	if _, taken := s.slots[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
+	if _, taken := s.byID[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
 		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
 	}
 	var id identity
@@ -289,32 +321,44 @@ func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Respo
 	return s.answer(wire.StatusNew, uid, id.entropy[:])
 }
 
+// addLocked enrols id with v as its enrolment vector (position 0).
 func (s *Service) addLocked(id *identity, v []float32) error {
-	if _, dup := s.slots[id.uniqueID]; dup {
+	if _, dup := s.byID[id.uniqueID]; dup {
 		return fmt.Errorf("unique id enrolled twice")
 	}
 	slot, err := s.index.Add(v)
 	if err != nil {
 		return err
 	}
+	for i := range id.slots {
+		id.slots[i] = -1
+	}
+	id.slots[0] = slot
 	s.ids[slot] = id
-	s.slots[id.uniqueID] = slot
+	s.byID[id.uniqueID] = id
 	s.recordLocked(slot, v)
 	return nil
 }
 
+// removeLocked removes the identity uid with every vector it keeps.
 func (s *Service) removeLocked(uid string) error {
-	slot, ok := s.slots[uid]
+	id, ok := s.byID[uid]
 	if !ok {
 		return fmt.Errorf("unique id not enrolled")
 	}
-	if err := s.index.Remove(slot); err != nil {
-		return err
+	for pos, slot := range id.slots {
+		if slot < 0 {
+			continue
+		}
+		if err := s.index.Remove(slot); err != nil {
+			return err
+		}
+		delete(s.ids, slot)
+		id.slots[pos] = -1
+		s.recordLocked(slot, nil)
 	}
-	clear(s.ids[slot].entropy[:])
-	delete(s.ids, slot)
-	delete(s.slots, uid)
-	s.recordLocked(slot, nil)
+	clear(id.entropy[:])
+	delete(s.byID, uid)
 	return nil
 }
 
@@ -322,19 +366,23 @@ func (s *Service) removeLocked(uid string) error {
 func (s *Service) apply(e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	dim := s.engine.Dim()
+	if err := CheckEntry(e, dim); err != nil {
+		return err
+	}
+	// One scratch vector for the whole replay: the index and the
+	// optimistic-scan log keep copies.
+	vector := func() ([]float32, error) {
+		if len(s.replayVec) != dim {
+			s.replayVec = make([]float32, dim)
+		}
+		return bytesVectorInto(s.replayVec, e.Vector)
+	}
 	switch e.Op {
 	case OpNone:
 		return nil
 	case OpAdd:
-		if _, err := uuid.Parse(e.UniqueID); err != nil || len(e.Entropy) != 32 {
-			return errors.New("malformed add entry")
-		}
-		// One scratch vector for the whole replay: the index and the
-		// optimistic-scan log keep copies.
-		if len(s.replayVec) != s.engine.Dim() {
-			s.replayVec = make([]float32, s.engine.Dim())
-		}
-		vals, err := bytesVectorInto(s.replayVec, e.Vector)
+		vals, err := vector()
 		if err != nil {
 			return err
 		}
@@ -342,6 +390,16 @@ func (s *Service) apply(e Entry) error {
 		copy(id.entropy[:], e.Entropy)
 		clear(e.Entropy)
 		return s.addLocked(id, vals)
+	case OpAddTemplate:
+		id, ok := s.byID[e.UniqueID]
+		if !ok {
+			return errors.New("template of an identity that is not enrolled")
+		}
+		vals, err := vector()
+		if err != nil {
+			return err
+		}
+		return s.addTemplateLocked(id, e.Template, vals)
 	case OpDelete:
 		return s.removeLocked(e.UniqueID)
 	}

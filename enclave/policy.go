@@ -43,17 +43,36 @@ func thresholds(e vectors.Engine) vectors.Thresholds {
 	return vectors.Thresholds{Match: 1, New: -0.99}
 }
 
+// DefaultMaxTemplates is K, the vectors one identity keeps by default: its
+// enrolment vector and up to three later captures (docs/templates.md).
+const DefaultMaxTemplates = 4
+
+// TemplateLevels returns the default template levels for an engine whose
+// match threshold is match: a capture is a strong match from a third of the
+// way from the match threshold to 1, and a near-copy of a kept vector from
+// two thirds (dlibresnet: 0.96 and 0.98; docs/templates.md has what they
+// mean on LFW). Cosines of different engines live on different scales, so
+// the levels follow the engine's own match threshold.
+func TemplateLevels(match float32) (strong, novel float32) {
+	return match + (1-match)/3, match + 2*(1-match)/3
+}
+
 // DefaultPolicy is the policy the enclave binaries attest to with engine e:
-// e's calibrated thresholds and margin, the default liveness settings.
+// e's calibrated thresholds and margin, [DefaultMaxTemplates] templates per
+// identity at [TemplateLevels], the default liveness settings.
 func DefaultPolicy(e vectors.Engine) wire.Policy {
 	h := e.ModelSHA256()
 	th := thresholds(e)
+	strong, novel := TemplateLevels(th.Match)
 	return withShippedRule(e, wire.Policy{
 		Engine:         e.ID(),
 		ModelSHA256:    h[:],
 		MatchThreshold: th.Match,
 		NewThreshold:   th.New,
 		Margin:         th.Margin,
+		MaxTemplates:   DefaultMaxTemplates,
+		TemplateMatch:  strong,
+		TemplateNovel:  novel,
 		Actions:        []string{wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionOpenMouth},
 		ChallengeTTLMS: DefaultChallengeTTLMS,
 		MinFrames:      DefaultMinFrames,

@@ -30,7 +30,14 @@ func (j *sharedJournal) ReplayShared(_ context.Context, apply func(Entry) error)
 	for _, e := range j.entries {
 		copy(entropy[:], e.Entropy)
 		vec = append(vec[:0], e.Vector...)
-		if err := apply(Entry{Op: e.Op, UniqueID: e.UniqueID, Entropy: entropy[:], Vector: vec}); err != nil {
+		ent := entropy[:]
+		if e.Op != OpAdd {
+			ent = nil
+		}
+		if len(e.Vector) == 0 {
+			vec = nil
+		}
+		if err := apply(Entry{Op: e.Op, UniqueID: e.UniqueID, Entropy: ent, Vector: vec, Template: e.Template}); err != nil {
 			return err
 		}
 	}

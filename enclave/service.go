@@ -76,11 +76,12 @@ type Service struct {
 
 	mu       sync.Mutex // the decide + write critical section
 	index    Index
-	ids      map[int]*identity // by slot
-	slots    map[string]int    // unique ID → slot
-	gen      uint64            // bumped on every index change
-	inflight map[uint64]int    // start generation → unlocked scans in flight
-	changes  []change          // index changes since the oldest in-flight scan began
+	ids      map[int]*identity    // by index slot: every slot of every identity
+	byID     map[string]*identity // by unique ID
+	dormant  int                  // template records replayed at positions ≥ the policy's K (kept, not searched)
+	gen      uint64               // bumped on every index change
+	inflight map[uint64]int       // start generation → unlocked scans in flight
+	changes  []change             // index changes since the oldest in-flight scan began
 	// replayVec is the scratch vector replay decodes into (boot only).
 	replayVec []float32
 
@@ -90,6 +91,10 @@ type Service struct {
 type identity struct {
 	uniqueID string
 	entropy  [32]byte
+	// slots holds the index slot of each vector the identity keeps, by
+	// position: [0] the enrolment vector, [1…] further templates; −1: none.
+	// The enrolment slot names the identity in decisions.
+	slots [MaxTemplates]int
 }
 
 // lockedReader serialises reads from the attester's randomness.
@@ -140,7 +145,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		liveness: cfg.Liveness,
 		index:    cfg.Index,
 		ids:      map[int]*identity{},
-		slots:    map[string]int{},
+		byID:     map[string]*identity{},
 		inflight: map[uint64]int{},
 	}
 	s.policyHash = ph
@@ -182,7 +187,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.rule.at(s.index.Len()) // logs a gallery already over capacity
 	}
 	s.ready.Store(true)
-	s.log.Info("enclave ready", "engine", p.Engine, "identities", s.index.Len())
+	if s.dormant > 0 {
+		s.log.Warn("template records at positions beyond the policy's max_templates: kept in the journal, not searched", "records", s.dormant, "max_templates", p.MaxTemplates)
+	}
+	s.log.Info("enclave ready", "engine", p.Engine, "identities", len(s.byID), "vectors", s.index.Len())
 	return s, nil
 }
 
@@ -210,7 +218,7 @@ func checkPolicy(p wire.Policy) error {
 	case p.MaxPixels < 64*64 || p.MaxPixels > 40_000_000:
 		return fmt.Errorf("enclave: policy max pixels %d out of range", p.MaxPixels)
 	}
-	return nil
+	return checkTemplatePolicy(p)
 }
 
 func (s *Service) makeKeys() error {
@@ -255,8 +263,14 @@ func (s *Service) Ready() bool { return s.ready.Load() }
 func (s *Service) Identities() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.ids)
+	return len(s.byID)
 }
+
+// Vectors is the number of vectors the 1:N search compares a capture with:
+// every identity's enrolment vector and its further templates. A stranger
+// is compared with each, so this, not [Service.Identities], is the count a
+// false-match bound must use (docs/templates.md).
+func (s *Service) Vectors() int { return s.index.Len() }
 
 // Handler returns the enclave HTTP API.
 func (s *Service) Handler() http.Handler {

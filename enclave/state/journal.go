@@ -91,7 +91,8 @@ type Journal struct {
 	logID    []byte
 	next     uint64   // next sequence number = records in the log
 	head     [32]byte // chain hash of record next-1
-	live     *liveSet
+	live     *liveSet[[16]byte]
+	tpl      *liveSet[tplKey] // the identities' further templates
 	lastSnap uint64
 	snapping bool
 	snapWG   sync.WaitGroup
@@ -114,7 +115,7 @@ func New(opts Options) (*Journal, error) {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Journal{opts: opts, entrySize: 128 + 4*opts.Dim, log: l, live: newLiveSet(opts.Dim)}, nil
+	return &Journal{opts: opts, entrySize: 128 + 4*opts.Dim, log: l, live: newLiveSet(opts.Dim), tpl: newTemplateSet(opts.Dim)}, nil
 }
 
 func (j *Journal) recordSize() int { return 12 + 32 + j.entrySize + 16 }
@@ -159,7 +160,8 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 	}
 	defer func() {
 		if err != nil { // a refused replay keeps nothing
-			j.aead, j.logID, j.next, j.head, j.live = nil, nil, 0, [32]byte{}, newLiveSet(j.opts.Dim)
+			j.aead, j.logID, j.next, j.head = nil, nil, 0, [32]byte{}
+			j.live, j.tpl = newLiveSet(j.opts.Dim), newTemplateSet(j.opts.Dim)
 		}
 	}()
 	start := time.Now()
@@ -259,20 +261,35 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 	}
 	j.lastSnap = j.next
 	j.ready = true
-	j.log.Info("state loaded", "identities", j.live.len(), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
+	j.log.Info("state loaded", "identities", j.live.len(), "templates", j.tpl.len(), "records", j.next, "replayed", n, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 // feedBatch is how many entries share one allocation in [Journal.feed].
 const feedBatch = 256
 
-// feed hands every live entry to apply, in slot order. Entries are staged
-// feedBatch at a time: their ids share one string and, unless shared,
-// their entropy and vectors one allocation (each slice capped to its own
-// bytes); when shared, one scratch buffer serves every batch.
+// feed hands every live entry to apply: every identity (OpAdd), in slot
+// order, then every further template (OpAddTemplate), in slot order, so
+// each template comes after its identity. Entries are staged feedBatch at
+// a time: their ids share one string and, unless shared, their entropy and
+// vectors one allocation (each slice capped to its own bytes); when
+// shared, one scratch buffer serves every batch.
 func (j *Journal) feed(apply func(enclave.Entry) error, shared bool) error {
+	err := feedSet(j.live, shared, func(id string, b []byte) enclave.Entry {
+		return enclave.Entry{Op: enclave.OpAdd, UniqueID: id, Entropy: b[:entropySize:entropySize], Vector: b[entropySize:]}
+	}, apply)
+	if err != nil {
+		return err
+	}
+	return feedSet(j.tpl, shared, func(id string, b []byte) enclave.Entry {
+		return enclave.Entry{Op: enclave.OpAddTemplate, UniqueID: id, Template: int(b[0]), Vector: b[1:]}
+	}, apply)
+}
+
+// feedSet hands every live slot of s to apply as the entry mk makes of its
+// id text and the slot's bytes after the 16-byte id.
+func feedSet[K comparable](s *liveSet[K], shared bool, mk func(id string, b []byte) enclave.Entry, apply func(enclave.Entry) error) error {
 	const idText = 36
-	s := j.live
 	payload := s.stride - idSize
 	var (
 		arena []byte
@@ -290,9 +307,7 @@ func (j *Journal) feed(apply func(enclave.Entry) error, shared bool) error {
 		ids := string(text)
 		for i := range k {
 			p := arena[i*payload : (i+1)*payload : (i+1)*payload]
-			e := enclave.Entry{Op: enclave.OpAdd, UniqueID: ids[i*idText : (i+1)*idText],
-				Entropy: p[:entropySize:entropySize], Vector: p[entropySize:]}
-			if err := apply(e); err != nil {
+			if err := apply(mk(ids[i*idText:(i+1)*idText], p)); err != nil {
 				return err
 			}
 		}
@@ -423,17 +438,30 @@ func (j *Journal) openRecord(seq uint64, rec []byte, prev [32]byte, buf []byte) 
 }
 
 func (j *Journal) applyLive(e enclave.Entry) error {
+	if err := j.check(e); err != nil {
+		return err
+	}
 	if e.Op == enclave.OpNone {
 		return nil
 	}
-	id, err := parseID(e.UniqueID)
-	if err != nil {
-		return err
-	}
+	id, _ := parseID(e.UniqueID) // checked
 	switch e.Op {
 	case enclave.OpAdd:
 		return j.live.add(id, e.Entropy, e.Vector)
+	case enclave.OpAddTemplate:
+		k := tplKey{id: id, pos: uint8(e.Template)}
+		if j.tpl.has(k) {
+			return j.tpl.replace(k, e.Vector)
+		}
+		return j.tpl.add(k, nil, e.Vector)
 	case enclave.OpDelete:
+		for pos := 1; pos < enclave.MaxTemplates; pos++ {
+			if k := (tplKey{id: id, pos: uint8(pos)}); j.tpl.has(k) {
+				if err := j.tpl.remove(k); err != nil {
+					return err
+				}
+			}
+		}
 		return j.live.remove(id)
 	}
 	return fmt.Errorf("unknown operation %q", e.Op)
@@ -461,7 +489,7 @@ func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
 	if !j.ready {
 		return ErrNotReplayed
 	}
-	if err := j.checkOnly(e); err != nil {
+	if err := j.check(e); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	body, err := j.sealEntry(e)
@@ -492,7 +520,13 @@ func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
 	return nil
 }
 
-func (j *Journal) checkOnly(e enclave.Entry) error {
+// check refuses an entry of the wrong shape or one that does not fit the
+// live state: an add of an enrolled identity, a template or a delete of an
+// identity that is not enrolled.
+func (j *Journal) check(e enclave.Entry) error {
+	if err := enclave.CheckEntry(e, j.opts.Dim); err != nil {
+		return err
+	}
 	if e.Op == enclave.OpNone {
 		return nil
 	}
@@ -503,12 +537,10 @@ func (j *Journal) checkOnly(e enclave.Entry) error {
 	switch {
 	case e.Op == enclave.OpAdd && j.live.has(id):
 		return errors.New("identity is enrolled already")
-	case e.Op == enclave.OpAdd && (len(e.Vector) != 4*j.opts.Dim || len(e.Entropy) != entropySize):
-		return errors.New("entry of the wrong shape")
+	case e.Op == enclave.OpAddTemplate && !j.live.has(id):
+		return errors.New("template of an identity that is not enrolled")
 	case e.Op == enclave.OpDelete && !j.live.has(id):
 		return errors.New("deleting an identity that is not enrolled")
-	case e.Op != enclave.OpAdd && e.Op != enclave.OpDelete:
-		return fmt.Errorf("unknown operation %q", e.Op)
 	}
 	return nil
 }
@@ -518,6 +550,14 @@ func (j *Journal) Len() (identities int, records uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.live.len(), j.next
+}
+
+// Templates reports the number of further templates kept (beyond each
+// identity's enrolment vector).
+func (j *Journal) Templates() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.tpl.len()
 }
 
 // Close waits for a background snapshot to finish.

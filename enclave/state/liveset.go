@@ -16,22 +16,40 @@ import (
 // order (sequential memory, a deterministic order) without touching the
 // index.
 //
+// The same structure keeps the identities' further templates
+// ([newTemplateSet]): slots of id(16) ‖ position(1) ‖ vector(4·dim), keyed
+// by (id, position). K is the key type; a slot starts with its key's
+// keySize bytes, followed by two fields of fixed lengths (aLen, bLen).
+//
 // Snapshots take a copy-on-write view ([liveSet.capture]): the view shares
 // the pages, and a page the set writes to while a view may read it is
 // copied first. A snapshot therefore costs the pages changed while it is
 // written, not a second copy of the gallery.
-type liveSet struct {
-	stride int
-	index  map[[16]byte]uint32
-	pages  [][]byte // each pageSlots·stride bytes
-	live   []uint64 // bit i: slot i is live
-	hw     int      // slots ever handed out: the next fresh slot
-	free   []uint32
+type liveSet[K comparable] struct {
+	stride  int
+	keySize int
+	aLen    int // length of the field after the key (entropy; 0 for templates)
+	bLen    int // length of the last field (the vector)
+	keyOf   func(b []byte) K
+	putKey  func(b []byte, k K)
+	index   map[K]uint32
+	pages   [][]byte // each pageSlots·stride bytes
+	live    []uint64 // bit i: slot i is live
+	hw      int      // slots ever handed out: the next fresh slot
+	free    []uint32
 
 	// Copy-on-write bookkeeping for views.
 	shared   []bool   // page i may be read by a view
 	views    int      // views not yet released
 	orphaned [][]byte // pages replaced while views were out; cleared when the last is released
+}
+
+// tplKey names one template: the identity and the template's position
+// (1 … enclave.MaxTemplates−1; position 0 is the enrolment vector, kept
+// in the identity's own slot).
+type tplKey struct {
+	id  [16]byte
+	pos uint8
 }
 
 const (
@@ -42,11 +60,35 @@ const (
 	pageSlots = chunkEntries
 )
 
-func newLiveSet(dim int) *liveSet {
-	return &liveSet{stride: idSize + entropySize + 4*dim, index: map[[16]byte]uint32{}}
+// tplHeader is the size of a template slot's key: id(16) ‖ position(1).
+const tplHeader = idSize + 1
+
+// newLiveSet makes the set of identities: id(16) ‖ entropy(32) ‖ vector.
+func newLiveSet(dim int) *liveSet[[16]byte] {
+	return &liveSet[[16]byte]{
+		stride: idSize + entropySize + 4*dim, keySize: idSize, aLen: entropySize, bLen: 4 * dim,
+		keyOf:  func(b []byte) (k [16]byte) { copy(k[:], b); return k },
+		putKey: func(b []byte, k [16]byte) { copy(b, k[:]) },
+		index:  map[[16]byte]uint32{},
+	}
 }
 
-func (s *liveSet) len() int { return len(s.index) }
+// newTemplateSet makes the set of further templates: id(16) ‖ position(1)
+// ‖ vector.
+func newTemplateSet(dim int) *liveSet[tplKey] {
+	return &liveSet[tplKey]{
+		stride: tplHeader + 4*dim, keySize: tplHeader, aLen: 0, bLen: 4 * dim,
+		keyOf: func(b []byte) (k tplKey) {
+			copy(k.id[:], b)
+			k.pos = b[idSize]
+			return k
+		},
+		putKey: func(b []byte, k tplKey) { copy(b, k.id[:]); b[idSize] = k.pos },
+		index:  map[tplKey]uint32{},
+	}
+}
+
+func (s *liveSet[K]) len() int { return len(s.index) }
 
 var errNotUUID = errors.New("unique id is not a canonical UUID")
 
@@ -69,18 +111,18 @@ func parseID(id string) ([16]byte, error) {
 
 // reserve sizes the index for n identities, so loading a snapshot of n
 // does not rehash the index as it grows.
-func (s *liveSet) reserve(n int) {
+func (s *liveSet[K]) reserve(n int) {
 	if len(s.index) == 0 && n > 0 {
-		s.index = make(map[[16]byte]uint32, n)
+		s.index = make(map[K]uint32, n)
 	}
 }
 
-func (s *liveSet) has(id [16]byte) bool {
+func (s *liveSet[K]) has(id K) bool {
 	_, ok := s.index[id]
 	return ok
 }
 
-func (s *liveSet) setLive(slot int, on bool) {
+func (s *liveSet[K]) setLive(slot int, on bool) {
 	if on {
 		s.live[slot/64] |= 1 << (slot % 64)
 	} else {
@@ -89,14 +131,14 @@ func (s *liveSet) setLive(slot int, on bool) {
 }
 
 // slot returns the bytes of slot i for reading.
-func (s *liveSet) slot(i int) []byte {
+func (s *liveSet[K]) slot(i int) []byte {
 	p, off := i/pageSlots, (i%pageSlots)*s.stride
 	return s.pages[p][off : off+s.stride : off+s.stride]
 }
 
 // writable returns the bytes of slot i for writing, first copying its page
 // if a view may be reading it.
-func (s *liveSet) writable(i int) []byte {
+func (s *liveSet[K]) writable(i int) []byte {
 	p := i / pageSlots
 	if s.shared[p] {
 		fresh := make([]byte, len(s.pages[p]))
@@ -108,7 +150,7 @@ func (s *liveSet) writable(i int) []byte {
 }
 
 // grow adds one zeroed page.
-func (s *liveSet) grow() {
+func (s *liveSet[K]) grow() {
 	s.pages = append(s.pages, make([]byte, pageSlots*s.stride))
 	s.shared = append(s.shared, false)
 	for len(s.live)*64 < len(s.pages)*pageSlots {
@@ -117,7 +159,7 @@ func (s *liveSet) grow() {
 }
 
 // take hands out a slot: a freed one if there is one, else a fresh one.
-func (s *liveSet) take() (int, error) {
+func (s *liveSet[K]) take() (int, error) {
 	if n := len(s.free); n > 0 {
 		slot := s.free[n-1]
 		s.free = s.free[:n-1]
@@ -136,27 +178,43 @@ func (s *liveSet) take() (int, error) {
 // maxSlots keeps slot numbers in the index's uint32.
 const maxSlots = 1<<32 - 1
 
-func (s *liveSet) add(id [16]byte, entropy, vector []byte) error {
+// add stores key ‖ a ‖ b in a free slot; a and b must have the set's
+// field lengths (identities: entropy and vector; templates: nothing and
+// the vector).
+func (s *liveSet[K]) add(id K, a, b []byte) error {
 	if _, dup := s.index[id]; dup {
 		return errors.New("identity enrolled twice")
 	}
-	if len(entropy) != entropySize || idSize+entropySize+len(vector) != s.stride {
+	if len(a) != s.aLen || len(b) != s.bLen {
 		return errors.New("entry of the wrong shape")
 	}
 	slot, err := s.take()
 	if err != nil {
 		return err
 	}
-	b := s.writable(slot)
-	copy(b, id[:])
-	copy(b[idSize:], entropy)
-	copy(b[idSize+entropySize:], vector)
+	d := s.writable(slot)
+	s.putKey(d, id)
+	copy(d[s.keySize:], a)
+	copy(d[s.keySize+s.aLen:], b)
 	s.setLive(slot, true)
 	s.index[id] = uint32(slot)
 	return nil
 }
 
-func (s *liveSet) remove(id [16]byte) error {
+// replace overwrites the last field (the vector) of the entry under id.
+func (s *liveSet[K]) replace(id K, b []byte) error {
+	slot, ok := s.index[id]
+	if !ok {
+		return errors.New("replaces an entry that is not there")
+	}
+	if len(b) != s.bLen {
+		return errors.New("entry of the wrong shape")
+	}
+	copy(s.writable(int(slot))[s.keySize+s.aLen:], b)
+	return nil
+}
+
+func (s *liveSet[K]) remove(id K) error {
 	slot, ok := s.index[id]
 	if !ok {
 		return errors.New("deletes an identity that is not enrolled")
@@ -173,7 +231,7 @@ func (s *liveSet) remove(id [16]byte) error {
 // needs an empty free list and a high-water mark on a page boundary, as
 // loading a snapshot into a new set has. On an error the set must be
 // dropped.
-func (s *liveSet) loadPage(n int, fill func(dst []byte) error) error {
+func (s *liveSet[K]) loadPage(n int, fill func(dst []byte) error) error {
 	if len(s.free) != 0 || s.hw%pageSlots != 0 || n < 1 || n > pageSlots {
 		return errors.New("live set: page load out of order")
 	}
@@ -187,8 +245,7 @@ func (s *liveSet) loadPage(n int, fill func(dst []byte) error) error {
 		return err
 	}
 	for k := range n {
-		var id [16]byte
-		copy(id[:], page[k*s.stride:])
+		id := s.keyOf(page[k*s.stride:])
 		if _, dup := s.index[id]; dup {
 			return fmt.Errorf("entry %d: identity enrolled twice", k)
 		}
@@ -201,7 +258,7 @@ func (s *liveSet) loadPage(n int, fill func(dst []byte) error) error {
 
 // each calls fn for every live slot in slot order; b aliases the set and
 // is only valid during the call.
-func (s *liveSet) each(fn func(b []byte) error) error {
+func (s *liveSet[K]) each(fn func(b []byte) error) error {
 	for w, word := range s.live {
 		for word != 0 {
 			i := w*64 + bits.TrailingZeros64(word)
@@ -226,7 +283,7 @@ type view struct {
 
 // capture returns a view of the set as it is now. The caller must
 // [liveSet.release] it (under the same lock as every other call).
-func (s *liveSet) capture() *view {
+func (s *liveSet[K]) capture() *view {
 	for i := range s.shared {
 		s.shared[i] = true
 	}
@@ -242,7 +299,7 @@ func (s *liveSet) capture() *view {
 // release ends a view. When no view is left, the pages replaced while
 // views were out are wiped (they hold entropy of identities that may since
 // have been deleted) and every page is the set's own again.
-func (s *liveSet) release(v *view) {
+func (s *liveSet[K]) release(v *view) {
 	v.pages, v.live = nil, nil
 	s.views--
 	if s.views > 0 {
@@ -276,4 +333,4 @@ func (v *view) fill(dst []byte) int {
 	return n
 }
 
-func (s *liveSet) String() string { return fmt.Sprintf("liveSet(%d)", len(s.index)) }
+func (s *liveSet[K]) String() string { return fmt.Sprintf("liveSet(%d)", len(s.index)) }

@@ -35,7 +35,7 @@ func testPayload(i, stride int) (entropy, vector []byte) {
 }
 
 // contents lists the set's live entries in slot order.
-func contents(s *liveSet) [][]byte {
+func contents[K comparable](s *liveSet[K]) [][]byte {
 	var out [][]byte
 	_ = s.each(func(b []byte) error { out = append(out, bytes.Clone(b)); return nil })
 	return out

@@ -9,12 +9,18 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/wire"
 )
 
 // Snapshot stream: "FSSNAP01" ‖ len(4) ‖ CBOR snapHeader ‖ chunks, each
 // len(4) ‖ nonce(12) ‖ AES-GCM(entries) with additional data binding the
 // log, the header's hash, the chunk index and whether it is the last.
+// The chunks hold Count identity entries (EntrySize bytes each), then
+// Templates template entries (TemplateSize bytes each), chunkEntries to a
+// chunk and never an identity and a template in one chunk; chunk indices
+// run on across both. A snapshot without templates omits both template
+// fields, so it is byte for byte what a journal without templates wrote.
 const (
 	snapMagic     = "FSSNAP01"
 	chunkEntries  = 4096
@@ -28,6 +34,8 @@ type snapHeader struct {
 	Count        uint64 `cbor:"count"` // live identities
 	EntrySize    int    `cbor:"entry_size"`
 	ChunkEntries int    `cbor:"chunk_entries"`
+	Templates    uint64 `cbor:"templates,omitempty"`     // further templates
+	TemplateSize int    `cbor:"template_size,omitempty"` // bytes per template entry
 }
 
 func (j *Journal) chunkAAD(hdrHash [32]byte, i uint64, final bool) []byte {
@@ -56,6 +64,10 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 	return j.writeSnapshot(ctx, next, head, v)
 }
 
+// snapView is what a snapshot reads: copy-on-write views of the
+// identities and of the templates.
+type snapView struct{ ids, tpl *view }
+
 func (j *Journal) startSnapshotLocked() {
 	next, head, v := j.captureLocked()
 	j.snapping = true
@@ -76,21 +88,23 @@ func (j *Journal) startSnapshotLocked() {
 // snapshot can be sealed and written while appends go on. It costs the
 // pages appends and deletes touch while the snapshot is written, not a
 // copy of the gallery.
-func (j *Journal) captureLocked() (uint64, [32]byte, *view) {
-	return j.next, j.head, j.live.capture()
+func (j *Journal) captureLocked() (uint64, [32]byte, snapView) {
+	return j.next, j.head, snapView{ids: j.live.capture(), tpl: j.tpl.capture()}
 }
 
 // writeSnapshot seals v chunk by chunk through one reused buffer and
 // streams it to the store; it releases v before it returns.
-func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, v *view) error {
+func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, v snapView) error {
 	defer func() {
 		j.mu.Lock()
-		j.live.release(v)
+		j.live.release(v.ids)
+		j.tpl.release(v.tpl)
 		j.mu.Unlock()
 	}()
-	stride := v.stride
-	count := v.count
-	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(count), EntrySize: stride, ChunkEntries: chunkEntries}
+	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(v.ids.count), EntrySize: v.ids.stride, ChunkEntries: chunkEntries}
+	if v.tpl.count > 0 {
+		h.Templates, h.TemplateSize = uint64(v.tpl.count), v.tpl.stride
+	}
 	hb, err := wire.Marshal(h)
 	if err != nil {
 		return err
@@ -100,9 +114,35 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		plain := make([]byte, chunkEntries*stride)
+		plain := make([]byte, chunkEntries*max(v.ids.stride, v.tpl.stride))
 		sealed := make([]byte, 12, 12+len(plain)+16)
 		bw := bufio.NewWriterSize(pw, 1<<20)
+		chunk := uint64(0)
+		// section seals every entry of one view; last marks the snapshot's
+		// final chunk. An empty section of identities still writes one
+		// (empty) chunk, so every snapshot has a final chunk.
+		section := func(sv *view, count int, last bool) error {
+			written := 0
+			for {
+				n := sv.fill(plain[:chunkEntries*sv.stride])
+				written += n
+				if n < chunkEntries && written != count {
+					return fmt.Errorf("state: snapshot view holds %d entries, counted %d", written, count)
+				}
+				complete := written == count
+				if _, err := io.ReadFull(j.opts.Rand, sealed[:12]); err != nil {
+					return err
+				}
+				out := j.aead.Seal(sealed[:12], sealed[:12], plain[:n*sv.stride], j.chunkAAD(hh, chunk, complete && last))
+				chunk++
+				if err := writeFrame(bw, out); err != nil {
+					return err
+				}
+				if complete {
+					return nil
+				}
+			}
+		}
 		err := func() error {
 			if _, err := bw.WriteString(snapMagic); err != nil {
 				return err
@@ -110,25 +150,15 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 			if err := writeFrame(bw, hb); err != nil {
 				return err
 			}
-			written := 0
-			for i := uint64(0); ; i++ {
-				n := v.fill(plain)
-				written += n
-				if n < chunkEntries && written != count {
-					return fmt.Errorf("state: snapshot view holds %d entries, counted %d", written, count)
-				}
-				final := written == count
-				if _, err := io.ReadFull(j.opts.Rand, sealed[:12]); err != nil {
+			if err := section(v.ids, v.ids.count, h.Templates == 0); err != nil {
+				return err
+			}
+			if h.Templates > 0 {
+				if err := section(v.tpl, v.tpl.count, true); err != nil {
 					return err
-				}
-				out := j.aead.Seal(sealed[:12], sealed[:12], plain[:n*stride], j.chunkAAD(hh, i, final))
-				if err := writeFrame(bw, out); err != nil {
-					return err
-				}
-				if final {
-					return bw.Flush()
 				}
 			}
+			return bw.Flush()
 		}()
 		clear(plain)
 		pw.CloseWithError(err)
@@ -144,7 +174,7 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 		j.lastSnap = next
 	}
 	j.mu.Unlock()
-	j.log.Info("snapshot written", "next", next, "identities", count)
+	j.log.Info("snapshot written", "next", next, "identities", v.ids.count, "templates", v.tpl.count)
 	return nil
 }
 
@@ -213,52 +243,25 @@ func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 	case h.EntrySize != j.live.stride || h.ChunkEntries != chunkEntries || len(h.Head) != 32:
 		return bad("unexpected parameters")
 	}
+	switch {
+	case h.Templates == 0 && h.TemplateSize != 0,
+		h.Templates > 0 && (h.TemplateSize != j.tpl.stride || h.Count == 0):
+		return bad("unexpected template parameters")
+	}
 	hh := sha256.Sum256(hb)
-	stride := j.live.stride
-	maxChunk := 12 + chunkEntries*stride + 16
-	var buf []byte // one read buffer for every chunk
-	var got uint64
-	for i := uint64(0); ; i++ {
-		sealed, err := readFrame(r, buf, maxChunk)
-		if err != nil {
-			return bad("chunk %d: %v", i, err)
+	rd := sectionReader{j: j, r: r, hh: hh}
+	if err := loadSection(&rd, j.live, h.Count, h.Templates == 0); err != nil {
+		return bad("%v", err)
+	}
+	if h.Templates > 0 {
+		if err := loadSection(&rd, j.tpl, h.Templates, true); err != nil {
+			return bad("%v", err)
 		}
-		buf = sealed
-		remaining := h.Count - got
-		want := min(remaining, chunkEntries)
-		final := remaining <= chunkEntries
-		if len(sealed) != 12+int(want)*stride+16 {
-			return bad("chunk %d has the wrong size", i)
-		}
-		aad := j.chunkAAD(hh, i, final)
-		errOpen := errors.New("does not open")
-		open := func(dst []byte) error {
-			if _, err := j.aead.Open(dst[:0], sealed[:12], sealed[12:], aad); err != nil {
-				return errOpen
+		// Templates belong to enrolled identities, at positions in range.
+		for k := range j.tpl.index {
+			if !j.live.has(k.id) || k.pos < 1 || int(k.pos) >= enclave.MaxTemplates {
+				return bad("a template of no enrolled identity or at position %d", k.pos)
 			}
-			if i == 0 {
-				// The chunk opened under the header's hash, so the header
-				// is the enclave's own: its count may size the index.
-				j.live.reserve(int(min(h.Count, maxSlots)))
-			}
-			return nil
-		}
-		if want == 0 {
-			err = open(nil)
-		} else {
-			// Decrypt straight into the set's next page: no copy.
-			err = j.live.loadPage(int(want), open)
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, errOpen):
-			return bad("chunk %d does not open (tampered, reordered, truncated, or another key)", i)
-		case err != nil:
-			return bad("chunk %d: %v", i, err)
-		}
-		got += want
-		if final {
-			break
 		}
 	}
 	if _, err := r.ReadByte(); err != io.EOF {
@@ -266,8 +269,75 @@ func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 	}
 	copy(j.head[:], h.Head)
 	j.next = h.Next
-	j.log.Info("snapshot loaded", "next", h.Next, "identities", h.Count)
+	j.log.Info("snapshot loaded", "next", h.Next, "identities", h.Count, "templates", h.Templates)
 	return true, nil
+}
+
+// sectionReader reads a snapshot's chunks in order, with one read buffer
+// for every chunk.
+type sectionReader struct {
+	j     *Journal
+	r     io.Reader
+	hh    [32]byte // SHA-256 of the snapshot header
+	chunk uint64   // index of the next chunk
+	buf   []byte
+}
+
+// loadSection reads the chunks holding count entries of set (at least one
+// chunk, even for none), decrypting each straight into the set's next page.
+// last says whether the section's final chunk is the snapshot's.
+func loadSection[K comparable](rd *sectionReader, set *liveSet[K], count uint64, last bool) error {
+	j := rd.j
+	stride := set.stride
+	maxChunk := 12 + chunkEntries*stride + 16
+	first := true
+	var got uint64
+	for {
+		i := rd.chunk
+		sealed, err := readFrame(rd.r, rd.buf, maxChunk)
+		if err != nil {
+			return fmt.Errorf("chunk %d: %v", i, err)
+		}
+		rd.buf = sealed
+		remaining := count - got
+		want := min(remaining, chunkEntries)
+		final := remaining <= chunkEntries
+		if len(sealed) != 12+int(want)*stride+16 {
+			return fmt.Errorf("chunk %d has the wrong size", i)
+		}
+		aad := j.chunkAAD(rd.hh, i, final && last)
+		errOpen := errors.New("does not open")
+		open := func(dst []byte) error {
+			if _, err := j.aead.Open(dst[:0], sealed[:12], sealed[12:], aad); err != nil {
+				return errOpen
+			}
+			if first {
+				// The chunk opened under the header's hash, so the header
+				// is the enclave's own: its count may size the index.
+				set.reserve(int(min(count, maxSlots)))
+			}
+			return nil
+		}
+		if want == 0 {
+			err = open(nil)
+		} else {
+			// Decrypt straight into the set's next page: no copy.
+			err = set.loadPage(int(want), open)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, errOpen):
+			return fmt.Errorf("chunk %d does not open (tampered, reordered, truncated, or another key)", i)
+		case err != nil:
+			return fmt.Errorf("chunk %d: %v", i, err)
+		}
+		rd.chunk++
+		first = false
+		got += want
+		if final {
+			return nil
+		}
+	}
 }
 
 // checkSnapshotHead verifies that record seq = next-1 of the log hashes to

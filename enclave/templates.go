@@ -1,0 +1,153 @@
+package enclave
+
+import (
+	"fmt"
+
+	"github.com/facesign/facesign/wire"
+)
+
+// Templates per identity.
+//
+// An identity keeps up to K vectors (the policy's MaxTemplates, at most
+// [MaxTemplates]): position 0 is its enrolment vector, positions 1…K−1 are
+// later captures that matched it strongly. The 1:N index holds every one of
+// them in its own slot; a capture is scored against an identity by its best
+// vector, and the decision rule sees one score per identity, never two
+// slots of one identity as two identities.
+//
+// A capture becomes a template of the identity it matched when all hold:
+//
+//   - the decision was existing (enrol of a known face, or login): the
+//     best score cleared the match threshold and every other identity
+//     stayed below it by the margin;
+//   - the best score reaches the policy's TemplateMatch, the "strong
+//     match" level above the match threshold (a false match that strong
+//     is far rarer than one at the threshold, so a stranger's face almost
+//     never becomes someone's template);
+//   - the capture scores below the policy's TemplateNovel against every
+//     vector the identity keeps: it adds a view the identity does not
+//     have yet, not a near-copy.
+//
+// Where it goes: the lowest free position 1…K−1; when all are taken, the
+// position whose template is nearest the capture (highest cosine; ties:
+// the lower position) — the capture covers what that template covered, so
+// the set stays as spread out as it can, and a face that changes slowly
+// over the years replaces its nearest old view first. The enrolment vector
+// is never replaced: it was checked against the whole gallery as a new
+// person, and it anchors the identity against drifting towards someone else.
+//
+// Every template change is an [OpAddTemplate] record; it takes the place
+// of the [OpNone] record the request would otherwise write, so the parent
+// still sees exactly one record of one size per request.
+
+// checkTemplatePolicy validates the template part of a policy.
+func checkTemplatePolicy(p wire.Policy) error {
+	switch {
+	case p.MaxTemplates < 0 || p.MaxTemplates > MaxTemplates:
+		return fmt.Errorf("enclave: policy max templates %d outside 0…%d", p.MaxTemplates, MaxTemplates)
+	case p.MaxTemplates <= 1:
+		if p.TemplateMatch != 0 || p.TemplateNovel != 0 {
+			return fmt.Errorf("enclave: policy template levels set without templates")
+		}
+	case !(p.TemplateMatch >= p.MatchThreshold && p.TemplateMatch <= p.TemplateNovel && p.TemplateNovel <= 1):
+		return fmt.Errorf("enclave: policy template levels must satisfy match threshold (%v) ≤ template match (%v) ≤ template novel (%v) ≤ 1",
+			p.MatchThreshold, p.TemplateMatch, p.TemplateNovel)
+	}
+	return nil
+}
+
+// templatesK is the policy's K: how many vectors one identity keeps.
+func templatesK(p wire.Policy) int { return max(1, p.MaxTemplates) }
+
+// searchK is how many slots the unlocked scan asks for. One identity holds
+// up to K slots, so K+1 slots always reach a second identity; four more
+// absorb slots touched while the scan ran (see optimistic.go).
+func (s *Service) searchK() int { return templatesK(s.policy) + 5 }
+
+// perIdentityLocked reduces slot matches (best first) to the best score of
+// each identity, best first, named by the identity's enrolment slot: the
+// input [Decide] needs. Slots that hold no identity are dropped. Called
+// with s.mu held.
+func (s *Service) perIdentityLocked(ms []Match) []Match {
+	out := make([]Match, 0, len(ms))
+	seen := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		id, ok := s.ids[m.Slot]
+		if !ok {
+			continue
+		}
+		if key := id.slots[0]; !seen[key] {
+			seen[key] = true
+			out = append(out, Match{Slot: key, Score: m.Score})
+		}
+	}
+	return out
+}
+
+// templatePositionLocked decides whether capture v, which matched id with
+// best score best, becomes one of id's templates, and at which position
+// (see the rule above). Called with s.mu held.
+func (s *Service) templatePositionLocked(id *identity, v []float32, best float32) (int, bool, error) {
+	k := templatesK(s.policy)
+	if k < 2 || !(best >= s.policy.TemplateMatch) {
+		return 0, false, nil
+	}
+	free, nearest := -1, -1
+	nearestScore := float32(-2)
+	for pos := range k {
+		slot := id.slots[pos]
+		if slot < 0 {
+			if free < 0 && pos > 0 {
+				free = pos
+			}
+			continue
+		}
+		kept, err := s.index.Vector(slot)
+		if err != nil {
+			return 0, false, fmt.Errorf("enclave: template %d: %w", pos, err)
+		}
+		sc := exactScore(kept, v)
+		clear(kept)
+		if !(sc < s.policy.TemplateNovel) {
+			return 0, false, nil // a near-copy of a vector it keeps
+		}
+		if pos > 0 && sc > nearestScore {
+			nearest, nearestScore = pos, sc
+		}
+	}
+	if free > 0 {
+		return free, true, nil
+	}
+	return nearest, nearest > 0, nil
+}
+
+// addTemplateLocked stores v as id's template at pos (1 … MaxTemplates−1),
+// replacing the template there. A position at or beyond the policy's K is
+// not searched (a journal written under a larger K): its vector stays in
+// the journal, and the record is counted in s.dormant. Called with s.mu
+// held.
+func (s *Service) addTemplateLocked(id *identity, pos int, v []float32) error {
+	if pos < 1 || pos >= MaxTemplates {
+		return fmt.Errorf("template position %d outside 1…%d", pos, MaxTemplates-1)
+	}
+	if old := id.slots[pos]; old >= 0 {
+		if err := s.index.Remove(old); err != nil {
+			return err
+		}
+		delete(s.ids, old)
+		id.slots[pos] = -1
+		s.recordLocked(old, nil)
+	}
+	if pos >= templatesK(s.policy) {
+		s.dormant++
+		return nil
+	}
+	slot, err := s.index.Add(v)
+	if err != nil {
+		return err
+	}
+	id.slots[pos] = slot
+	s.ids[slot] = id
+	s.recordLocked(slot, v)
+	return nil
+}
