@@ -327,8 +327,12 @@ func writePlot(path string, e vectors.Engine, ev eval.Evaluation) error {
 		if o.ThresholdsFrom == "shipped" {
 			from = fmt.Sprintf("shipped N=%d", o.Gallery)
 		}
-		marks = append(marks, eval.Marker{Name: from + " match", Threshold: float64(o.Thresholds.Match)},
-			eval.Marker{Name: from + " new", Threshold: float64(o.Thresholds.New)})
+		if t := o.Thresholds.Match; t != nil {
+			marks = append(marks, eval.Marker{Name: from + " match", Threshold: float64(*t)})
+		}
+		if t := o.Thresholds.New; t != nil {
+			marks = append(marks, eval.Marker{Name: from + " new", Threshold: float64(*t)})
+		}
 	}
 	f, err := os.Create(path)
 	if err != nil {

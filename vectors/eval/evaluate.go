@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 
@@ -143,12 +144,15 @@ type OpenSetJSON struct {
 	Unusable       int             `json:"unusable_people"`
 	Returning      *OutcomeRates   `json:"returning,omitempty"`
 	New            *OutcomeRates   `json:"new_people,omitempty"`
-	// Predicted is what the curve predicts at this gallery size (curve
-	// thresholds only), to set beside the measured rates.
+	// Bucket is the gallery size the service derives a curve's thresholds
+	// for ([ServiceBucket]), State where that stands against the curve's
+	// capacity ([ServiceState]); both are empty for the engine's fixed
+	// thresholds.
+	Bucket int    `json:"bucket,omitempty"`
+	State  string `json:"state,omitempty"`
+	// Predicted is what the curve predicts at the bucket (within capacity
+	// only), to set beside the measured rates.
 	Predicted *PredictedJSON `json:"predicted,omitempty"`
-	// Error is set (and the rates absent) when the policy gives no
-	// thresholds at this gallery size.
-	Error string `json:"error,omitempty"`
 }
 
 // PredictedJSON is a [calib.Operating] with JSON names.
@@ -160,11 +164,22 @@ type PredictedJSON struct {
 	NotRecognised     float64 `json:"not_recognised"`
 }
 
-// ThresholdsJSON are [vectors.Thresholds] with JSON names.
+// ThresholdsJSON are [vectors.Thresholds] with JSON names; an infinite
+// threshold (the service's over-capacity states) is null.
 type ThresholdsJSON struct {
-	Match  float32 `json:"match"`
-	New    float32 `json:"new"`
-	Margin float32 `json:"margin"`
+	Match  *float32 `json:"match"`
+	New    *float32 `json:"new"`
+	Margin float32  `json:"margin"`
+}
+
+func thresholdsJSON(th vectors.Thresholds) *ThresholdsJSON {
+	fin := func(f float32) *float32 {
+		if math.IsInf(float64(f), 0) {
+			return nil
+		}
+		return &f
+	}
+	return &ThresholdsJSON{Match: fin(th.Match), New: fin(th.New), Margin: th.Margin}
 }
 
 // OutcomeRates are counts and shares of decisions.
@@ -405,7 +420,7 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 		if err != nil {
 			return err
 		}
-		ev.OpenSet = append(ev.OpenSet, OpenSetJSON{ThresholdsFrom: from, Thresholds: &ThresholdsJSON{th.Match, th.New, th.Margin}, Gallery: r.Gallery,
+		ev.OpenSet = append(ev.OpenSet, OpenSetJSON{ThresholdsFrom: from, Thresholds: thresholdsJSON(th), Gallery: r.Gallery,
 			Unusable: r.Unusable, Returning: rates(r.Returning), New: rates(r.New), Predicted: pred})
 		return nil
 	}
@@ -421,15 +436,16 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 		if c.curve.Engine() == "" {
 			continue
 		}
-		o, err := c.curve.At(n, pol)
-		if err != nil {
-			ev.OpenSet = append(ev.OpenSet, OpenSetJSON{ThresholdsFrom: c.from, Gallery: n, Error: err.Error()})
-			continue
+		th, bucket, st := ServiceThresholds(c.curve, n, pol)
+		var pred *PredictedJSON
+		if o, err := c.curve.At(bucket, pol); err == nil {
+			pred = &PredictedJSON{MatchFMR: o.MatchFMR, MatchExtrapolated: o.MatchExtrapolated, NewRefused: o.NewRefused, Duplicate: o.Duplicate, NotRecognised: o.NotRecognised}
 		}
-		pred := &PredictedJSON{MatchFMR: o.MatchFMR, MatchExtrapolated: o.MatchExtrapolated, NewRefused: o.NewRefused, Duplicate: o.Duplicate, NotRecognised: o.NotRecognised}
-		if err := run(c.from, o.Thresholds, pred); err != nil {
+		if err := run(c.from, th, pred); err != nil {
 			return Evaluation{}, err
 		}
+		o := &ev.OpenSet[len(ev.OpenSet)-1]
+		o.Bucket, o.State = bucket, st.String()
 	}
 	return ev, nil
 }

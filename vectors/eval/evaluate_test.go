@@ -113,12 +113,13 @@ func TestEvaluateSynthetic(t *testing.T) {
 	if o := ev.OpenSet[1]; o.Gallery != n {
 		t.Fatalf("calibrated open set at %d, want %d", o.Gallery, n)
 	}
-	if op, err := ev.Curve.At(n, calib.DefaultPolicy()); err == nil {
-		if th := ev.OpenSet[1].Thresholds; th == nil || th.Match != op.Thresholds.Match || ev.OpenSet[1].Predicted == nil {
-			t.Fatalf("calibrated thresholds %+v, want %+v", th, op.Thresholds)
-		}
-	} else if ev.OpenSet[1].Error == "" {
-		t.Fatalf("over capacity not reported: %v", err)
+	th, bucket, st := ServiceThresholds(ev.Curve, n, calib.DefaultPolicy())
+	direct, err = OpenSet(rep, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ev.OpenSet[1]; o.Bucket != bucket || o.State != st.String() || *o.Returning != *rates(direct.Returning) || *o.New != *rates(direct.New) || (o.Predicted != nil) != (st == WithinCapacity) {
+		t.Fatalf("calibrated open set %+v (%+v), want %+v at %d, %v", o, *o.Thresholds, direct, bucket, st)
 	}
 	// k-fold: 80 pairs, one unscored.
 	if k := ev.KFold; k == nil || k.Pairs != 80 || k.Unscored != 1 || k.Folds != 2 || k.Mean <= 0.5 || k.Mean > 79.0/80 {
@@ -146,7 +147,7 @@ func TestEvaluateSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"split report:", "all pairs of the report part", "2-fold accuracy", "1 pairs with an image without a usable face",
-		"calibration curve (calibrate part", "open set (report part", "the engine's fixed thresholds", "from the calibrate part's curve", "time per face"} {
+		"calibration curve (calibrate part", "open set (report part", "the engine's fixed thresholds", "the calibrate part's curve at N=", "time per face"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("text lacks %q:\n%s", s, text.String())
 		}

@@ -3,8 +3,10 @@ package eval
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/calib"
 )
 
 // OpenSetCounts counts the decisions for one group of searches. For a
@@ -89,7 +91,9 @@ func GallerySize(vecs [][]vectors.FaceVector) int { return len(planOpenSet(vecs)
 // [planOpenSet] for who enrols and who searches): every search goes
 // through an exact float32 [vectors.Gallery] (the service's search kernel)
 // and the service's own rule [vectors.Decide] with thresholds th, one
-// vector per identity. [OpenSetReference] is its plain twin.
+// vector per identity. th must have New ≤ Match and a margin in [0, 2);
+// infinite thresholds are allowed (the service's over-capacity states,
+// [ServiceThresholds]). [OpenSetReference] is its plain twin.
 func OpenSet(vecs [][]vectors.FaceVector, th vectors.Thresholds) (OpenSetResult, error) {
 	p, err := checkPlan(vecs, th)
 	if err != nil {
@@ -168,8 +172,11 @@ func OpenSetReference(vecs [][]vectors.FaceVector, th vectors.Thresholds) (OpenS
 }
 
 func checkPlan(vecs [][]vectors.FaceVector, th vectors.Thresholds) (openSetPlan, error) {
-	if err := th.Check(); err != nil {
-		return openSetPlan{}, fmt.Errorf("%w: %w", ErrOpenSet, err)
+	// The service's over-capacity states use infinite thresholds (nobody
+	// new: New = −∞; nobody existing: Match = +∞), so only the order and
+	// the margin are checked here.
+	if !(th.New <= th.Match) || !(th.Margin >= 0 && th.Margin < 2) {
+		return openSetPlan{}, fmt.Errorf("%w: %w: new %v, match %v, margin %v", ErrOpenSet, vectors.ErrThresholds, th.New, th.Match, th.Margin)
 	}
 	if _, err := Label(vecs); err != nil {
 		return openSetPlan{}, fmt.Errorf("%w: %w", ErrOpenSet, err)
@@ -210,4 +217,67 @@ func tally(p openSetPlan, th vectors.Thresholds, ret, nw []vectors.Decision) Ope
 		}
 	}
 	return r
+}
+
+// ServiceState is where a gallery of a given size stands against a curve's
+// capacity, as the service sees it.
+type ServiceState int
+
+// The states (enclave/thresholds.go).
+const (
+	// WithinCapacity: the curve's thresholds at the gallery size.
+	WithinCapacity ServiceState = iota
+	// MatchOnly: over capacity; nobody is answered new, returning people
+	// only at the match threshold that still keeps N × FMR ≤ ε.
+	MatchOnly
+	// RefuseAll: over capacity with no such match threshold either.
+	RefuseAll
+)
+
+func (s ServiceState) String() string {
+	switch s {
+	case WithinCapacity:
+		return "within capacity"
+	case MatchOnly:
+		return "over capacity: nobody answered new, returning people at the match threshold"
+	case RefuseAll:
+		return "over capacity: every decision refused"
+	}
+	return fmt.Sprintf("ServiceState(%d)", int(s))
+}
+
+// ServiceBucket is the gallery size the service computes thresholds for
+// when a search compares against n vectors: the next power of two ≥ n, but
+// no more than capacity while n is within it (enclave/thresholds.go,
+// bucketOf: stricter than n on both sides of the rule, recomputed only when
+// the bucket changes).
+func ServiceBucket(n, capacity int) int {
+	n = max(n, 1)
+	b := 1
+	for b < n {
+		b *= 2
+	}
+	if n <= capacity {
+		b = min(b, capacity)
+	}
+	return b
+}
+
+// ServiceThresholds returns the thresholds the service applies to a search
+// against n vectors under curve c and policy p, as enclave/thresholds.go
+// derives them: the curve's thresholds at [ServiceBucket](n, capacity);
+// over capacity New = −∞ (nobody is answered new) and the match threshold
+// for that size when one exists ([calib.Curve.MatchAt]), else Match = +∞
+// (every decision refused). bucket is the size the thresholds are for.
+func ServiceThresholds(c calib.Curve, n int, p calib.Policy) (th vectors.Thresholds, bucket int, st ServiceState) {
+	bucket = ServiceBucket(n, c.Capacity(p))
+	th, err := c.ThresholdsAt(bucket, p)
+	if err == nil {
+		return th, bucket, WithinCapacity
+	}
+	inf := float32(math.Inf(1))
+	if tm, _, err := c.MatchAt(bucket, p); err == nil {
+		return vectors.Thresholds{Match: tm, New: -inf, Margin: c.Margin()}, bucket, MatchOnly
+	}
+	return vectors.Thresholds{Match: inf, New: -inf, Margin: c.Margin()}, bucket, RefuseAll
 }

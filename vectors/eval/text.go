@@ -6,6 +6,13 @@ import (
 	"strings"
 )
 
+func thresholdText(t *float32) string {
+	if t == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%.4f", *t)
+}
+
 // WriteText prints the evaluation for people: today's report first (the
 // dataset, the score distributions, EER, TAR at FAR, recommended
 // thresholds, gallery estimates), then the k-fold accuracy, the open-set
@@ -61,17 +68,13 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 		from := "the engine's fixed thresholds"
 		switch o.ThresholdsFrom {
 		case "calibration":
-			from = fmt.Sprintf("thresholds at N=%d from the %s part's curve", o.Gallery, cal.Part)
+			from = fmt.Sprintf("the %s part's curve at N=%d as the service applies it (bucket %d: %s)", cal.Part, o.Gallery, o.Bucket, o.State)
 		case "shipped":
-			from = fmt.Sprintf("thresholds at N=%d from the shipped curve", o.Gallery)
-		}
-		if o.Error != "" {
-			pr("open set (%s part), %s: none: %s\n", ds.Part, from, o.Error)
-			continue
+			from = fmt.Sprintf("the shipped curve at N=%d as the service applies it (bucket %d: %s)", o.Gallery, o.Bucket, o.State)
 		}
 		th := o.Thresholds
-		pr("open set (%s part: gallery %d identities, %d returning, %d new people; %d people without a usable image left out), %s (match %.4f, new %.4f, margin %.4f):\n",
-			ds.Part, o.Gallery, o.Returning.People, o.New.People, o.Unusable, from, th.Match, th.New, th.Margin)
+		pr("open set (%s part: gallery %d identities, %d returning, %d new people; %d people without a usable image left out), %s; match %s, new %s, margin %.4f:\n",
+			ds.Part, o.Gallery, o.Returning.People, o.New.People, o.Unusable, from, thresholdText(th.Match), thresholdText(th.New), th.Margin)
 		r := o.Returning
 		pr("  returning: existing %5.1f %%  new %5.1f %%  ambiguous %5.1f %%  wrong person %5.1f %% (%d)\n",
 			100*r.ExistingRate, 100*r.NewRate, 100*r.AmbiguousRate, 100*r.WrongPersonRate, r.WrongPerson)
