@@ -57,7 +57,7 @@ func Unmarshal(data []byte, v any) error {
 //
 // The decision thresholds come one of two ways. With Rule nil they are the
 // fixed MatchThreshold and NewThreshold. With a [ThresholdRule] they follow
-// the number of vectors enrolled (docs/protocol.md §6): MatchThreshold and
+// the number of vectors enrolled (docs/protocol.md §6.1): MatchThreshold and
 // NewThreshold are then zero, and the rule names the engine's calibration
 // curve and the bounds the thresholds are derived under. Margin applies
 // either way.
@@ -95,7 +95,7 @@ type Policy struct {
 // the lowest t at which at most MaxNewRefused of new people are refused,
 // 1 − (1 − FMR(t))^N ≤ MaxNewRefused; and both exist only while FNMR(new) ≤
 // MaxDuplicate and new < match − margin. Capacity is the largest N at which
-// they do; above it the enclave enrols nobody (docs/protocol.md §6 says
+// they do; above it the enclave enrols nobody (docs/protocol.md §6.1 says
 // what it answers).
 type ThresholdRule struct {
 	CurveSHA256   []byte  `cbor:"curve_sha256"` // SHA-256 of the curve's canonical JSON
