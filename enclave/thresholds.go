@@ -169,6 +169,11 @@ func bucketOf(n, capacity int) int {
 // at returns the thresholds for a search against n vectors, and logs when
 // the gallery passes the capacity (or comes back within it).
 func (r *thresholdRule) at(n int) vectors.Thresholds {
+	if n < 1 {
+		// An empty gallery: every capture is new whatever the thresholds
+		// (there is nobody to match), and no capacity to pass.
+		return vectors.Thresholds{Match: float32(math.Inf(1)), New: float32(math.Inf(-1)), Margin: r.curve.Margin()}
+	}
 	b := bucketOf(n, r.capacity)
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -51,7 +51,7 @@ func rulePolicy(t testing.TB, c calib.Curve) wire.Policy {
 
 func TestBucketOf(t *testing.T) {
 	tests := []struct{ n, capacity, want int }{
-		{0, 100, 1}, {1, 100, 1}, {2, 100, 2}, {3, 100, 4}, {64, 100, 64}, {65, 100, 100},
+		{1, 100, 1}, {2, 100, 2}, {3, 100, 4}, {64, 100, 64}, {65, 100, 100},
 		{100, 100, 100}, {101, 100, 128}, {129, 100, 256}, {5, 0, 8}, {1 << 40, 1 << 50, 1 << 40},
 	}
 	for _, tt := range tests {
@@ -128,7 +128,11 @@ func TestThresholdRuleAt(t *testing.T) {
 	if capacity < 2 || capacity > 50 {
 		t.Fatalf("the fake curve's capacity %d: want a handful", capacity)
 	}
-	for n := 0; n <= capacity; n++ {
+	// An empty gallery decides new whatever the thresholds.
+	if d := decideWith(r.at(0), nil); d.Outcome != OutcomeNew {
+		t.Fatalf("empty gallery: %v", d.Outcome)
+	}
+	for n := 1; n <= capacity; n++ {
 		want, err := c.ThresholdsAt(bucketOf(n, capacity), calib.DefaultPolicy())
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
@@ -246,5 +250,35 @@ func TestDefaultPolicyShippedCurves(t *testing.T) {
 				t.Fatalf("%s: %v", id, err)
 			}
 		}
+	}
+}
+
+// TestZeroCapacityRule: under a rule whose capacity is 0 the first person
+// still enrols (there is nobody to confuse them with), nothing is logged
+// while the gallery is empty, and the second is refused.
+func TestZeroCapacityRule(t *testing.T) {
+	c := fakeCurve(t)
+	var logs syncbuf.Buffer
+	h := newHarness(t, func(cfg *Config) {
+		p, err := RulePolicy(testPolicy(fakeEngine{dim: 64}), c, calib.Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 1e-9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Policy, cfg.Curve = p, &c
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	if h.binding.Policy.Rule.Capacity != 0 {
+		t.Fatalf("capacity %d", h.binding.Policy.Rule.Capacity)
+	}
+	if strings.Contains(logs.String(), "over the capacity") {
+		t.Fatalf("an empty gallery logged over capacity: %s", logs.String())
+	}
+	h.mustStatus(h.face(wire.RouteEnroll, 1), wire.StatusNew)
+	if r := h.face(wire.RouteEnroll, 2); r.Status != wire.StatusRejected || r.Reason != wire.CodeAmbiguousMatch {
+		t.Fatalf("second person: %s %s", r.Status, r.Reason)
+	}
+	h.mustStatus(h.face(wire.RouteLogin, 1), wire.StatusExisting)
+	if !strings.Contains(logs.String(), "over the capacity") {
+		t.Fatal("no over-capacity log line")
 	}
 }
