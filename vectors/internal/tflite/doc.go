@@ -86,5 +86,8 @@
 // every computed tensor leads with N, no operator acts on axis 0, no
 // elementwise constant holds anything per batch entry — the inputs are
 // rewritten to a batch of 1 and every reshape's leading N to 1. Otherwise
-// the declared batch stays and Run wants exactly N.
+// the declared batch stays and Run wants exactly N. Inputs always take
+// their declared shapes, the shapes every operator was checked against:
+// a dimension the file's shape_signature leaves open (-1) is fixed at its
+// declared size.
 package tflite

@@ -24,6 +24,7 @@ type ttensor struct {
 	scale []float32
 	zero  []int64
 	qdim  int32
+	sig   []int32 // shape_signature
 }
 
 type top struct {
@@ -104,6 +105,9 @@ func (m *tmodel) bytes() []byte {
 			buf = uint32(len(buffers) - 1)
 		}
 		tt := fbt{0: t.shape, 1: t.typ, 2: buf, 3: t.name}
+		if t.sig != nil {
+			tt[7] = t.sig
+		}
 		if t.scale != nil {
 			q := fbt{2: t.scale, 3: t.zero, 6: t.qdim}
 			tt[4] = &q

@@ -122,3 +122,26 @@ func TestDequantisation(t *testing.T) {
 		})
 	}
 }
+
+// TestShapeSignature: a dimension the signature leaves open runs at its
+// declared size; a signature that contradicts the shape is an error.
+func TestShapeSignature(t *testing.T) {
+	build := func(sig ...int32) []byte {
+		m := &tmodel{}
+		x := m.add(ttensor{name: "x", shape: []int32{1, 4}, sig: sig})
+		y := m.act("y", 1, 4)
+		m.op(opRelu, 0, nil, []int32{x}, y)
+		m.inputs, m.outputs = []int32{x}, []int32{y}
+		return m.bytes()
+	}
+	model, err := Read(build(-1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := model.Inputs(); !slices.Equal(in[0].Shape, []int{1, 4}) {
+		t.Fatalf("input shape %v, want [1 4]", in[0].Shape)
+	}
+	if g, err := Decode(build(2, 4)); g != nil || !errors.Is(err, ErrFormat) {
+		t.Fatalf("contradicting signature: %v %v", g, err)
+	}
+}

@@ -108,14 +108,12 @@ func translate(f *file) (*graph.Graph, error) {
 		if t.isConst(int(k)) || t.written[k] {
 			return nil, fmt.Errorf("%w: input %q is a constant or listed twice", ErrFormat, ft.name)
 		}
+		// The model runs at its declared shape (batch rewritten), the
+		// one every operator was checked against: a dimension the
+		// shape signature leaves open (-1) stays at its declared size.
 		shape := slices.Clone(ft.shape)
 		if t.batch > 0 {
 			shape[0] = 1
-		}
-		for i, d := range ft.sig {
-			if d == -1 && !(t.batch > 0 && i == 0) {
-				shape[i] = -1
-			}
 		}
 		t.g.Nodes = append(t.g.Nodes, graph.Node{Name: t.names[k], Op: "Placeholder", Shape: shape})
 		t.written[k] = true
