@@ -17,6 +17,14 @@ var commands []func() *cobra.Command
 
 func register(c func() *cobra.Command) { commands = append(commands, c) }
 
+// subcommands holds commands registered under a top-level command, by its
+// name, so that a file can add one without touching the parent's file.
+var subcommands = map[string][]func() *cobra.Command{}
+
+func registerSub(parent string, c func() *cobra.Command) {
+	subcommands[parent] = append(subcommands[parent], c)
+}
+
 // exitError carries a process exit code through cobra.
 type exitError struct {
 	code int
@@ -34,7 +42,11 @@ func root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	for _, c := range commands {
-		cmd.AddCommand(c())
+		top := c()
+		for _, sub := range subcommands[top.Name()] {
+			top.AddCommand(sub())
+		}
+		cmd.AddCommand(top)
 	}
 	return cmd
 }
