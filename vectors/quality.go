@@ -57,7 +57,15 @@ const SharpnessPatch = 64
 //
 // img must be the image f was detected in. Quality is a relative weight, not
 // a probability: only ratios between the frames of one capture matter.
-func Quality(f Face, img image.Image) float32 {
+func Quality(f Face, img image.Image) float32 { return Factors(f, img).Weight() }
+
+// QualityFactors are the four factors of [Quality], each in [0, 1].
+type QualityFactors struct {
+	Detector, Pose, Sharpness, Size float64
+}
+
+// Factors computes the factors of [Quality] for face f of img.
+func Factors(f Face, img image.Image) QualityFactors {
 	det := clamp(float64(f.Score), 0.05, 1)
 	if math.IsNaN(det) {
 		det = 0.05
@@ -77,8 +85,13 @@ func Quality(f Face, img image.Image) float32 {
 	if math.IsNaN(size) {
 		size = 0
 	}
-	q := det * pose * sharp * size
-	return float32(math.Max(q, QualityFloor))
+	return QualityFactors{Detector: det, Pose: pose, Sharpness: sharp, Size: size}
+}
+
+// Weight is the product of the factors, floored at [QualityFloor]: the
+// value of [Quality].
+func (q QualityFactors) Weight() float32 {
+	return float32(math.Max(q.Detector*q.Pose*q.Sharpness*q.Size, QualityFloor))
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }

@@ -113,6 +113,9 @@ func TestQualityFactors(t *testing.T) {
 	if math.Abs(float64(q0)-want) > 1e-6 {
 		t.Fatalf("frontal, large, score 1: %v, want the sharpness factor %v", q0, want)
 	}
+	if fs := Factors(base, img); fs.Detector != 1 || fs.Pose != 1 || fs.Size != 1 || math.Abs(fs.Sharpness-want) > 1e-12 || fs.Weight() != q0 {
+		t.Fatalf("factors %+v, weight %v", fs, fs.Weight())
+	}
 	ratio := func(f Face) float64 { return float64(Quality(f, img)) / float64(q0) }
 	near := func(name string, got, want float64) {
 		t.Helper()

@@ -33,8 +33,9 @@ func evalTemplatesCmd() *cobra.Command {
 the service's own code (vectors.Quality, vectors.Fuse, vectors.Decide):
 
   (a) fusion: on the photos of --dataset (one folder per person; the --split part), each person with at least
-      2·m photos fuses the first m and the next m (m from --fuse) with the plain mean and with quality weights:
-      genuine and impostor score distributions, EER and TAR at FAR of the fused sides. On the liveness
+      2·m photos fuses the first m and the next m (m from --fuse) with the plain mean, with the quality weight
+      the enclave uses and with each of its four factors alone: genuine and impostor score distributions, EER
+      and TAR at FAR of the fused sides, and each method's scores paired with the plain mean's. On the liveness
       recordings of --recordings, simulated captures (--sizes frames, --captures draws per person pair, random
       from --seed) from two takes of one person (genuine) and of two people (impostor), plus the liveness
       check's leave-one-out scores of every frame and of an intruder frame.

@@ -39,6 +39,7 @@ type QualityImage struct {
 	Face    vectors.Face
 	Vector  vectors.FaceVector
 	Quality float32
+	Factors vectors.QualityFactors
 }
 
 // QualityImages adds the subject's face and [vectors.Quality] to every
@@ -113,7 +114,8 @@ func qualityImage(e vectors.Engine, det [32]byte, r ImageResult, opt EmbedOption
 		}
 	}
 	f := faces[Subject(faces, img.Bounds())]
-	return QualityImage{Person: r.Person, File: r.File, Face: f, Vector: *r.Vector, Quality: vectors.Quality(f, img)}, nil
+	fs := vectors.Factors(f, img)
+	return QualityImage{Person: r.Person, File: r.File, Face: f, Vector: *r.Vector, Quality: fs.Weight(), Factors: fs}, nil
 }
 
 // Quantiles summarises a score distribution.
@@ -171,15 +173,31 @@ func pairedOf(a, b []float64) Paired {
 	return Paired{MeanDiff: m, SDDiff: math.Sqrt(math.Max(0, sq/n-m*m)), Higher: float64(hi) / n}
 }
 
-// fuseImages fuses imgs with quality weights or, when plain, equal ones.
-func fuseImages(imgs []QualityImage, plain bool) (vectors.FaceVector, error) {
+// Weighting is one way of weighting a capture's frames in the fusion.
+type Weighting struct {
+	Name   string
+	Weight func(QualityImage) float32
+}
+
+func floored(x float64) float32 { return float32(math.Max(x, vectors.QualityFloor)) }
+
+// Weightings are the ways measured: the plain mean, the quality weight the
+// enclave uses, and each factor of it alone (what each contributes).
+var Weightings = []Weighting{
+	{"plain mean", func(QualityImage) float32 { return 1 }},
+	{"quality", func(q QualityImage) float32 { return q.Quality }},
+	{"detector only", func(q QualityImage) float32 { return floored(q.Factors.Detector) }},
+	{"pose only", func(q QualityImage) float32 { return floored(q.Factors.Pose) }},
+	{"sharpness only", func(q QualityImage) float32 { return floored(q.Factors.Sharpness) }},
+	{"size only", func(q QualityImage) float32 { return floored(q.Factors.Size) }},
+}
+
+// fuseImages fuses imgs with the weights w gives.
+func fuseImages(imgs []QualityImage, w Weighting) (vectors.FaceVector, error) {
 	vs := make([]vectors.FaceVector, len(imgs))
 	ws := make([]float32, len(imgs))
 	for i, q := range imgs {
-		vs[i], ws[i] = q.Vector, q.Quality
-		if plain {
-			ws[i] = 1
-		}
+		vs[i], ws[i] = q.Vector, w.Weight(q)
 	}
 	return vectors.Fuse(vs, ws)
 }
@@ -192,15 +210,21 @@ func cos(a, b vectors.FaceVector) float64 {
 	return s
 }
 
-// FusionLFWResult compares plain and quality-weighted fusion of photos.
+// FusionLFWResult compares ways of weighting the fusion of photos.
 type FusionLFWResult struct {
-	Images int `json:"images_per_side"` // photos fused into each side
-	People int `json:"people"`          // people with at least 2·Images photos
-	// Plain and Weighted are the verification figures of the fused sides:
-	// genuine = a person's two sides, impostor = sides of two people.
-	Plain    Report `json:"plain"`
-	Weighted Report `json:"weighted"`
-	// GenuineGain and ImpostorGain pair the two methods' scores.
+	Images  int               `json:"images_per_side"` // photos fused into each side
+	People  int               `json:"people"`          // people with at least 2·Images photos
+	Methods []FusionLFWMethod `json:"methods"`
+}
+
+// FusionLFWMethod is one [Weighting]'s figures.
+type FusionLFWMethod struct {
+	Name string `json:"name"`
+	// Report is the verification figures of the fused sides: genuine = a
+	// person's two sides, impostor = sides of two people.
+	Report Report `json:"report"`
+	// GenuineGain and ImpostorGain pair the method's scores with the plain
+	// mean's (the first method).
 	GenuineGain  Paired `json:"genuine_gain"`
 	ImpostorGain Paired `json:"impostor_gain"`
 }
@@ -222,58 +246,57 @@ func byPerson(imgs []QualityImage) [][]QualityImage {
 }
 
 // FusionLFW fuses, for every person with at least 2·m usable photos, the
-// first m into one side and the next m into the other, once with equal
-// weights and once with quality weights, and scores every pair of sides:
-// a person's two sides are the genuine pairs, sides of two people the
-// impostor pairs (side A of one with side B of the other).
+// first m into one side and the next m into the other, once per
+// [Weightings] entry, and scores every pair of sides: a person's two sides
+// are the genuine pairs, sides of two people the impostor pairs (side A of
+// one with side B of the other).
 func FusionLFW(imgs []QualityImage, m int) (FusionLFWResult, error) {
 	if m < 1 {
 		return FusionLFWResult{}, fmt.Errorf("%w: %d photos per side", ErrTemplates, m)
 	}
-	var sides [2][2][]vectors.FaceVector // [plain/weighted][side A/B][person]
+	var eligible [][]QualityImage
 	for _, ps := range byPerson(imgs) {
-		if len(ps) < 2*m {
-			continue
-		}
-		for k, plain := range []bool{true, false} {
-			a, err := fuseImages(ps[:m], plain)
-			if err != nil {
-				return FusionLFWResult{}, err
-			}
-			b, err := fuseImages(ps[m:2*m], plain)
-			if err != nil {
-				return FusionLFWResult{}, err
-			}
-			sides[k][0] = append(sides[k][0], a)
-			sides[k][1] = append(sides[k][1], b)
+		if len(ps) >= 2*m {
+			eligible = append(eligible, ps)
 		}
 	}
-	n := len(sides[0][0])
+	n := len(eligible)
 	if n < 2 {
 		return FusionLFWResult{}, fmt.Errorf("%w: %d people with %d photos", ErrTemplates, n, 2*m)
 	}
 	r := FusionLFWResult{Images: m, People: n}
-	var gen, imp [2][]float64
-	for k := range 2 {
-		a, b := sides[k][0], sides[k][1]
+	var gen0, imp0 []float64
+	for k, w := range Weightings {
+		a := make([]vectors.FaceVector, n)
+		b := make([]vectors.FaceVector, n)
+		for i, ps := range eligible {
+			var err error
+			if a[i], err = fuseImages(ps[:m], w); err != nil {
+				return FusionLFWResult{}, err
+			}
+			if b[i], err = fuseImages(ps[m:2*m], w); err != nil {
+				return FusionLFWResult{}, err
+			}
+		}
+		var gen, imp []float64
 		for i := range n {
 			for j := range n {
 				if i == j {
-					gen[k] = append(gen[k], cos(a[i], b[j]))
+					gen = append(gen, cos(a[i], b[j]))
 				} else {
-					imp[k] = append(imp[k], cos(a[i], b[j]))
+					imp = append(imp, cos(a[i], b[j]))
 				}
 			}
 		}
+		rep, err := Analyze(gen, imp)
+		if err != nil {
+			return FusionLFWResult{}, err
+		}
+		if k == 0 {
+			gen0, imp0 = gen, imp
+		}
+		r.Methods = append(r.Methods, FusionLFWMethod{Name: w.Name, Report: rep, GenuineGain: pairedOf(gen0, gen), ImpostorGain: pairedOf(imp0, imp)})
 	}
-	var err error
-	if r.Plain, err = Analyze(gen[0], imp[0]); err != nil {
-		return FusionLFWResult{}, err
-	}
-	if r.Weighted, err = Analyze(gen[1], imp[1]); err != nil {
-		return FusionLFWResult{}, err
-	}
-	r.GenuineGain, r.ImpostorGain = pairedOf(gen[0], gen[1]), pairedOf(imp[0], imp[1])
 	return r, nil
 }
 
@@ -364,21 +387,27 @@ type CaptureScores struct {
 	Intruder   Quantiles `json:"intruder"`
 }
 
-// RecordingFusion compares plain and weighted fusion for captures of one
-// size.
+// RecordingFusion compares ways of weighting the fusion for captures of
+// one size.
 type RecordingFusion struct {
-	Frames       int           `json:"frames"`
-	Plain        CaptureScores `json:"plain"`
-	Weighted     CaptureScores `json:"weighted"`
+	Frames  int               `json:"frames"`
+	Methods []RecordingMethod `json:"methods"`
+}
+
+// RecordingMethod is one [Weighting]'s scores, paired with the plain
+// mean's (the first method).
+type RecordingMethod struct {
+	Name         string        `json:"name"`
+	Scores       CaptureScores `json:"scores"`
 	GenuineGain  Paired        `json:"genuine_gain"`
 	ImpostorGain Paired        `json:"impostor_gain"`
 }
 
 // FusionRecordings simulates captures of each size in sizes — n frames
 // drawn at random, in order, from one take — captures times per person
-// pair and size, and scores them with plain and weighted fusion on the same
-// draws (paired). A person needs two takes for genuine pairs; every pair of
-// people gives impostor pairs. Randomness comes from r.
+// pair and size, and scores them under every [Weightings] entry on the
+// same draws (paired). A person needs two takes for genuine pairs; every
+// pair of people gives impostor pairs. Randomness comes from r.
 func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]RecordingFusion, error) {
 	people := map[string][]Take{}
 	var names []string
@@ -392,6 +421,7 @@ func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]
 	if len(names) < 2 || captures < 1 {
 		return nil, fmt.Errorf("%w: %d people in the recordings, %d captures", ErrTemplates, len(names), captures)
 	}
+	nw := len(Weightings)
 	var out []RecordingFusion
 	for _, n := range sizes {
 		for _, t := range takes {
@@ -408,14 +438,17 @@ func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]
 			}
 			return out
 		}
-		var gen, imp, same, intr [2][]float64
-		score := func(dst *[2][]float64, a, b []QualityImage) error {
-			for k, plain := range []bool{true, false} {
-				fa, err := fuseImages(a, plain)
+		gen := make([][]float64, nw)
+		imp := make([][]float64, nw)
+		same := make([][]float64, nw)
+		intr := make([][]float64, nw)
+		score := func(dst [][]float64, a, b []QualityImage) error {
+			for k, w := range Weightings {
+				fa, err := fuseImages(a, w)
 				if err != nil {
 					return err
 				}
-				fb, err := fuseImages(b, plain)
+				fb, err := fuseImages(b, w)
 				if err != nil {
 					return err
 				}
@@ -423,14 +456,14 @@ func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]
 			}
 			return nil
 		}
-		leaveOneOut := func(dst *[2][]float64, c []QualityImage, only int) error {
+		leaveOneOut := func(dst [][]float64, c []QualityImage, only int) error {
 			for i := range c {
 				if only >= 0 && i != only {
 					continue
 				}
 				rest := slices.Concat(c[:i], c[i+1:])
-				for k, plain := range []bool{true, false} {
-					f, err := fuseImages(rest, plain)
+				for k, w := range Weightings {
+					f, err := fuseImages(rest, w)
 					if err != nil {
 						return err
 					}
@@ -446,10 +479,10 @@ func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]
 					i := r.IntN(len(ts))
 					j := (i + 1 + r.IntN(len(ts)-1)) % len(ts)
 					a, b := draw(ts[i]), draw(ts[j])
-					if err := score(&gen, a, b); err != nil {
+					if err := score(gen, a, b); err != nil {
 						return nil, err
 					}
-					if err := leaveOneOut(&same, a, -1); err != nil {
+					if err := leaveOneOut(same, a, -1); err != nil {
 						return nil, err
 					}
 				}
@@ -457,21 +490,23 @@ func FusionRecordings(takes []Take, sizes []int, captures int, r *rand.Rand) ([]
 					a := draw(ts[r.IntN(len(ts))])
 					qt := people[q]
 					b := draw(qt[r.IntN(len(qt))])
-					if err := score(&imp, a, b); err != nil {
+					if err := score(imp, a, b); err != nil {
 						return nil, err
 					}
 					// A frame of q put into p's capture.
 					at := r.IntN(n)
 					a[at] = b[r.IntN(n)]
-					if err := leaveOneOut(&intr, a, at); err != nil {
+					if err := leaveOneOut(intr, a, at); err != nil {
 						return nil, err
 					}
 				}
 			}
 		}
-		rf := RecordingFusion{Frames: n, GenuineGain: pairedOf(gen[0], gen[1]), ImpostorGain: pairedOf(imp[0], imp[1])}
-		for k, dst := range []*CaptureScores{&rf.Plain, &rf.Weighted} {
-			*dst = CaptureScores{Genuine: quantilesOf(gen[k]), Impostor: quantilesOf(imp[k]), SamePerson: quantilesOf(same[k]), Intruder: quantilesOf(intr[k])}
+		rf := RecordingFusion{Frames: n}
+		for k, w := range Weightings {
+			rf.Methods = append(rf.Methods, RecordingMethod{Name: w.Name,
+				Scores:      CaptureScores{Genuine: quantilesOf(gen[k]), Impostor: quantilesOf(imp[k]), SamePerson: quantilesOf(same[k]), Intruder: quantilesOf(intr[k])},
+				GenuineGain: pairedOf(gen[0], gen[k]), ImpostorGain: pairedOf(imp[0], imp[k])})
 		}
 		out = append(out, rf)
 	}

@@ -194,20 +194,20 @@ func (r TemplatesReport) WriteText(w io.Writer) error {
 	}
 	for _, f := range r.FusionLFW {
 		pr("\n(a) fusion of photos, %d per side, %d people (genuine: a person's two sides; impostor: sides of two people)\n", f.Images, f.People)
-		for _, m := range []struct {
-			name string
-			rep  Report
-		}{{"plain mean", f.Plain}, {"quality-weighted", f.Weighted}} {
-			pr("  %-16s genuine mean %.4f p1 %.4f | impostor mean %.4f p99 %.4f max %.4f | EER %.4f",
-				m.name, m.rep.Genuine.Mean, m.rep.Genuine.P01, m.rep.Impostor.Mean, m.rep.Impostor.P99, m.rep.Impostor.Max, m.rep.EER)
-			for _, p := range m.rep.Points {
-				if p.Measurable && p.TargetFAR >= 1e-4 {
+		for _, m := range f.Methods {
+			pr("  %-15s genuine mean %.4f p1 %.4f | impostor mean %.4f p99 %.4f max %.4f | EER %.4f",
+				m.Name, m.Report.Genuine.Mean, m.Report.Genuine.P01, m.Report.Impostor.Mean, m.Report.Impostor.P99, m.Report.Impostor.Max, m.Report.EER)
+			for _, p := range m.Report.Points {
+				if p.Measurable && !p.LowConfidence {
 					pr(" | TAR@%.0e %.4f", p.TargetFAR, p.TAR)
 				}
 			}
 			pr("\n")
 		}
-		pr("  weighted − plain: genuine %s; impostor %s\n", pd(f.GenuineGain), pd(f.ImpostorGain))
+		pr("  against the plain mean, paired:\n")
+		for _, m := range f.Methods[1:] {
+			pr("    %-15s genuine %s; impostor %s\n", m.Name, pd(m.GenuineGain), pd(m.ImpostorGain))
+		}
 	}
 	if len(r.Takes) > 0 {
 		pr("\nrecordings:")
@@ -218,14 +218,14 @@ func (r TemplatesReport) WriteText(w io.Writer) error {
 	}
 	for _, f := range r.Recordings {
 		pr("\n(a) fusion of simulated captures of %d frames\n", f.Frames)
-		for _, m := range []struct {
-			name string
-			s    CaptureScores
-		}{{"plain mean", f.Plain}, {"quality-weighted", f.Weighted}} {
+		for _, m := range f.Methods {
 			pr("  %s\n    genuine (two takes)   %s\n    impostor              %s\n    same person (LOO)     %s\n    intruder frame (LOO)  %s\n",
-				m.name, q(m.s.Genuine), q(m.s.Impostor), q(m.s.SamePerson), q(m.s.Intruder))
+				m.Name, q(m.Scores.Genuine), q(m.Scores.Impostor), q(m.Scores.SamePerson), q(m.Scores.Intruder))
 		}
-		pr("  weighted − plain: genuine %s; impostor %s\n", pd(f.GenuineGain), pd(f.ImpostorGain))
+		pr("  against the plain mean, paired:\n")
+		for _, m := range f.Methods[1:] {
+			pr("    %-15s genuine %s; impostor %s\n", m.Name, pd(m.GenuineGain), pd(m.ImpostorGain))
+		}
 	}
 	if t := r.Templates; t != nil {
 		pr("\n(b) templates: %d people enrol photo 1, keep photo 2, search with photo 3; %d other identities enrolled; %d new people search\n",

@@ -56,11 +56,18 @@ func TestFusionLFWWeightsDownweightBadPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.People != 6 || r.Images != 2 || r.Plain.Genuine.N != 6 || r.Plain.Impostor.N != 30 {
-		t.Fatalf("people %d, pairs %d/%d", r.People, r.Plain.Genuine.N, r.Plain.Impostor.N)
+	if len(r.Methods) != len(Weightings) || r.Methods[0].Name != "plain mean" || r.Methods[1].Name != "quality" {
+		t.Fatalf("methods %+v", r.Methods)
 	}
-	if !(r.GenuineGain.MeanDiff > 0.05) || r.GenuineGain.Higher != 1 || !(r.Weighted.Genuine.Mean > r.Plain.Genuine.Mean) {
-		t.Fatalf("weighted genuine gain %+v", r.GenuineGain)
+	plain, weighted := r.Methods[0], r.Methods[1]
+	if r.People != 6 || r.Images != 2 || plain.Report.Genuine.N != 6 || plain.Report.Impostor.N != 30 {
+		t.Fatalf("people %d, pairs %d/%d", r.People, plain.Report.Genuine.N, plain.Report.Impostor.N)
+	}
+	if !(weighted.GenuineGain.MeanDiff > 0.05) || weighted.GenuineGain.Higher != 1 || !(weighted.Report.Genuine.Mean > plain.Report.Genuine.Mean) {
+		t.Fatalf("weighted genuine gain %+v", weighted.GenuineGain)
+	}
+	if plain.GenuineGain != (Paired{}) {
+		t.Fatalf("plain against itself: %+v", plain.GenuineGain)
 	}
 	for i := range imgs {
 		imgs[i].Quality = 0.3
@@ -69,8 +76,8 @@ func TestFusionLFWWeightsDownweightBadPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(r.GenuineGain.MeanDiff) > 1e-6 || math.Abs(r.ImpostorGain.MeanDiff) > 1e-6 {
-		t.Fatalf("equal weights differ from the plain mean: %+v %+v", r.GenuineGain, r.ImpostorGain)
+	if g, i := r.Methods[1].GenuineGain, r.Methods[1].ImpostorGain; math.Abs(g.MeanDiff) > 1e-6 || math.Abs(i.MeanDiff) > 1e-6 {
+		t.Fatalf("equal weights differ from the plain mean: %+v %+v", g, i)
 	}
 	if _, err := FusionLFW(imgs, 4); !errors.Is(err, ErrTemplates) {
 		t.Fatalf("nobody with 8 photos: %v", err)
@@ -103,22 +110,23 @@ func TestFusionRecordings(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 	for _, rf := range res {
+		plain, weighted := rf.Methods[0].Scores, rf.Methods[1].Scores
 		// Genuine: person A only (two takes), 50 draws; impostor: 3 pairs
 		// of people, 50 draws each; leave-one-out: every frame of A's
 		// first captures; intruders: one per impostor draw.
-		if rf.Plain.Genuine.N != 50 || rf.Plain.Impostor.N != 150 || rf.Plain.SamePerson.N != 50*rf.Frames || rf.Plain.Intruder.N != 150 {
-			t.Fatalf("%d frames: counts %+v", rf.Frames, rf.Plain)
+		if plain.Genuine.N != 50 || plain.Impostor.N != 150 || plain.SamePerson.N != 50*rf.Frames || plain.Intruder.N != 150 {
+			t.Fatalf("%d frames: counts %+v", rf.Frames, plain)
 		}
-		if !(rf.GenuineGain.MeanDiff > 0) || !(rf.Weighted.SamePerson.Min > rf.Plain.SamePerson.Min-1e-9) {
-			t.Fatalf("%d frames: weighting did not help: %+v", rf.Frames, rf.GenuineGain)
+		if g := rf.Methods[1].GenuineGain; !(g.MeanDiff > 0) || !(weighted.SamePerson.Min > plain.SamePerson.Min-1e-9) {
+			t.Fatalf("%d frames: weighting did not help: %+v", rf.Frames, g)
 		}
-		if !(rf.Plain.Intruder.Max < rf.Plain.SamePerson.P50) {
-			t.Fatalf("intruders score like the person: %+v", rf.Plain)
+		if !(plain.Intruder.Max < plain.SamePerson.P50) {
+			t.Fatalf("intruders score like the person: %+v", plain)
 		}
 	}
 	// The same seed gives the same figures.
 	again, err := FusionRecordings(takes, []int{4, 6}, 50, rand.New(rand.NewPCG(1, 1)))
-	if err != nil || again[1].Weighted.Genuine != res[1].Weighted.Genuine {
+	if err != nil || again[1].Methods[1].Scores.Genuine != res[1].Methods[1].Scores.Genuine {
 		t.Fatalf("not reproducible: %v", err)
 	}
 	for name, tc := range map[string]struct {
