@@ -109,6 +109,49 @@ func Preprocess(crop *image.RGBA) (*nn.Tensor, error) {
 // the package documentation for the alignment it expects) and returns the
 // L2-normalised 512-d embedding.
 func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
+	v, err := n.raw(crop)
+	if err != nil {
+		return nil, err
+	}
+	if !embednet.UnitNorm(v) {
+		return nil, ErrNotFinite
+	}
+	return v, nil
+}
+
+// EmbedFlip embeds crop and its mirror image and returns the sum of the two
+// raw outputs, L2-normalised: test-time flip augmentation, at twice the
+// cost of [Net.Embed]. Its vectors must not be compared with Embed's.
+//
+// The fr-feature engine does not use it: measured with facesign eval
+// through our detector and aligner, on the LFW slice (57 images) EER 1.38 %
+// and TAR at FAR 1e-3 97.2 % with and without it; on 527 images of 210 LFW
+// people (424 genuine, 138,177 impostor pairs) EER 0.47 % both, TAR at FAR
+// 1e-3 98.8 % → 98.6 %, at 1e-4 97.4 % both, at 1e-5 95.1 % → 95.8 % (from
+// a handful of impostor pairs) — no reliable gain for 2.3× the embedding
+// time (33.8 → 77.3 ms per face).
+func (n *Net) EmbedFlip(crop *image.RGBA) ([]float32, error) {
+	a, err := n.raw(crop)
+	if err != nil {
+		return nil, err
+	}
+	m := mirror(crop)
+	defer clear(m.Pix)
+	b, err := n.raw(m)
+	if err != nil {
+		return nil, err
+	}
+	for i := range a {
+		a[i] += b[i]
+	}
+	if !embednet.UnitNorm(a) {
+		return nil, ErrNotFinite
+	}
+	return a, nil
+}
+
+// raw returns the network's output for crop, not normalised.
+func (n *Net) raw(crop *image.RGBA) ([]float32, error) {
 	x, err := Preprocess(crop)
 	if err != nil {
 		return nil, err
@@ -122,8 +165,19 @@ func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
 	if len(v) != Dim {
 		return nil, fmt.Errorf("%w: output of %d values", ErrModel, len(v))
 	}
-	if !embednet.UnitNorm(v) {
-		return nil, ErrNotFinite
-	}
 	return v, nil
+}
+
+// mirror returns crop flipped left to right, with its origin at (0, 0).
+func mirror(crop *image.RGBA) *image.RGBA {
+	b := crop.Bounds()
+	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		src := crop.Pix[crop.PixOffset(b.Min.X, b.Min.Y+y):]
+		dst := m.Pix[m.PixOffset(0, y):]
+		for x := range b.Dx() {
+			copy(dst[4*x:4*x+4], src[4*(b.Dx()-1-x):])
+		}
+	}
+	return m
 }

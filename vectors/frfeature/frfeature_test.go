@@ -148,6 +148,39 @@ func TestEmbed(t *testing.T) {
 	}
 }
 
+// TestEmbedFlip: the flip-augmented vector is a unit vector, the same for
+// a crop and its mirror image (the sum is symmetric), close to but not the
+// same as Embed's, and a bad crop is refused.
+func TestEmbedFlip(t *testing.T) {
+	n, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crops := loadCrops(t)
+	v, err := n.EmbedFlip(crops[0].Img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mirror(crops[0].Img)
+	if !slices.Equal(mirror(m).Pix, crops[0].Img.Pix) {
+		t.Fatal("mirror twice is not the identity")
+	}
+	w, err := n.EmbedFlip(m)
+	if err != nil || !slices.Equal(v, w) {
+		t.Fatalf("EmbedFlip of the mirror differs (%v)", err)
+	}
+	plain, err := cachedEmbed(t, crops)(crops[0].Img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := embedtest.Cosine(v, plain); !(c > 0.9 && c < 1) {
+		t.Fatalf("cosine with Embed %v", c)
+	}
+	if v, err := n.EmbedFlip(image.NewRGBA(image.Rect(0, 0, 50, 50))); v != nil || !errors.Is(err, ErrCropSize) {
+		t.Fatalf("bad crop: %v, %v", v, err)
+	}
+}
+
 func TestEmbedBadCrop(t *testing.T) {
 	n, err := New()
 	if err != nil {
