@@ -394,7 +394,7 @@ func (t *translator) plan(g *graphProto) {
 			continue
 		}
 		for r, m := range g.nodes {
-			if m.opType == "Relu" && isDefault(m.domain) && len(m.inputs) == 1 && m.inputs[0] == out && len(m.attrs) == 0 {
+			if m.opType == "Relu" && isDefault(m.domain) && len(m.inputs) == 1 && m.inputs[0] == out && len(m.attrs) == 0 && len(m.outputs) == 1 {
 				t.fuseRelu[i] = true
 				t.skip[r] = true
 			}
