@@ -5,6 +5,10 @@ import (
 	"image"
 	"math"
 	"testing"
+
+	"github.com/facesign/facesign/vectors/arcfacemfn"
+	"github.com/facesign/facesign/vectors/detect"
+	"github.com/facesign/facesign/vectors/frfeature"
 )
 
 // fixedNet is a test embedder returning a fixed unit vector derived from the
@@ -89,6 +93,34 @@ func TestConcatRejects(t *testing.T) {
 	} {
 		if _, err := newConcat(tc.parts, tc.w); !errors.Is(err, errConcat) {
 			t.Errorf("%s: err = %v, want errConcat", name, err)
+		}
+	}
+}
+
+// TestFusedIsMeanOfParts checks the registered fused engine on a real crop:
+// its vector is the two networks' unit vectors, each scaled by 1/√2.
+func TestFusedIsMeanOfParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three forward passes")
+	}
+	e, err := NewArcfaceFused(detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ID() != ArcfaceFusedName || e.Dim() != arcfacemfn.Dim+frfeature.Dim {
+		t.Fatalf("engine %s dim %d", e.ID(), e.Dim())
+	}
+	faces, vecs := embedCached(t, ArcfaceFusedName, "head-turn-a-0020.jpg")
+	if len(faces) != 1 {
+		t.Fatalf("%d faces", len(faces))
+	}
+	_, mv := embedCached(t, ArcfaceMFNName, "head-turn-a-0020.jpg")
+	_, fv := embedCached(t, FRFeatureName, "head-turn-a-0020.jpg")
+	got := vecs[0].Values
+	want := append(append([]float32(nil), mv[0].Values...), fv[0].Values...)
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - float64(want[i])/math.Sqrt2); d > 1e-6 {
+			t.Fatalf("value %d: %v, want %v/√2", i, got[i], want[i])
 		}
 	}
 }
