@@ -3,6 +3,8 @@ package eval
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -43,5 +45,37 @@ func TestSplit(t *testing.T) {
 	}
 	if _, err := ParsePart("half"); !errors.Is(err, ErrPart) {
 		t.Fatalf("ParsePart(half): %v", err)
+	}
+}
+
+// TestLoadDatasetLinks: a subset made of symbolic links to person folders
+// and to image files loads like the real thing; a dangling link is skipped.
+func TestLoadDatasetLinks(t *testing.T) {
+	real, sub := t.TempDir(), t.TempDir()
+	for _, f := range []string{"ann/ann_0001.jpg", "ann/ann_0002.jpg", "bob/bob_0001.jpg"} {
+		p := filepath.Join(real, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink(filepath.Join(real, "ann"), filepath.Join(sub, "ann")))
+	must(os.Mkdir(filepath.Join(sub, "bob"), 0o755))
+	must(os.Symlink(filepath.Join(real, "bob", "bob_0001.jpg"), filepath.Join(sub, "bob", "bob_0001.jpg")))
+	must(os.Symlink(filepath.Join(real, "nobody"), filepath.Join(sub, "cy")))
+	people, err := LoadDataset(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(people) != 2 || people[0].Name != "ann" || len(people[0].Files) != 2 || people[1].Name != "bob" || len(people[1].Files) != 1 {
+		t.Fatalf("people %+v", people)
 	}
 }
