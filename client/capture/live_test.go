@@ -74,11 +74,11 @@ func TestLiveSessions(t *testing.T) {
 		steps   []step
 	}{
 		{"left then right", []string{wire.ActionTurnLeft, wire.ActionTurnRight}, []step{
-			{30, 0.02, false, GuideLookAtCamera}, // turned before asked: not neutral
-			{1, 0.02, true, GuideAction},         // neutral, also "not yet turned left"
-			{1.5, 0.03, false, GuideAction},      // a look-alike of the kept frame
-			{12, 0.02, false, GuideAction},       // not far enough
-			{25, 0.02, true, GuideLookAtCamera},  // turned left: now face the camera again
+			{30, 0.02, false, GuideLookAtCamera},  // turned before asked: not neutral
+			{1, 0.02, true, GuideAction},          // neutral, also "not yet turned left"
+			{1.5, 0.03, false, GuideAction},       // a look-alike of the kept frame
+			{12, 0.02, false, GuideAction},        // not far enough
+			{25, 0.02, true, GuideLookAtCamera},   // turned left: now face the camera again
 			{-25, 0.02, false, GuideLookAtCamera}, // turned right before facing the camera
 			{-2, 0.02, true, GuideAction},
 			{-26, 0.02, true, GuideDone},
