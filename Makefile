@@ -12,11 +12,13 @@ REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w
 WASM_PKGS := ./client/js ./client/wallet ./wire ./attest ./internal/cborenc ./internal/base58
 WASM_SKIP := TestNoSimulatorImport|TestInteropJS
 
-.PHONY: all build wasm test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
+.PHONY: all build wasm page test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
 
 all: build
 
-build:
+# build also builds the browser SDK: facesign sim serves the enrolment page
+# from bin/facesign.wasm and bin/wasm_exec.js, beside bin/facesign.
+build: wasm
 	$(REPRO) -o bin/facesign ./cmd/facesign
 	$(REPRO) -o bin/facesign-enclave ./cmd/facesign-enclave
 
@@ -24,6 +26,14 @@ build:
 wasm:
 	GOOS=js GOARCH=wasm $(REPRO) -o bin/facesign.wasm ./cmd/facesign-wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" bin/
+
+# page writes the enrolment page as static files for an app's own origin
+# (docs/page.md). PAGE_FLAGS say what it trusts and where the API is, e.g.
+#   make page PAGE_FLAGS="--api https://api.example --page-pcr 0=HEX --page-pcr 1=HEX --page-pcr 2=HEX"
+page: build
+	@if [ -z "$(PAGE_FLAGS)" ]; then echo 'make page needs PAGE_FLAGS: --page-pcr N=HEX (the enclave image you audited) and --api URL, or --simulator-root PEM; see docs/page.md'; exit 2; fi
+	rm -rf bin/page
+	./bin/facesign page build --out bin/page $(PAGE_FLAGS)
 
 # node-deps installs the pinned npm peers (package-lock.json, integrity checked).
 node-deps:
