@@ -183,6 +183,7 @@ var contentTypes = map[string]string{
 	".js":   "text/javascript; charset=utf-8",
 	".json": "application/json",
 	".wasm": "application/wasm",
+	".svg":  "image/svg+xml",
 }
 
 const (
@@ -204,7 +205,7 @@ func New(a Assets, c Config) (*Site, error) {
 	}
 	s := &Site{files: map[string]*file{}, headers: securityHeaders(apiOrigin)}
 	src := map[string][]byte{WASMName: a.WASM, WASMExecName: a.WASMExec}
-	for _, n := range []string{"page.css", "page.js", "worker.js", "messages.json"} {
+	for _, n := range []string{"page.css", "page.js", "worker.js", "messages.json", "icon.svg"} {
 		b, err := fs.ReadFile(static, "static/"+n)
 		if err != nil {
 			return nil, err
@@ -230,6 +231,7 @@ func New(a Assets, c Config) (*Site, error) {
 		return nil, err
 	}
 	replace := []struct{ old, new string }{
+		{`href="icon.svg"`, `href="` + urls["icon.svg"] + `"`},
 		{`href="page.css"`, `href="` + urls["page.css"] + `"`},
 		{`<script src="page.js" defer>`, `<script src="` + urls["page.js"] + `" defer data-worker="` + urls["worker.js"] +
 			`" data-wasm="` + urls[WASMName] + `" data-wasm-exec="` + urls[WASMExecName] +

@@ -70,10 +70,10 @@ func TestServe(t *testing.T) {
 	}
 	// Every asset the page names is served under its content hash.
 	refs := regexp.MustCompile(`assets/([a-z_]+)\.([0-9a-f]{16})\.([a-z]+)`).FindAllStringSubmatch(string(index), -1)
-	if len(refs) != 6 {
-		t.Fatalf("index references %d assets, want 6: %q", len(refs), refs)
+	if len(refs) != 7 {
+		t.Fatalf("index references %d assets, want 7: %q", len(refs), refs)
 	}
-	types := map[string]string{"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "json": "application/json", "wasm": "application/wasm"}
+	types := map[string]string{"svg": "image/svg+xml", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "json": "application/json", "wasm": "application/wasm"}
 	for _, m := range refs {
 		res := get(t, s, "GET", "/"+m[0])
 		body, _ := io.ReadAll(res.Body)
