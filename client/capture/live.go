@@ -55,7 +55,7 @@ type Framing struct {
 
 // DefaultFraming is the framing a phone or laptop camera meets easily at
 // arm's length in an ordinary room.
-var DefaultFraming = Framing{MinEyeDistance: 20, MinFaceShare: 0.2, MaxFaceShare: 0.9, MaxOffCentre: 0.3, MinBrightness: 50}
+var DefaultFraming = Framing{MinEyeDistance: 18, MinFaceShare: 0.2, MaxFaceShare: 0.9, MaxOffCentre: 0.3, MinBrightness: 50}
 
 // GuideCode is what the page should tell the person; the page maps each to
 // a sentence in its own language.

@@ -62,11 +62,17 @@ func (jc *jsClient) capture(args []js.Value) (func(context.Context) (any, error)
 			return nil, err
 		}
 		p := ch.Policy()
-		live, err := capture.NewLive(ch.Actions, p.MinFrames, p.MaxFrames, capture.DefaultThresholds, capture.DefaultFraming)
+		// The kept frames are measured as the enclave measures them (the
+		// same decoder and detector on the same bytes), so the thresholds
+		// need only absorb rounding: RelaxedThresholds.
+		live, err := capture.NewLive(ch.Actions, p.MinFrames, p.MaxFrames, capture.RelaxedThresholds, capture.DefaultFraming)
 		if err != nil {
 			return nil, badArg("%v", err)
 		}
 		c := &jsCapture{jc: jc, id: id, live: live, tr: capture.NewTracker(d)}
+		// BlazeFace is most of a detection's cost in WebAssembly: track
+		// between detections; kept frames get a full detection anyway.
+		c.tr.DetectEvery = 8
 		c.tr.Limits.MaxBytes, c.tr.Limits.MaxPixels = int64(p.MaxFrameBytes), int64(p.MaxPixels)
 		return js.ValueOf(map[string]any{
 			"track":  promiseFunc(c.track),

@@ -10,6 +10,7 @@ package page_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -370,6 +372,25 @@ func (s *session) privacy() string {
 	return out + fmt.Sprintf(" browser cookies: %d", len(res.Cookies))
 }
 
+// assetPaths lists the /assets/ files index.html names.
+func assetPaths(t *testing.T, base string) []string {
+	t.Helper()
+	res, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out []string
+	for _, m := range regexp.MustCompile(`assets/[a-z_]+\.[0-9a-f]{16}\.[a-z]+`).FindAllString(string(b), -1) {
+		out = append(out, "/"+m)
+	}
+	if len(out) != 7 {
+		t.Fatalf("index.html names %d assets", len(out))
+	}
+	return out
+}
+
 func TestPageInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end browser test: builds the stack and runs Chromium (not in -short)")
@@ -419,6 +440,31 @@ func TestPageInBrowser(t *testing.T) {
 	// The browser treats 127.0.0.1 as a secure context (the camera needs one).
 	pageURL := front.URL + "/"
 
+	// Page weight: every file of a first visit, as served with gzip.
+	weight, plain := 0, 0
+	for _, path := range append([]string{"/", "/config.json"}, assetPaths(t, sim.URL)...) {
+		req, _ := http.NewRequest("GET", sim.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		weight += len(b)
+		if res.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := io.ReadAll(zr)
+			plain += len(p)
+		} else {
+			plain += len(b)
+		}
+	}
+	t.Logf("page weight: %d bytes over the wire with gzip (%d uncompressed)", weight, plain)
+
 	var secrets []string
 	var sessions []*session
 	newS := func(video, name string, allow bool) *session {
@@ -442,7 +488,7 @@ func TestPageInBrowser(t *testing.T) {
 	loaded := open(a)
 	banner := a.text("#sim-banner")
 	a1 := a.flow("b-enroll", turnsOnly)
-	t.Logf("page load to verified enclave: %v (%.0f bytes over the wire); camera on to first prompt: %v", loaded, a.bytesIn, a1.firstPrompt)
+	t.Logf("page load to verified enclave: %v; camera on to first prompt: %v", loaded, a1.firstPrompt)
 	// Reveal the recovery phrase (keyboard), sign a message, as a person would.
 	a.run(chromedp.Focus(chromedp.CSS("#b-reveal")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#reveal-warn")))
 	a.shot("reveal-warning")

@@ -7,7 +7,7 @@
   const me = document.currentScript.dataset;
   const $ = (id) => document.getElementById(id);
   const abs = (u) => new URL(u, document.baseURI).href;
-  const STEP_TIMEOUT_MS = 25000; // no progress for this long: the capture stops
+  const STEP_TIMEOUT_MS = 40000; // no progress for this long: the capture stops
   let msgs = null, config = null, worker = null, seq = 0;
   const pending = new Map();
   let stream = null, running = false, operation = null, lastProgress = 0, expiresAt = 0;
