@@ -61,8 +61,12 @@ func chromium(t *testing.T) string {
 }
 
 // writeY4M writes frames (JPEG files, all one size) as a raw 4:2:0 Y4M
-// video at fps frames per second, as Chromium's fake camera reads it.
-func writeY4M(t *testing.T, path string, fps int, files []string) {
+// video at fps frames per second, as Chromium's fake camera reads it, each
+// frame repeated hold times: the recording slowed down so that a pose
+// lasts long enough for a slow device's tracking to see it (a person in
+// front of a camera holds a turn while the prompt asks for it; a looping
+// recording does not wait).
+func writeY4M(t *testing.T, path string, fps, hold int, files []string) {
 	t.Helper()
 	var w, h int
 	var buf bytes.Buffer
@@ -82,7 +86,6 @@ func writeY4M(t *testing.T, path string, fps int, files []string) {
 		} else if b.Dx()&^1 != w || b.Dy()&^1 != h {
 			t.Fatalf("%s is %v, the video is %d×%d", f, b.Size(), w, h)
 		}
-		buf.WriteString("FRAME\n")
 		yp := make([]byte, w*h)
 		up := make([]byte, w*h/4)
 		vp := make([]byte, w*h/4)
@@ -90,7 +93,7 @@ func writeY4M(t *testing.T, path string, fps int, files []string) {
 			for x := 0; x < w; x++ {
 				c := img.RGBAAt(b.Min.X+x, b.Min.Y+y)
 				yy, _, _ := color.RGBToYCbCr(c.R, c.G, c.B)
-				yp[y*w+x] = yy
+				yp[y*w+x] = studioY(yy)
 			}
 		}
 		for y := 0; y < h; y += 2 {
@@ -101,16 +104,34 @@ func writeY4M(t *testing.T, path string, fps int, files []string) {
 					_, u, v := color.RGBToYCbCr(c.R, c.G, c.B)
 					cb, cr = cb+int(u), cr+int(v)
 				}
-				up[(y/2)*(w/2)+x/2], vp[(y/2)*(w/2)+x/2] = byte((cb+2)/4), byte((cr+2)/4)
+				up[(y/2)*(w/2)+x/2], vp[(y/2)*(w/2)+x/2] = studioC((cb+2)/4), studioC((cr+2)/4)
 			}
 		}
-		buf.Write(yp)
-		buf.Write(up)
-		buf.Write(vp)
+		for range hold {
+			buf.WriteString("FRAME\n")
+			buf.Write(yp)
+			buf.Write(up)
+			buf.Write(vp)
+		}
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// studioY and studioC map full-range (JPEG) luma and chroma to the
+// limited "studio" range (Y 16–235, Cb/Cr 16–240) that Chromium assumes for
+// the I420 frames of a Y4M file (BT.601). Without this the fake camera
+// stretches the contrast: dark faces get darker (a face at luma 52 arrives
+// at about 42) and the page rightly asks for more light.
+func studioY(v uint8) byte { return byte(16 + (int(v)*219+127)/255) }
+func studioC(v int) byte   { return byte(128 + ((v-128)*224+sign(v-128)*127)/255) }
+
+func sign(x int) int {
+	if x < 0 {
+		return -1
+	}
+	return 1
 }
 
 func jpegs(t *testing.T, dir string) []string {
@@ -297,14 +318,25 @@ var (
 type outcome struct {
 	view, heading, text, code string
 	facesign, evm             string
-	firstPrompt               time.Duration
+	firstPrompt, took         time.Duration
+	tries                     int
+	timeline                  []string // the prompts seen, with when
 }
 
+func (o outcome) String() string {
+	return fmt.Sprintf("view %s, heading %q, text %q, code %q, addresses %q %q, after %v and %d tries; prompts seen:\n  %s",
+		o.view, o.heading, o.text, o.code, o.facesign, o.evm, o.took.Round(time.Second), o.tries, strings.Join(o.timeline, "\n  "))
+}
+
+// tryLimit bounds one capture and its answer: the challenge expires after
+// 120 s (the policy's default), the enclave then answers on a busy CPU.
+const tryLimit = 4 * time.Minute
+
 // flow clicks through one enrolment, login or deletion from the start
-// view and waits for the result or the refusal.
-// retries is how often the person presses "Try again" after a capture
-// that timed out.
-func (s *session) flow(button string, who person, retries int) outcome {
+// view and waits for the result or the refusal. retries is how often the
+// person presses "Try again" after a capture that timed out; shots says
+// whether to photograph every new prompt (the first flow of a session).
+func (s *session) flow(button string, who person, retries int, shots bool) outcome {
 	s.t.Helper()
 	s.run(chromedp.WaitVisible(chromedp.CSS("#v-intro")), chromedp.WaitEnabled(chromedp.CSS("#"+button)))
 	s.run(chromedp.Click(chromedp.CSS("#" + button)))
@@ -316,28 +348,45 @@ func (s *session) flow(button string, who person, retries int) outcome {
 			chromedp.WaitEnabled(chromedp.CSS("#b-delete-go")), chromedp.Focus(chromedp.CSS("#b-delete-go")), chromedp.KeyEvent("\r"))
 	}
 	s.run(chromedp.WaitVisible(chromedp.CSS("#v-camera")))
-	s.shot("camera-explained")
+	if shots {
+		s.shot("camera-explained")
+	}
 	start := time.Now()
 	s.run(chromedp.Click(chromedp.CSS("#b-camera")))
-	var o outcome
+	o := outcome{tries: 1}
 	seen := map[string]bool{}
-	deadline := time.Now().Add(8 * time.Minute)
+	last := ""
+	deadline := time.Now().Add(tryLimit)
 	for time.Now().Before(deadline) {
-		switch v := s.visibleView(); v {
-		case "v-capture":
-			p := s.text("#prompt")
+		v := s.visibleView()
+		if v == "v-capture" {
+			p, progress := s.text("#prompt"), s.text("#progress-text")
 			if o.firstPrompt == 0 && p != "" && p != "Getting ready…" {
 				o.firstPrompt = time.Since(start)
 			}
-			if !seen[p] && p != "" {
+			if p+progress != last {
+				last = p + progress
+				o.timeline = append(o.timeline, fmt.Sprintf("%6.1fs %s · %s", time.Since(start).Seconds(), progress, p))
+			}
+			if shots && !seen[p] && p != "" {
 				seen[p] = true
 				s.shot("prompt-" + strings.ToLower(strings.NewReplacer(" ", "-", "—", "", ",", "", "…", "", "'", "").Replace(p)))
 			}
 			if !who(p) {
+				// Once, then wait for the page to ask for something else.
+				o.timeline = append(o.timeline, fmt.Sprintf("%6.1fs the person presses “other moves”", time.Since(start).Seconds()))
 				s.run(chromedp.Click(chromedp.CSS("#b-other-moves")))
+				for i := 0; i < 200 && s.visibleView() == "v-capture" && s.text("#prompt") == p; i++ {
+					time.Sleep(300 * time.Millisecond)
+				}
 			}
+		} else if v != last {
+			last = v
+			o.timeline = append(o.timeline, fmt.Sprintf("%6.1fs view %s", time.Since(start).Seconds(), v))
+		}
+		switch v {
 		case "v-sending":
-			if !seen[v] {
+			if shots && !seen[v] {
 				seen[v] = true
 				s.shot("sending")
 			}
@@ -347,6 +396,7 @@ func (s *session) flow(button string, who person, retries int) outcome {
 			if !value(s, chromedp.Evaluate[bool](`document.getElementById("addresses").hidden`)) {
 				o.facesign, o.evm = s.text("#a-facesign"), s.text("#a-evm")
 			}
+			o.took = time.Since(start)
 			return o
 		case "v-problem":
 			s.shot("problem")
@@ -355,16 +405,30 @@ func (s *session) flow(button string, who person, retries int) outcome {
 			// the page suggests (a slow device, a move missed).
 			if o.code == "capture_timeout" && retries > 0 {
 				retries--
-				s.t.Logf("%s: %q; trying again", s.name, o.text)
+				o.tries++
+				s.t.Logf("%s: %q after %v; trying again. Prompts seen:\n  %s", s.name, o.text, time.Since(start).Round(time.Second), strings.Join(o.timeline, "\n  "))
 				s.run(chromedp.Click(chromedp.CSS("#b-retry")))
+				deadline = time.Now().Add(tryLimit)
 				continue
 			}
+			o.took = time.Since(start)
 			return o
 		}
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	}
-	s.t.Fatalf("%s: no result after 8 minutes; console:\n%s", s.name, s.consoleText())
+	o.took = time.Since(start)
+	o.view = "none: no result in " + tryLimit.String()
 	return o
+}
+
+// expect stops the test at once, saying what the person saw, when a step
+// did not end as it should: later steps depend on it.
+func (s *session) expect(step string, o outcome, ok bool) {
+	s.t.Helper()
+	if !ok {
+		s.t.Fatalf("%s: %s: %s\nscreenshots: %s/%s-*.png\nconsole:\n%s", s.name, step, o, s.shots, s.name, s.consoleText())
+	}
+	s.t.Logf("%s: %s in %v (%d tries, first prompt after %v)", s.name, step, o.took.Round(time.Second), o.tries, o.firstPrompt.Round(100*time.Millisecond))
 }
 
 // home goes back to the start view with the button the visible view has.
@@ -411,10 +475,63 @@ func assetPaths(t *testing.T, base string) []string {
 	return out
 }
 
+// fullFlow reports whether to run the whole flow of issue 14 (make
+// test-page): A again, B enrols and deletes, the photo and the screen
+// replay. Without it (make test) the test runs the shorter flow: A enrols,
+// reveals and signs, a denied camera, and every privacy check.
+func fullFlow() bool { return os.Getenv("FACESIGN_PAGE_FULL") != "" }
+
+// The fake camera's videos: each recording slowed down so that one pose
+// lasts longer than a loaded two-core machine takes to track a frame and
+// measure a candidate (several hundred milliseconds each in WebAssembly).
+// head-turn-a holds every pose for 4 frames (≈0.5 s) already; at 0.5 s a
+// frame a turn lasts ≥ 2 s and the whole loop 56 s. talking-b-take2 is 2
+// frames a second with one or two frames per mouth opening or turn: 1 s a
+// frame (a loop of 61 s).
+var videos = []struct {
+	name, dir string
+	fps, hold int
+}{
+	{"A", "head-turn-a", 4, 2},
+	{"B", "talking-b-take2", 4, 4},
+	{"print", "attack-demo-print", 4, 2},
+	{"screen", "attack-demo-screen", 4, 2},
+}
+
+// stepTimeout is the page's step limit in this test (the product's default
+// is 40 s): the slowed recordings loop in about a minute, and the next pose
+// a challenge needs can be a loop away. The challenge's 120 s still bound
+// one capture.
+const stepTimeout = 75 * time.Second
+
+// checkPrivacy reads what s's page left behind: storage, cookies, the URL
+// and the console, which must hold none of secrets.
+func checkPrivacy(t *testing.T, s *session, pageURL string, secrets []string) {
+	t.Helper()
+	p := s.privacy()
+	want := `{"local":[],"session":[],"cookie":"","url":"` + pageURL + `","idb":[],"caches":[]} browser cookies: 0`
+	if p != want {
+		t.Errorf("%s: %s", s.name, p)
+	}
+	s.consMu.Lock()
+	defer s.consMu.Unlock()
+	for _, line := range s.console {
+		if strings.HasPrefix(line, "console.") {
+			t.Errorf("%s: the page wrote to the console: %s", s.name, line)
+		}
+		for _, sec := range secrets {
+			if sec != "" && strings.Contains(line, sec) {
+				t.Errorf("%s: a secret in the console", s.name)
+			}
+		}
+	}
+}
+
 func TestPageInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end browser test: builds the stack and runs Chromium (not in -short)")
 	}
+	began := time.Now()
 	chrome := chromium(t)
 	root, err := simtest.ModuleRoot()
 	if err != nil {
@@ -442,15 +559,20 @@ func TestPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(sdk, "wasm_exec.js"), we, 0o644)
-
-	videos := map[string]string{}
-	for name, dir := range map[string]string{"A": "head-turn-a", "B": "talking-b-take2", "print": "attack-demo-print", "screen": "attack-demo-screen"} {
-		videos[name] = filepath.Join(tmp, name+".y4m")
-		writeY4M(t, videos[name], 5, jpegs(t, filepath.Join(shared, dir)))
+	if err := os.WriteFile(filepath.Join(sdk, "wasm_exec.js"), we, 0o644); err != nil {
+		t.Fatal(err)
 	}
 
-	sim := simtest.Start(t, simtest.Options{Args: []string{"--page-sdk", sdk}})
+	video := map[string]string{}
+	for _, v := range videos {
+		if !fullFlow() && v.name != "A" {
+			continue
+		}
+		video[v.name] = filepath.Join(tmp, v.name+".y4m")
+		writeY4M(t, video[v.name], v.fps, v.hold, jpegs(t, filepath.Join(shared, v.dir)))
+	}
+
+	sim := simtest.Start(t, simtest.Options{Args: []string{"--page-sdk", sdk, "--page-step-timeout", stepTimeout.String()}})
 	rec := &relay{}
 	up, _ := url.Parse(sim.URL)
 	proxy := httputil.NewSingleHostReverseProxy(up)
@@ -459,6 +581,7 @@ func TestPageInBrowser(t *testing.T) {
 	defer front.Close()
 	// The browser treats 127.0.0.1 as a secure context (the camera needs one).
 	pageURL := front.URL + "/"
+	t.Logf("set-up (wasm build, videos, simulator) took %v", time.Since(began).Round(time.Second))
 
 	// Page weight: every file of a first visit, as served with gzip.
 	weight, plain := 0, 0
@@ -487,9 +610,8 @@ func TestPageInBrowser(t *testing.T) {
 
 	var secrets []string
 	var sessions []*session
-	newS := func(video, name string, allow bool) *session {
+	newS := func(t *testing.T, video, name string, allow bool) *session {
 		s := newSession(t, chrome, video, shots, name, allow)
-		sessions = append(sessions, s)
 		t.Cleanup(s.cancel)
 		return s
 	}
@@ -503,12 +625,17 @@ func TestPageInBrowser(t *testing.T) {
 		return loaded
 	}
 
-	// Person A enrols (new), then comes back (existing, the same wallet).
-	a := newS(videos["A"], "A", true)
+	// Person A enrols (new).
+	a := newS(t, video["A"], "A", true)
+	sessions = append(sessions, a)
 	loaded := open(a)
-	banner := a.text("#sim-banner")
-	a1 := a.flow("b-enroll", turnsOnly, 3)
-	t.Logf("page load to verified enclave: %v; camera on to first prompt: %v", loaded, a1.firstPrompt)
+	t.Logf("A: page load to verified enclave: %v", loaded.Round(100*time.Millisecond))
+	if banner := a.text("#sim-banner"); !strings.Contains(banner, "SIMULATOR") || !strings.Contains(banner, "not for real identities") {
+		t.Errorf("banner %q", banner)
+	}
+	a1 := a.flow("b-enroll", turnsOnly, 2, true)
+	a.expect("enrols → new", a1, a1.view == "v-result" && strings.Contains(a1.text, "created") && a1.facesign != "" && a1.evm != "")
+
 	// Reveal the recovery phrase (keyboard), sign a message, as a person would.
 	a.run(chromedp.Focus(chromedp.CSS("#b-reveal")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#reveal-warn")))
 	a.shot("reveal-warning")
@@ -518,33 +645,52 @@ func TestPageInBrowser(t *testing.T) {
 	a.run(chromedp.Click(chromedp.CSS("#b-hide")), chromedp.Click(chromedp.CSS("#b-sign")),
 		chromedp.WaitVisible(chromedp.CSS("#signature")))
 	var sig string
-	for i := 0; i < 50 && sig == ""; i++ {
+	for i := 0; i < 100 && sig == ""; i++ {
 		sig = a.text("#signature")
 		time.Sleep(100 * time.Millisecond)
 	}
 	a.shot("signed")
-	a.home()
-	a2 := a.flow("b-enroll", turnsOnly, 3)
+	w, err := wallet.FromMnemonic(mnemonic)
+	if err != nil {
+		t.Fatalf("revealed %q: %v", mnemonic, err)
+	}
+	p := w.Public()
+	if p.FaceSignAddress != a1.facesign || p.EVMAddress != a1.evm {
+		t.Errorf("the phrase gives %s %s, the page showed %s %s", p.FaceSignAddress, p.EVMAddress, a1.facesign, a1.evm)
+	}
+	raw, err := hex.DecodeString(strings.TrimPrefix(sig, "0x"))
+	if err != nil {
+		t.Fatalf("signature %q: %v", sig, err)
+	}
+	if addr, err := wallet.RecoverPersonal([]byte("I control this FaceSign wallet."), raw); err != nil || wallet.ChecksumAddress(addr) != p.EVMAddress {
+		t.Errorf("EIP-191 signature recovers to %x (%v), want %s", addr, err, p.EVMAddress)
+	}
+	secrets = append(secrets, mnemonic, hex.EncodeToString(w.Entropy()))
 	a.home()
 
-	// Person B enrols (new) and deletes.
-	b := newS(videos["B"], "B", true)
-	open(b)
-	b1 := b.flow("b-enroll", leftAndTalk, 3)
-	b.home()
-	b2 := b.flow("b-delete", leftAndTalk, 3)
-	b.home()
+	if fullFlow() {
+		// A comes back: existing, the same wallet.
+		a2 := a.flow("b-enroll", turnsOnly, 2, false)
+		a.expect("enrols again → existing, the same addresses", a2,
+			a2.view == "v-result" && strings.Contains(a2.text, "Welcome back") && a2.facesign == a1.facesign && a2.evm == a1.evm)
+		a.home()
 
-	// A printed photo and a screen replay held to the camera.
-	var attacks []outcome
-	for _, n := range []string{"print", "screen"} {
-		s := newS(videos[n], n, true)
-		open(s)
-		attacks = append(attacks, s.flow("b-enroll", doesNothing, 0))
+		// Person B enrols (new) and deletes.
+		b := newS(t, video["B"], "B", true)
+		sessions = append(sessions, b)
+		open(b)
+		b1 := b.flow("b-enroll", leftAndTalk, 2, true)
+		b.expect("enrols → new, another address", b1,
+			b1.view == "v-result" && strings.Contains(b1.text, "created") && b1.facesign != "" && b1.facesign != a1.facesign)
+		b.home()
+		b2 := b.flow("b-delete", leftAndTalk, 2, false)
+		b.expect("deletes → deleted", b2, b2.view == "v-result" && strings.Contains(b2.text, "deleted") && b2.facesign == "")
+		b.home()
 	}
 
 	// A camera the person refuses.
-	d := newS("", "denied", false)
+	d := newS(t, "", "denied", false)
+	sessions = append(sessions, d)
 	open(d)
 	if _, err := chromedp.CallBrowser(d.ctx, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "camera"}, Setting: browser.PermissionSettingDenied, Origin: front.URL,
@@ -554,77 +700,32 @@ func TestPageInBrowser(t *testing.T) {
 	d.run(chromedp.Click(chromedp.CSS("#b-enroll")), chromedp.WaitVisible(chromedp.CSS("#v-camera")), chromedp.Click(chromedp.CSS("#b-camera")),
 		chromedp.WaitVisible(chromedp.CSS("#v-problem")))
 	d.shot("camera-denied")
-	denied := outcome{text: d.text("#problem-text") + " " + d.text("#problem-next"), code: d.text("#problem-code")}
+	denied := outcome{view: "v-problem", text: d.text("#problem-text") + " " + d.text("#problem-next"), code: d.text("#problem-code")}
+	d.expect("a denied camera → the denial message", denied, denied.code == "camera_denied" && strings.Contains(denied.text, "Allow the camera"))
 
-	t.Run("simulator banner", func(t *testing.T) {
-		if !strings.Contains(banner, "SIMULATOR") || !strings.Contains(banner, "not for real identities") {
-			t.Errorf("banner %q", banner)
-		}
-	})
-	t.Run("A new, A again existing with the same address, B new, B deleted", func(t *testing.T) {
-		if a1.view != "v-result" || !strings.Contains(a1.text, "created") || a1.facesign == "" {
-			t.Fatalf("A: %+v", a1)
-		}
-		if a2.view != "v-result" || !strings.Contains(a2.text, "Welcome back") || a2.facesign != a1.facesign || a2.evm != a1.evm {
-			t.Errorf("A again: %+v, first %s", a2, a1.facesign)
-		}
-		if b1.view != "v-result" || !strings.Contains(b1.text, "created") || b1.facesign == "" || b1.facesign == a1.facesign {
-			t.Errorf("B: %+v (A %s)", b1, a1.facesign)
-		}
-		if b2.view != "v-result" || !strings.Contains(b2.text, "deleted") || b2.facesign != "" {
-			t.Errorf("B deletes: %+v", b2)
-		}
-	})
-	t.Run("the wallet on screen is the wallet of the revealed phrase", func(t *testing.T) {
-		w, err := wallet.FromMnemonic(mnemonic)
-		if err != nil {
-			t.Fatalf("revealed %q: %v", mnemonic, err)
-		}
-		p := w.Public()
-		if p.FaceSignAddress != a1.facesign || p.EVMAddress != a1.evm {
-			t.Errorf("phrase gives %s %s, page showed %s %s", p.FaceSignAddress, p.EVMAddress, a1.facesign, a1.evm)
-		}
-		raw, err := hex.DecodeString(strings.TrimPrefix(sig, "0x"))
-		if err != nil {
-			t.Fatalf("signature %q: %v", sig, err)
-		}
-		if addr, err := wallet.RecoverPersonal([]byte("I control this FaceSign wallet."), raw); err != nil || wallet.ChecksumAddress(addr) != p.EVMAddress {
-			t.Errorf("EIP-191 signature recovers to %x (%v), want %s", addr, err, p.EVMAddress)
-		}
-		secrets = append(secrets, mnemonic, hex.EncodeToString(w.Entropy()))
-	})
-	t.Run("printed photo and screen replay refused in plain words", func(t *testing.T) {
-		for i, o := range attacks {
-			if o.view != "v-problem" || o.code == "" || !strings.Contains(o.text, "Try again") {
-				t.Errorf("attack %d: %+v", i, o)
+	if fullFlow() {
+		// A printed photo and a screen replay held to the camera, both at
+		// once: the page waits stepTimeout for a move that never comes, so
+		// running them side by side halves the wait.
+		t.Run("printed photo and screen replay refused in plain words", func(t *testing.T) {
+			for _, n := range []string{"print", "screen"} {
+				t.Run(n, func(t *testing.T) {
+					t.Parallel()
+					s := newS(t, video[n], n, true)
+					open(s)
+					o := s.flow("b-enroll", doesNothing, 0, true)
+					s.expect("refused", o, o.view == "v-problem" && o.code != "" && strings.Contains(o.text, "Try again"))
+					t.Logf("%s refused: %q (code %s)", n, o.text, o.code)
+					checkPrivacy(t, s, pageURL, secrets)
+				})
 			}
-			t.Logf("attack %d refused: %q (code %s)", i, o.text, o.code)
-		}
-	})
-	t.Run("camera denied", func(t *testing.T) {
-		if denied.code != "camera_denied" || !strings.Contains(denied.text, "Allow the camera") {
-			t.Errorf("denied camera: %+v", denied)
-		}
-	})
-	t.Run("nothing left in storage, cookies, the URL or the console", func(t *testing.T) {
-		for _, s := range sessions {
-			p := s.privacy()
-			want := `{"local":[],"session":[],"cookie":"","url":"` + pageURL + `","idb":[],"caches":[]} browser cookies: 0`
-			if p != want {
-				t.Errorf("%s: %s", s.name, p)
-			}
-			for _, line := range s.console {
-				if strings.HasPrefix(line, "console.") {
-					t.Errorf("%s: the page wrote to the console: %s", s.name, line)
-				}
-				for _, sec := range secrets {
-					if sec != "" && strings.Contains(line, sec) {
-						t.Errorf("%s: a secret in the console", s.name)
-					}
-				}
-			}
-		}
-	})
+		})
+	}
+
+	// Nothing left in storage, cookies, the URL or the console.
+	for _, s := range sessions {
+		checkPrivacy(t, s, pageURL, secrets)
+	}
 	t.Run("only sealed bodies crossed the parent", func(t *testing.T) {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -658,9 +759,14 @@ func TestPageInBrowser(t *testing.T) {
 				t.Errorf("unexpected request %s %s (%d bytes)", e.method, e.path, len(e.reqBody))
 			}
 		}
-		if sealed < 8 {
-			t.Errorf("%d sealed exchanges", sealed)
+		want := 2 // a challenge and an enrolment at least
+		if fullFlow() {
+			want = 8
+		}
+		if sealed < want {
+			t.Errorf("%d sealed exchanges, want at least %d", sealed, want)
 		}
 		t.Logf("%d requests crossed the parent, %d of them sealed", len(rec.all), sealed)
 	})
+	t.Logf("TestPageInBrowser (full flow %v) took %v", fullFlow(), time.Since(began).Round(time.Second))
 }

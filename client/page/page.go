@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed static
@@ -73,7 +74,27 @@ type Config struct {
 	Simulator bool
 	// RootsPEM are the simulator's root certificates; only with Simulator.
 	RootsPEM []byte
+	// FetchSimulatorRoot, only with Simulator and without RootsPEM, makes
+	// the page fetch the simulator's root from the API
+	// (/v1/simulator/root.pem) when it starts: a simulator page built
+	// before the simulator runs ("make page" without PAGE_FLAGS). It trusts
+	// whatever the API serves, as every simulator page trusts the
+	// simulator: never for real identities (the banner says so).
+	FetchSimulatorRoot bool
+	// StepTimeout is how long the page waits for the next kept frame
+	// before it stops a capture (capture_timeout); 0 means
+	// [DefaultStepTimeout]. A slow device or a test camera playing a
+	// recording may need longer; the challenge's own expiry still applies.
+	StepTimeout time.Duration
 }
+
+// DefaultStepTimeout is the page's default [Config.StepTimeout], and the
+// bounds of the setting.
+const (
+	DefaultStepTimeout = 40 * time.Second
+	MinStepTimeout     = 5 * time.Second
+	MaxStepTimeout     = 10 * time.Minute
+)
 
 // configJSON is config.json as the page reads it.
 type configJSON struct {
@@ -82,10 +103,18 @@ type configJSON struct {
 	PolicyHash string            `json:"policyHash,omitempty"`
 	Simulator  bool              `json:"simulator"`
 	RootsPEM   []string          `json:"rootsPEM,omitempty"`
+	StepMS     int64             `json:"stepTimeoutMs"`
+	FetchRoot  bool              `json:"fetchSimulatorRoot,omitempty"`
 }
 
 func (c Config) check() (configJSON, string, error) {
-	out := configJSON{Simulator: c.Simulator, PCRs: map[string]string{}}
+	out := configJSON{Simulator: c.Simulator, PCRs: map[string]string{}, StepMS: DefaultStepTimeout.Milliseconds()}
+	if c.StepTimeout != 0 {
+		if c.StepTimeout < MinStepTimeout || c.StepTimeout > MaxStepTimeout {
+			return out, "", fmt.Errorf("%w: step timeout %v outside %v..%v", ErrConfig, c.StepTimeout, MinStepTimeout, MaxStepTimeout)
+		}
+		out.StepMS = c.StepTimeout.Milliseconds()
+	}
 	apiOrigin := ""
 	if c.API != "" {
 		u, err := url.Parse(c.API)
@@ -113,7 +142,13 @@ func (c Config) check() (configJSON, string, error) {
 	if len(c.RootsPEM) > 0 && !c.Simulator {
 		return out, "", fmt.Errorf("%w: extra roots are for the simulator only (the AWS Nitro root is built in)", ErrConfig)
 	}
-	if c.Simulator {
+	if c.FetchSimulatorRoot {
+		if !c.Simulator || len(c.RootsPEM) > 0 {
+			return out, "", fmt.Errorf("%w: fetching the root is for a simulator page without roots only", ErrConfig)
+		}
+		out.FetchRoot = true
+	}
+	if c.Simulator && !c.FetchSimulatorRoot {
 		rest := c.RootsPEM
 		for {
 			var b *pem.Block
@@ -126,7 +161,7 @@ func (c Config) check() (configJSON, string, error) {
 			}
 		}
 		if len(out.RootsPEM) == 0 {
-			return out, "", fmt.Errorf("%w: a simulator page needs the simulator's root certificate", ErrConfig)
+			return out, "", fmt.Errorf("%w: a simulator page needs the simulator's root certificate (or FetchSimulatorRoot)", ErrConfig)
 		}
 	}
 	return out, apiOrigin, nil

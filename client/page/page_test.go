@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/wire"
@@ -154,6 +155,12 @@ func TestConfig(t *testing.T) {
 		{"bad API", Config{Simulator: true, RootsPEM: testRoot, API: "ftp://x"}, ErrConfig},
 		{"API with query", Config{Simulator: true, RootsPEM: testRoot, API: "https://x/?a=b"}, ErrConfig},
 		{"policy hash", Config{PCRs: map[int][]byte{0: pcr}, PolicyHash: []byte{1}}, ErrConfig},
+		{"fetch root without simulator", Config{PCRs: map[int][]byte{0: pcr}, FetchSimulatorRoot: true}, ErrConfig},
+		{"fetch root and a root", Config{Simulator: true, RootsPEM: testRoot, FetchSimulatorRoot: true}, ErrConfig},
+		{"simulator fetching its root", Config{Simulator: true, FetchSimulatorRoot: true, API: "http://127.0.0.1:8080"}, nil},
+		{"step timeout too short", Config{Simulator: true, RootsPEM: testRoot, StepTimeout: time.Second}, ErrConfig},
+		{"step timeout too long", Config{Simulator: true, RootsPEM: testRoot, StepTimeout: time.Hour}, ErrConfig},
+		{"step timeout", Config{Simulator: true, RootsPEM: testRoot, StepTimeout: 2 * time.Minute}, nil},
 		{"production", Config{PCRs: map[int][]byte{0: pcr, 1: pcr, 2: pcr}, API: "https://api.example"}, nil},
 	}
 	for _, tc := range tests {
@@ -170,6 +177,17 @@ func TestConfig(t *testing.T) {
 	if _, err := LoadAssets(t.TempDir()); !errors.Is(err, ErrAssets) {
 		t.Fatalf("empty dir: %v", err)
 	}
+	// A simulator page built before the simulator runs: it names no root
+	// and fetches the API's.
+	fs, err := New(a, Config{Simulator: true, FetchSimulatorRoot: true, API: "http://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fcfg configJSON
+	json.NewDecoder(get(t, fs, "GET", "/config.json").Body).Decode(&fcfg)
+	if !fcfg.Simulator || !fcfg.FetchRoot || len(fcfg.RootsPEM) != 0 || fcfg.API != "http://127.0.0.1:8080" {
+		t.Errorf("config %+v", fcfg)
+	}
 	// Another origin for the API: named in connect-src, and nothing else.
 	s, err := New(a, Config{PCRs: map[int][]byte{0: pcr}, API: "https://api.example/"})
 	if err != nil {
@@ -181,7 +199,7 @@ func TestConfig(t *testing.T) {
 	}
 	var cfg configJSON
 	json.NewDecoder(get(t, s, "GET", "/config.json").Body).Decode(&cfg)
-	if cfg.Simulator || cfg.API != "https://api.example" || cfg.PCRs["0"] != hex.EncodeToString(pcr) || len(cfg.RootsPEM) != 0 {
+	if cfg.Simulator || cfg.API != "https://api.example" || cfg.PCRs["0"] != hex.EncodeToString(pcr) || len(cfg.RootsPEM) != 0 || cfg.StepMS != DefaultStepTimeout.Milliseconds() {
 		t.Errorf("config %+v", cfg)
 	}
 }

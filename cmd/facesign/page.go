@@ -16,6 +16,7 @@ import (
 type pageFlags struct {
 	sdkDir, api, policyHash, simRoot string
 	pcrs                             []string
+	simulator                        bool
 }
 
 func (f *pageFlags) config() (page.Config, error) {
@@ -28,6 +29,12 @@ func (f *pageFlags) config() (page.Config, error) {
 		if c.PolicyHash, err = hexFlagN("--page-policy-hash", f.policyHash, 32); err != nil {
 			return page.Config{}, err
 		}
+	}
+	if f.simulator {
+		if f.simRoot != "" || len(pins) > 0 {
+			return page.Config{}, errors.New("--simulator fetches the root from the API: not with --simulator-root or --page-pcr")
+		}
+		c.Simulator, c.FetchSimulatorRoot = true, true
 	}
 	if f.simRoot != "" {
 		if c.RootsPEM, err = os.ReadFile(f.simRoot); err != nil {
@@ -76,8 +83,10 @@ func init() {
 (revalidated on every load), assets/ named by content hash (cache for a year) with .gz twins, and
 _headers, the security and caching headers to configure on the server (docs/page.md). The page
 calls the API at --api (default: its own origin; another origin must be allowed on the parent
-with --cors-origin) and trusts only an enclave whose PCRs match --page-pcr. --simulator-root makes
-a simulator page instead (a banner says so).`,
+with --cors-origin) and trusts only an enclave whose PCRs match --page-pcr; without pins it refuses.
+--simulator-root makes a simulator page instead, --simulator one that fetches the simulator's root
+from the API when it starts (a banner says so; "make page" without PAGE_FLAGS builds that one for
+facesign sim at http://127.0.0.1:8080).`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if out == "" {
@@ -102,6 +111,7 @@ a simulator page instead (a banner says so).`,
 		f.StringArrayVar(&pf.pcrs, "page-pcr", nil, "pin a PCR of the enclave image, `N=HEX` (repeatable; required unless --simulator-root)")
 		f.StringVar(&pf.policyHash, "page-policy-hash", "", "pin the exact policy (32 bytes of hex)")
 		f.StringVar(&pf.simRoot, "simulator-root", "", "a simulator page trusting this root `PEM` (never for real identities)")
+		f.BoolVar(&pf.simulator, "simulator", false, "a simulator page that fetches the simulator's root from --api when it starts (never for real identities)")
 		cmd.AddCommand(build)
 		return cmd
 	})

@@ -34,6 +34,7 @@ func init() {
 			corsOrigins    []string
 			pageSDK        string
 			noPage         bool
+			pageStep       time.Duration
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -85,7 +86,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 						fmt.Fprintf(cmd.ErrOrStderr(), "facesign sim: no enrolment page: %v\n", err)
 					} else {
 						pageFn = func(root []byte) (http.Handler, error) {
-							return page.New(assets, page.Config{Simulator: true, RootsPEM: root})
+							return page.New(assets, page.Config{Simulator: true, RootsPEM: root, StepTimeout: pageStep})
 						}
 					}
 				}
@@ -135,6 +136,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.StringArrayVar(&corsOrigins, "cors-origin", nil, "a web origin (http://host:port) whose pages may call the /v1/ API from a browser; repeatable")
 		f.StringVar(&pageSDK, "page-sdk", exeDir(), "directory with facesign.wasm and wasm_exec.js (make wasm) for the enrolment page at /")
 		f.BoolVar(&noPage, "no-page", false, "do not serve the enrolment page")
+		f.DurationVar(&pageStep, "page-step-timeout", 0, "enrolment page: how long a capture waits for the next move before it stops (0: the page's default, 40s)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})

@@ -7,10 +7,10 @@
   const me = document.currentScript.dataset;
   const $ = (id) => document.getElementById(id);
   const abs = (u) => new URL(u, document.baseURI).href;
-  const STEP_TIMEOUT_MS = 40000; // no progress for this long: the capture stops
+  let stepTimeoutMs = 40000; // no progress for this long: the capture stops (config.json)
   let msgs = null, config = null, worker = null, seq = 0;
   const pending = new Map();
-  let stream = null, running = false, operation = null, lastProgress = 0, expiresAt = 0;
+  let stream = null, running = false, operation = null, lastProgress = 0, expiresAt = 0, generation = 0;
 
   function call(op, args, transfer) {
     return new Promise((resolve, reject) => {
@@ -111,28 +111,31 @@
     expiresAt = ch.expiresAt;
     lastProgress = Date.now();
     running = true;
-    loop();
+    loop(++generation);
   }
 
-  async function loop() {
+  // loop runs one capture; a loop of an earlier capture (other moves, a
+  // retry) stops at its next step, even if a frame was still in flight.
+  async function loop(gen) {
     const v = $("video");
-    while (running) {
+    const mine = () => running && gen === generation;
+    while (mine()) {
       if (v.readyState < 2 || !v.videoWidth) { await new Promise(r => setTimeout(r, 100)); continue; }
       let g;
       try {
         const bitmap = await createImageBitmap(v);
         g = await call("frame", { bitmap }, [bitmap]);
       } catch (e) {
-        if (!running) return;
+        if (!mine()) return;
         return problem(e.code, retryCapture);
       }
-      if (!running) return;
+      if (!mine()) return;
       if (g.kept) lastProgress = Date.now();
       setPrompt(guidanceText(g));
       setProgress(g);
       if (g.done) { running = false; return send(); }
       const now = Date.now();
-      if (now - lastProgress > STEP_TIMEOUT_MS || now > expiresAt - 3000) {
+      if (now - lastProgress > stepTimeoutMs || now > expiresAt - 3000) {
         running = false;
         await call("cancel").catch(() => {});
         return problem("capture_timeout", retryCapture);
@@ -147,11 +150,18 @@
   }
 
   async function otherMoves() {
+    const b = $("b-other-moves");
+    if (b.disabled) return; // already asking for other moves
+    b.disabled = true;
     running = false;
-    await call("cancel").catch(() => {});
-    // Let the frame in flight finish before a new challenge.
-    await new Promise(r => setTimeout(r, 50));
-    await begin();
+    try {
+      await call("cancel").catch(() => {});
+      // Let the frame in flight finish before a new challenge.
+      await new Promise(r => setTimeout(r, 50));
+      await begin();
+    } finally {
+      b.disabled = false;
+    }
   }
 
   async function send() {
@@ -242,6 +252,7 @@
       fetch(me.config, { cache: "no-store" }).then(r => r.json()),
     ]);
     if (config.simulator) $("sim-banner").hidden = false;
+    if (config.stepTimeoutMs > 0) stepTimeoutMs = config.stepTimeoutMs;
     worker = new Worker(abs(me.worker));
     worker.onmessage = onWorker;
     const status = $("attest-status");

@@ -28,6 +28,11 @@ async function init({ wasmExec, wasm, config }) {
   if (config.pcrs && Object.keys(config.pcrs).length) opts.pcrs = config.pcrs;
   if (config.simulator) {
     opts.rootsPEM = config.rootsPEM;
+    if (config.fetchSimulatorRoot) { // a simulator page built before the simulator ran
+      const r = await fetch(opts.url + "/v1/simulator/root.pem", { cache: "no-store" });
+      if (!r.ok) throw fail("attestation_failed", "no simulator root at the API");
+      opts.rootsPEM = [await r.text()];
+    }
     if (!opts.pcrs) opts.anyMeasurement = true;
   }
   if (config.policyHash) opts.policyHash = config.policyHash;
