@@ -12,11 +12,13 @@ REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w
 WASM_PKGS := ./client/js ./client/wallet ./wire ./attest ./internal/cborenc ./internal/base58
 WASM_SKIP := TestNoSimulatorImport|TestInteropJS
 
-.PHONY: all build wasm test test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
+.PHONY: all build wasm page test test-page test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
 
 all: build
 
-build:
+# build also builds the browser SDK: facesign sim serves the enrolment page
+# from bin/facesign.wasm and bin/wasm_exec.js, beside bin/facesign.
+build: wasm
 	$(REPRO) -o bin/facesign ./cmd/facesign
 	$(REPRO) -o bin/facesign-enclave ./cmd/facesign-enclave
 
@@ -24,6 +26,16 @@ build:
 wasm:
 	GOOS=js GOARCH=wasm $(REPRO) -o bin/facesign.wasm ./cmd/facesign-wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" bin/
+
+# page writes the enrolment page as static files for an app's own origin
+# (docs/page.md). PAGE_FLAGS say what it trusts and where the API is, e.g.
+#   make page PAGE_FLAGS="--api https://api.example --page-pcr 0=HEX --page-pcr 1=HEX --page-pcr 2=HEX"
+# Without PAGE_FLAGS: a SIMULATOR page (banner) for "facesign sim" on its
+# default address, trusting the root that simulator serves.
+PAGE_FLAGS ?= --simulator --api http://127.0.0.1:8080
+page: build
+	rm -rf bin/page
+	./bin/facesign page build --out bin/page $(PAGE_FLAGS)
 
 # node-deps installs the pinned npm peers (package-lock.json, integrity checked).
 node-deps:
@@ -39,6 +51,12 @@ test: node-deps
 	$(GO) test -count=1 -tags purego ./vectors/internal/scan/ ./vectors/internal/nn/ ./vectors/
 	# the browser SDK and what it links, compiled to WebAssembly and run by node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -skip '$(WASM_SKIP)' $(WASM_PKGS)
+
+# test-page runs the enrolment page's whole browser flow (docs/page.md): A
+# enrols and comes back, B enrols and deletes, a printed photo and a screen
+# replay, a denied camera. make test runs the shorter flow.
+test-page: node-deps
+	FACESIGN_PAGE_FULL=1 $(GO) test -count=1 -timeout 30m -run TestPageInBrowser -v ./client/page
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

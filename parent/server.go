@@ -73,6 +73,12 @@ type Config struct {
 	// production: a client that trusts it trusts any simulator.
 	SimulatorRootPEM []byte
 
+	// Page, when set, serves the enrolment page (package client/page) at
+	// "/", "/index.html", "/config.json" and "/assets/": GET and HEAD only,
+	// not rate limited, with the page's own caching and security headers.
+	// Off unless the operator asks for it ("facesign parent --page").
+	Page http.Handler
+
 	// AllowedOrigins are the web origins (e.g. "https://app.idos.network")
 	// whose pages may call the /v1/ API from a browser (CORS). Empty: only
 	// same-origin pages and non-browser clients. Each must be an exact
@@ -202,6 +208,13 @@ func (s *Server) buildPublic() {
 	add("/openapi.yaml", false, map[string]handlerFunc{http.MethodGet: serveOpenAPI})
 	if len(s.cfg.SimulatorRootPEM) > 0 {
 		add("/v1/simulator/root.pem", true, map[string]handlerFunc{http.MethodGet: s.simulatorRoot})
+	}
+	if s.cfg.Page != nil {
+		page := func(w http.ResponseWriter, r *http.Request, _ string) { s.cfg.Page.ServeHTTP(w, r) }
+		ep := &endpoint{methods: map[string]handlerFunc{http.MethodGet: page}, routeName: "page"}
+		for _, p := range []string{"/{$}", "/index.html", "/config.json", "/assets/"} {
+			mux.Handle(p, s.wrap(ep))
+		}
 	}
 	mux.Handle("/", s.wrap(&endpoint{routeName: "unmatched"}))
 	s.public = mux

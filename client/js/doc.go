@@ -19,6 +19,14 @@
 //	const ch  = await c.challenge();        // {id, actions, expiresAt}
 //	const res = await c.enroll(ch, frames); // frames: Array of Uint8Array (JPEG/PNG)
 //	// also c.login(ch, frames), c.remove(ch, frames) (delete)
+//
+//	// Or film the person live (the enrolment page does, in a Web Worker):
+//	await facesign.loadTracker();           // the face tracking models
+//	const cap = await c.capture(ch);        // a live capture answering ch
+//	const g = await cap.track(rgba, w, h);  // camera frame (ImageData.data) → guidance
+//	//   g: {code, action, step, steps, candidate, done, faces}
+//	if (g.candidate) await cap.offer(jpeg); // the frame as sent; kept if it qualifies
+//	const res = await cap.submit("enroll"); // or "login", "remove"; frames wiped after
 //	// res: {status, uniqueId, entropy: Uint8Array, signedReceipt, attestation}
 //	const w = await facesign.wallet(res.entropy); // {mnemonic, facesignAddress, evmAddress, …}
 //	const sig = await w.signPersonal("message");  // EIP-191, 0x-hex
@@ -44,4 +52,15 @@
 //
 // A challenge is single use: the client forgets it once a face request
 // answering it was sent, and a second use fails with code "bad_argument".
+//
+// # Live capture
+//
+// The face tracking is the project's own detector (vectors/detect, the
+// enclave engine's BlazeFace and FaceMesh), compiled into this binary with
+// its weights, driven by [capture.Live] and [capture.Tracker]: track is the
+// fast path (guidance codes such as "move_closer", "several_faces",
+// "action"), offer measures the encoded frame exactly as the enclave will
+// and keeps it only if it qualifies. Frames passed to track and offer are
+// zeroed once measured; the kept ones live only in the capture and are
+// zeroed by submit (whatever the outcome) or wipe.
 package js

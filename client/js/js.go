@@ -44,7 +44,8 @@ func Register() {
 			w, err := walletOf(args)
 			return func(context.Context) (any, error) { return w, nil }, err
 		}),
-		"version": "facesign-wasm/1",
+		"loadTracker": promiseFunc(loadTracker),
+		"version":     "facesign-wasm/2",
 	}))
 }
 
@@ -121,6 +122,7 @@ func newClient(args []js.Value) (js.Value, error) {
 		"enroll":    promiseFunc(jc.face(c.Enroll)),
 		"login":     promiseFunc(jc.face(c.Login)),
 		"remove":    promiseFunc(jc.face(c.Delete)),
+		"capture":   promiseFunc(jc.capture),
 	}), nil
 }
 

@@ -162,3 +162,32 @@ func TestWalletMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestCaptureArguments(t *testing.T) {
+	c, thrown := call("newClient", obj(map[string]any{"url": "http://127.0.0.1:9", "anyMeasurement": true}))
+	if !thrown.IsUndefined() {
+		t.Fatal(thrown.Get("message").String())
+	}
+	for _, tc := range []struct {
+		name string
+		args []any
+		want string
+	}{
+		{"no challenge", nil, "capture takes the object"},
+		{"challenge not object", []any{"x"}, "capture takes the object"},
+		{"unknown challenge", []any{obj(map[string]any{"id": "00"})}, "not issued by this client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, th := await(c.Call("capture", tc.args...))
+			if th.IsUndefined() || th.Get("code").String() != codeBadArgument || !strings.Contains(th.Get("message").String(), tc.want) {
+				t.Fatalf("rejection %v, want bad_argument saying %q", th, tc.want)
+			}
+		})
+	}
+	if _, th := call("loadTracker"); !th.IsUndefined() {
+		t.Fatalf("loadTracker: %s", th.Get("message").String())
+	}
+	if _, th := call("loadTracker", 1); th.IsUndefined() || th.Get("code").String() != codeBadArgument {
+		t.Fatal("loadTracker(1) not refused")
+	}
+}

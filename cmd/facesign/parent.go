@@ -37,6 +37,8 @@ type parentFlags struct {
 	burst                       int
 	maxBody                     int64
 	timeout                     time.Duration
+	page                        bool
+	pageFlags                   pageFlags
 }
 
 func init() {
@@ -72,6 +74,10 @@ It never holds a plaintext frame, vector, ID or key. See docs/operations.md.`,
 		f.StringVar(&pf.awsRegion, "aws-region", "", "AWS region for the SDK's default configuration (default: the environment's)")
 		f.StringVar(&pf.counterCredentials, "counter-credentials", "", "file with the KMS ciphertext of the rollback counter's credentials (docs/state.md)")
 		f.Float64Var(&pf.rate, "rate", 5, "per-client requests per second on /v1/ routes (0 disables)")
+		f.BoolVar(&pf.page, "page", false, "serve the enrolment page at / (docs/page.md); needs --page-pcr")
+		f.StringVar(&pf.pageFlags.sdkDir, "page-sdk", exeDir(), "enrolment page: directory with facesign.wasm and wasm_exec.js (make wasm)")
+		f.StringArrayVar(&pf.pageFlags.pcrs, "page-pcr", nil, "enrolment page: pin a PCR of the enclave image, `N=HEX` (repeatable)")
+		f.StringVar(&pf.pageFlags.policyHash, "page-policy-hash", "", "enrolment page: pin the exact policy (32 bytes of hex)")
 		f.StringArrayVar(&pf.corsOrigins, "cors-origin", nil, "a web origin (https://host[:port]) whose pages may call the /v1/ API from a browser; repeatable")
 		f.IntVar(&pf.burst, "burst", 20, "per-client burst on /v1/ routes")
 		f.Int64Var(&pf.maxBody, "max-body", 0, "request body limit in bytes (0: 16 MiB)")
@@ -213,7 +219,16 @@ func runParent(cmd *cobra.Command, pf parentFlags) error {
 		return err
 	}
 	defer ss.Close()
+	var pageHandler http.Handler
+	if pf.page {
+		site, err := pf.pageFlags.site()
+		if err != nil {
+			return err
+		}
+		pageHandler = site
+	}
 	srv, err := parent.New(parent.Config{
+		Page:    pageHandler,
 		Enclave: pc.enclave.Dialer(), Now: time.Now, Rand: rand.Reader, Logger: log, Registry: reg,
 		RatePerSecond: pf.rate, Burst: pf.burst, MaxBodyBytes: pf.maxBody, EnclaveTimeout: pf.timeout,
 		AllowedOrigins: pf.corsOrigins,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/facesign/facesign/client/page"
 	"github.com/facesign/facesign/parent"
 	"github.com/facesign/facesign/parent/simstack"
 )
@@ -30,6 +32,9 @@ func init() {
 			stateMode      string
 			snapshotEvery  int
 			corsOrigins    []string
+			pageSDK        string
+			noPage         bool
+			pageStep       time.Duration
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -40,7 +45,9 @@ Module. It waits until the enclave is ready, prints the API's URL on stdout, and
 interrupted; SIGINT/SIGTERM are forwarded to the enclave and the stack stops cleanly. If the
 enclave exits, sim exits with an error: nothing is restarted.
 
-The simulator's attestation root is served at /v1/simulator/root.pem. Clients must opt in to
+The enrolment page (docs/page.md) is served at / when facesign.wasm and wasm_exec.js are found
+in --page-sdk (by default beside this executable: "make build" puts them there); its URL is
+printed on stderr. The simulator's attestation root is served at /v1/simulator/root.pem. Clients must opt in to
 trusting it (--trust-simulator); nobody trusts it by default.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,7 +79,19 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				} else if stateMode != "simple" {
 					return &exitError{2, fmt.Errorf("--state %q: want sealed or simple", stateMode)}
 				}
+				var pageFn func([]byte) (http.Handler, error)
+				if !noPage {
+					assets, err := page.LoadAssets(pageSDK)
+					if err != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "facesign sim: no enrolment page: %v\n", err)
+					} else {
+						pageFn = func(root []byte) (http.Handler, error) {
+							return page.New(assets, page.Config{Simulator: true, RootsPEM: root, StepTimeout: pageStep})
+						}
+					}
+				}
 				st, err := simstack.Start(ctx, simstack.Options{
+					Page: pageFn,
 					Addr: addr, DataDir: data, Executable: exe, EnclaveArgs: enclaveArgs,
 					EnclaveOutput: cmd.ErrOrStderr(), Logger: log, ReadyTimeout: readyTimeout,
 					RatePerSecond: rate, Burst: burst, MaxBodyBytes: maxBody, EnclaveTimeout: enclaveTimeout,
@@ -82,6 +101,9 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "facesign sim: ready at %s (data %s); the simulator root is NOT a production trust anchor\n", st.URL, st.DataDir)
+				if pageFn != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "facesign sim: the enrolment page is at %s/ (SIMULATOR: not for real identities)\n", st.URL)
+				}
 				fmt.Fprintln(cmd.OutOrStdout(), st.URL)
 				select {
 				case <-ctx.Done():
@@ -112,6 +134,9 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (enclave.SealedJournal: a key file in --data, no rollback detection; tests only)")
 		f.IntVar(&snapshotEvery, "snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default)")
 		f.StringArrayVar(&corsOrigins, "cors-origin", nil, "a web origin (http://host:port) whose pages may call the /v1/ API from a browser; repeatable")
+		f.StringVar(&pageSDK, "page-sdk", exeDir(), "directory with facesign.wasm and wasm_exec.js (make wasm) for the enrolment page at /")
+		f.BoolVar(&noPage, "no-page", false, "do not serve the enrolment page")
+		f.DurationVar(&pageStep, "page-step-timeout", 0, "enrolment page: how long a capture waits for the next move before it stops (0: the page's default, 40s)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})

@@ -72,6 +72,9 @@ type Options struct {
 	// AllowedOrigins are the web origins whose pages may call the API from
 	// a browser (parent.Config.AllowedOrigins).
 	AllowedOrigins []string
+	// Page, when set, makes the enrolment page from the simulator's root
+	// certificate once the enclave is ready (parent.Config.Page).
+	Page func(rootPEM []byte) (http.Handler, error)
 	// MaxBodyBytes caps request bodies (0: the parent's default).
 	MaxBodyBytes int64
 	// EnclaveTimeout bounds one forwarded request (0: the parent's default).
@@ -231,7 +234,15 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		cleanup()
 		return nil, fmt.Errorf("simstack: the simulated enclave wrote no root certificate: %w", err)
 	}
+	var page http.Handler
+	if o.Page != nil {
+		if page, err = o.Page(root); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("simstack: enrolment page: %w", err)
+		}
+	}
 	s.srv, err = parent.New(parent.Config{
+		Page:             page,
 		Enclave:          parent.UnixDialer{Path: filepath.Join(dir, EnclaveSocket)},
 		Now:              time.Now,
 		Rand:             rand.Reader,

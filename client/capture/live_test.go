@@ -1,0 +1,247 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/facesign/facesign/wire"
+)
+
+// framed is a well-framed single-face observation with the given pose.
+func framed(yaw, mouth float32) Observation {
+	return Observation{Faces: 1, Yaw: yaw, MouthOpen: mouth, EyeDistance: 60, FaceX: 220, FaceY: 140, FaceW: 200, FaceH: 200, Width: 640, Height: 480, Brightness: 120}
+}
+
+func newLive(t *testing.T, actions ...string) *Live {
+	t.Helper()
+	l, err := NewLive(actions, 4, 16, DefaultThresholds, DefaultFraming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestLiveGuideFraming(t *testing.T) {
+	l := newLive(t, wire.ActionTurnLeft, wire.ActionOpenMouth)
+	mod := func(f func(*Observation)) Observation { o := framed(0, 0.02); f(&o); return o }
+	tests := []struct {
+		name string
+		o    Observation
+		want GuideCode
+	}{
+		{"no face", Observation{Width: 640, Height: 480}, GuideNoFace},
+		{"two faces", Observation{Faces: 2, Width: 640, Height: 480}, GuideSeveralFaces},
+		{"no frame size", mod(func(o *Observation) { o.Width, o.Height = 0, 0 }), GuideNoFace},
+		{"eyes too close", mod(func(o *Observation) { o.EyeDistance = 12 }), GuideMoveCloser},
+		{"face small", mod(func(o *Observation) { o.FaceH = 60 }), GuideMoveCloser},
+		{"face huge", mod(func(o *Observation) { o.FaceY, o.FaceH = 0, 470 }), GuideMoveBack},
+		{"off to the side", mod(func(o *Observation) { o.FaceX = 0 }), GuideCentre},
+		{"too low", mod(func(o *Observation) { o.FaceY = 330 }), GuideCentre},
+		{"dark", mod(func(o *Observation) { o.Brightness = 30 }), GuideMoreLight},
+		{"good", framed(0, 0.02), GuideLookAtCamera},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := l.Guide(tc.o)
+			if g.Code != tc.want {
+				t.Fatalf("code %s, want %s", g.Code, tc.want)
+			}
+			if g.Candidate != (tc.want == GuideLookAtCamera) {
+				t.Fatalf("candidate %v", g.Candidate)
+			}
+			if g.Action != wire.ActionTurnLeft || g.Step != 0 || g.Steps != 2 {
+				t.Fatalf("guidance %+v", g)
+			}
+		})
+	}
+}
+
+// step is one frame of a scripted session: its pose, whether Live should
+// keep it, and the guidance code after it.
+type step struct {
+	yaw, mouth float32
+	keep       bool
+	after      GuideCode
+}
+
+func TestLiveSessions(t *testing.T) {
+	tests := []struct {
+		name    string
+		actions []string
+		steps   []step
+	}{
+		{"left then right", []string{wire.ActionTurnLeft, wire.ActionTurnRight}, []step{
+			{30, 0.02, false, GuideLookAtCamera},  // turned before asked: not neutral
+			{1, 0.02, true, GuideAction},          // neutral, also "not yet turned left"
+			{1.5, 0.03, false, GuideAction},       // a look-alike of the kept frame
+			{12, 0.02, false, GuideAction},        // not far enough
+			{25, 0.02, true, GuideLookAtCamera},   // turned left: now face the camera again
+			{-25, 0.02, false, GuideLookAtCamera}, // turned right before facing the camera
+			{-2, 0.02, true, GuideAction},
+			{-26, 0.02, true, GuideDone},
+			{0, 0.02, false, GuideDone},
+		}},
+		{"mouth then left", []string{wire.ActionOpenMouth, wire.ActionTurnLeft}, []step{
+			{2, 0.02, true, GuideAction},
+			{2, 0.25, false, GuideAction}, // half open
+			{3, 0.45, true, GuideLookAtCamera},
+			{3, 0.40, true, GuideAction}, // still open, but not turned: the turn's "not yet" frame
+			{3.5, 0.30, false, GuideAction},
+			{22, 0.03, true, GuideDone},
+		}},
+		{"face front first", []string{wire.ActionFaceFront, wire.ActionOpenMouth}, []step{
+			{0, 0.01, true, GuideTurnAside},
+			{25, 0.01, true, GuideAction},
+			{2, 0.05, true, GuideCloseMouth},
+			{3, 0.08, true, GuideAction},
+			{4, 0.5, true, GuideDone},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLive(t, tc.actions...)
+			var kept []Frame
+			for i, s := range tc.steps {
+				o := framed(s.yaw, s.mouth)
+				g := l.Guide(o)
+				data := []byte(fmt.Sprintf("frame %d", i))
+				ok, after := l.Offer(data, o)
+				if ok != s.keep || g.Candidate != s.keep {
+					t.Fatalf("frame %d (%v, %v): candidate %v, kept %v, want %v", i, s.yaw, s.mouth, g.Candidate, ok, s.keep)
+				}
+				if after.Code != s.after {
+					t.Fatalf("frame %d: guidance after %s, want %s", i, after.Code, s.after)
+				}
+				if ok {
+					kept = append(kept, Frame{Faces: 1, Yaw: s.yaw, MouthOpen: s.mouth, Data: data})
+				}
+			}
+			if !l.Done() {
+				if _, err := l.Frames(); !errors.Is(err, ErrNotDone) {
+					t.Fatalf("unfinished capture: %v", err)
+				}
+				return
+			}
+			frames, err := l.Frames()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(frames) != len(kept) || len(frames) < 4 {
+				t.Fatalf("%d frames, kept %d", len(frames), len(kept))
+			}
+			if !enclaveOrder(kept, tc.actions) {
+				t.Fatalf("kept frames %v do not satisfy the enclave's order rule for %v", kept, tc.actions)
+			}
+		})
+	}
+}
+
+func TestLiveBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		actions  []string
+		min, max int
+	}{
+		{nil, 4, 16},
+		{[]string{"wave"}, 4, 16},
+		{[]string{wire.ActionTurnLeft}, 0, 16},
+		{[]string{wire.ActionTurnLeft, wire.ActionTurnRight}, 4, 3},
+		{[]string{wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionOpenMouth}, 2, 4},
+	} {
+		if _, err := NewLive(tc.actions, tc.min, tc.max, DefaultThresholds, DefaultFraming); !errors.Is(err, ErrLiveConfig) {
+			t.Errorf("NewLive(%v, %d, %d): %v, want ErrLiveConfig", tc.actions, tc.min, tc.max, err)
+		}
+	}
+	l := newLive(t, wire.ActionTurnLeft, wire.ActionTurnRight)
+	before := *l
+	for _, o := range []Observation{{}, {Faces: 3, Width: 10, Height: 10}, framed(40, 0.02), framed(0, 0.6)} {
+		if ok, _ := l.Offer([]byte("x"), o); ok {
+			t.Fatalf("kept %+v", o)
+		}
+	}
+	if ok, _ := l.Offer(nil, framed(0, 0.02)); ok {
+		t.Fatal("kept an empty frame")
+	}
+	if l.step != before.step || l.ph != before.ph || len(l.frames) != 0 {
+		t.Fatal("refused frames changed the capture")
+	}
+}
+
+func TestLiveWipe(t *testing.T) {
+	l := newLive(t, wire.ActionTurnLeft, wire.ActionTurnRight)
+	data := []byte("secret frame")
+	if ok, _ := l.Offer(data, framed(0, 0.02)); !ok {
+		t.Fatal("neutral frame refused")
+	}
+	data[0] = 'S' // the capture keeps its own copy
+	inner := l.frames[0].data
+	if inner[0] != 's' {
+		t.Fatal("the capture aliases the caller's buffer")
+	}
+	l.Wipe()
+	if slices.ContainsFunc(inner, func(b byte) bool { return b != 0 }) {
+		t.Fatal("wipe left frame bytes")
+	}
+	if _, err := l.Frames(); !errors.Is(err, ErrWiped) {
+		t.Fatalf("frames after wipe: %v", err)
+	}
+	if ok, _ := l.Offer([]byte("y"), framed(1, 0.02)); ok {
+		t.Fatal("a wiped capture kept a frame")
+	}
+}
+
+// TestLiveOnRecordings plays the real recordings' measured frames in a loop,
+// as a camera fed from a looping file would, through Live for every
+// challenge the default policy can issue, and checks what Live keeps
+// against the enclave's order rule. Person A only turns (never opens the
+// mouth), person B talks and turns a little to the left: Live must finish
+// exactly the challenges the recording can answer.
+func TestLiveOnRecordings(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "liveness")
+	a, err := LoadAnalysis(filepath.Join(dir, "analysis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := []string{wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionOpenMouth}
+	for _, rec := range []string{"head-turn-a", "talking-b-take1", "talking-b-take2"} {
+		frames, err := ReadDir(filepath.Join(dir, rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		Analyze(a.Analyzer(nil), frames)
+		for _, x := range acts {
+			for _, y := range acts {
+				if x == y {
+					continue
+				}
+				ch := []string{x, y}
+				_, pickErr := Pick(frames, ch, 4, 16, RelaxedThresholds)
+				l, err := NewLive(ch, 4, 16, RelaxedThresholds, DefaultFraming)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kept []Frame
+				for loop := 0; loop < 3 && !l.Done(); loop++ {
+					for _, f := range frames {
+						o := framed(f.Yaw, f.MouthOpen)
+						o.Faces = f.Faces
+						if l.Guide(o).Candidate {
+							if ok, _ := l.Offer(f.Data, o); ok {
+								kept = append(kept, f)
+							}
+						}
+					}
+				}
+				if l.Done() != (pickErr == nil) {
+					t.Errorf("%s %v: live done %v, but Pick says %v", rec, ch, l.Done(), pickErr)
+					continue
+				}
+				if l.Done() && !enclaveOrder(kept, ch) {
+					t.Errorf("%s %v: kept frames fail the order rule", rec, ch)
+				}
+			}
+		}
+	}
+}
