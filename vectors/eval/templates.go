@@ -563,9 +563,12 @@ type TemplatesLFWResult struct {
 	GenuineGain Paired    `json:"genuine_gain"`
 	// RuleKept is how many photo 2s the service's rule keeps as a template
 	// (decided existing for the right identity against the one-template
-	// gallery, best ≥ strong, below novel against photo 1).
-	RuleKept int            `json:"rule_kept"`
-	Levels   TemplateLevels `json:"levels"`
+	// gallery, best ≥ strong, below novel against photo 1); ExistingKept
+	// how many a rule without the strong level would keep (existing and
+	// novel: open-set mode "existing").
+	RuleKept     int            `json:"rule_kept"`
+	ExistingKept int            `json:"existing_kept"`
+	Levels       TemplateLevels `json:"levels"`
 	// Comparisons is the number of (search, other identity) pairs behind
 	// Exposure.
 	Comparisons int                `json:"comparisons"`
@@ -575,8 +578,9 @@ type TemplatesLFWResult struct {
 
 // TemplatesLFW runs the templates protocol on the usable photos of a
 // dataset (see [TemplatesLFWResult]) under each threshold set, with one
-// template per identity, two (photo 2 always), and as the service's rule
-// (levels, with the first threshold set) would keep them. Exposure is
+// template per identity, two (photo 2 always), as the service's rule
+// (levels, with the first threshold set) would keep them, and as that rule
+// without its strong level would. Exposure is
 // measured at each set's match and new thresholds and at levels.Strong.
 func TemplatesLFW(imgs []QualityImage, ths []NamedThresholds, levels TemplateLevels) (TemplatesLFWResult, error) {
 	if len(ths) == 0 {
@@ -663,6 +667,7 @@ func TemplatesLFW(imgs []QualityImage, ths []NamedThresholds, levels TemplateLev
 	// The rule: photo 2 searched against the one-template gallery.
 	first := ths[0].Thresholds
 	kept := make([]bool, len(ids))
+	keptExisting := make([]bool, len(ids))
 	for i, id := range ids {
 		if id.probe == nil {
 			continue
@@ -673,9 +678,13 @@ func TemplatesLFW(imgs []QualityImage, ths []NamedThresholds, levels TemplateLev
 		}
 		d := vectors.Decide(first, ms)
 		self := float32(cos(id.vecs[1], id.vecs[0]))
-		if d.Outcome == vectors.OutcomeExisting && int(d.Slot) == i && d.Best >= levels.Strong && self < levels.Novel {
-			kept[i] = true
-			res.RuleKept++
+		if d.Outcome == vectors.OutcomeExisting && int(d.Slot) == i && self < levels.Novel {
+			keptExisting[i] = true
+			res.ExistingKept++
+			if d.Best >= levels.Strong {
+				kept[i] = true
+				res.RuleKept++
+			}
 		}
 	}
 
@@ -689,6 +698,7 @@ func TemplatesLFW(imgs []QualityImage, ths []NamedThresholds, levels TemplateLev
 	never := func(int) bool { return false }
 	always := func(int) bool { return true }
 	byRule := func(i int) bool { return kept[i] }
+	byExisting := func(i int) bool { return keptExisting[i] }
 	var levelsAt []float64
 	for _, th := range ths {
 		levelsAt = append(levelsAt, float64(th.Thresholds.Match), float64(th.Thresholds.New))
@@ -724,7 +734,7 @@ func TemplatesLFW(imgs []QualityImage, ths []NamedThresholds, levels TemplateLev
 		for _, mode := range []struct {
 			name string
 			use  func(int) bool
-		}{{"one", never}, {"two", always}, {"rule", byRule}} {
+		}{{"one", never}, {"two", always}, {"rule", byRule}, {"existing", byExisting}} {
 			o := TemplatesOpenSet{Templates: mode.name, Thresholds: th.Name, Values: th.Thresholds, Identities: len(ids)}
 			for i, id := range ids {
 				o.Vectors++

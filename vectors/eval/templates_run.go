@@ -192,14 +192,20 @@ func (r TemplatesReport) WriteText(w io.Writer) error {
 	if r.Dataset != "" {
 		pr("\nphotos: %s, %s part: %d usable, %d without a usable face\n", r.Dataset, r.Part, r.Images, r.Failed)
 	}
+	if len(r.FusionLFW) > 0 {
+		pr("\n(* : fewer than 10/FAR impostor pairs: low confidence)\n")
+	}
 	for _, f := range r.FusionLFW {
 		pr("\n(a) fusion of photos, %d per side, %d people (genuine: a person's two sides; impostor: sides of two people)\n", f.Images, f.People)
 		for _, m := range f.Methods {
 			pr("  %-15s genuine mean %.4f p1 %.4f | impostor mean %.4f p99 %.4f max %.4f | EER %.4f",
 				m.Name, m.Report.Genuine.Mean, m.Report.Genuine.P01, m.Report.Impostor.Mean, m.Report.Impostor.P99, m.Report.Impostor.Max, m.Report.EER)
 			for _, p := range m.Report.Points {
-				if p.Measurable && !p.LowConfidence {
+				switch {
+				case p.Measurable && !p.LowConfidence:
 					pr(" | TAR@%.0e %.4f", p.TargetFAR, p.TAR)
+				case p.Measurable:
+					pr(" | TAR@%.0e %.4f*", p.TargetFAR, p.TAR)
 				}
 			}
 			pr("\n")
@@ -231,7 +237,8 @@ func (r TemplatesReport) WriteText(w io.Writer) error {
 		pr("\n(b) templates: %d people enrol photo 1, keep photo 2, search with photo 3; %d other identities enrolled; %d new people search\n",
 			t.People, t.Distractors, t.NewPeople)
 		pr("  genuine, one template   %s\n  genuine, best of two    %s\n  two − one: %s\n", q(t.GenuineOne), q(t.GenuineTwo), pd(t.GenuineGain))
-		pr("  the service's rule (strong ≥ %.4f, novel < %.4f) keeps photo 2 for %d of %d people\n", t.Levels.Strong, t.Levels.Novel, t.RuleKept, t.People)
+		pr("  the service's rule (strong ≥ %.4f, novel < %.4f) keeps photo 2 for %d of %d people; without the strong level (existing and novel) for %d\n",
+			t.Levels.Strong, t.Levels.Novel, t.RuleKept, t.People, t.ExistingKept)
 		pr("  impostor exposure over %d (search, other identity) comparisons: share whose identity score reaches t\n", t.Comparisons)
 		for _, x := range t.Exposure {
 			ratio := "–"

@@ -181,7 +181,7 @@ func TestTemplatesLFW(t *testing.T) {
 	for _, o := range r.OpenSet {
 		modes[o.Templates] = o
 	}
-	if len(modes) != 3 || modes["one"].Vectors != ids || modes["two"].Vectors != vecs || ids != 7 || vecs != 11 {
+	if len(modes) != 4 || modes["one"].Vectors != ids || modes["two"].Vectors != vecs || ids != 7 || vecs != 11 {
 		t.Fatalf("counts %d/%d, open set %+v", ids, vecs, r.OpenSet)
 	}
 	one, two := modes["one"].Returning, modes["two"].Returning
@@ -193,8 +193,17 @@ func TestTemplatesLFW(t *testing.T) {
 	}
 	// The rule: photo 2 is decided existing against photo 1 at
 	// cos ≈ 0.94, strong (≥ 0.9) and novel (< 0.99): kept for everyone.
-	if r.RuleKept != 4 || modes["rule"].Returning.Existing != 4 {
-		t.Fatalf("rule kept %d, %+v", r.RuleKept, modes["rule"].Returning)
+	if r.RuleKept != 4 || r.ExistingKept != 4 || modes["rule"].Returning.Existing != 4 {
+		t.Fatalf("rule kept %d (%d without the strong level), %+v", r.RuleKept, r.ExistingKept, modes["rule"].Returning)
+	}
+	// A strong level above every photo 2's score keeps none; without it,
+	// the same four are kept.
+	r2, err := TemplatesLFW(imgs, []NamedThresholds{{"test", th}}, TemplateLevels{Strong: 0.99, Novel: 0.999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.RuleKept != 0 || r2.ExistingKept != 4 {
+		t.Fatalf("strong 0.99: rule kept %d, without strong %d", r2.RuleKept, r2.ExistingKept)
 	}
 	// Exposure is counted over every search and every other identity.
 	if r.Comparisons != (4+2)*7-4 {
