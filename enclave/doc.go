@@ -30,20 +30,32 @@
 // consumed ([Challenges]: single use, TTL, 16-byte id + 32-byte nonce that
 // only the client saw, inside its sealed challenge response) → each frame is
 // decoded, its face detected (exactly one, big enough) and embedded, and its
-// pixels zeroed → [Liveness] → the frame vectors are fused (mean of the
-// normalised vectors, renormalised) → a 1:N scan without the lock
-// (coalesced with concurrent scans), then under one lock: the scan corrected
-// for every gallery change since it began (optimistic.go), [Decide] on the
-// [Index] (a [vectors.Gallery] by default, checked against
-// the plain [ExactIndex]), exactly one [Journal] write, and only once it is durable, the
-// change to the in-memory gallery and the answer.
+// pixels zeroed → [Liveness] → the frame vectors are fused, each weighted by
+// its quality ([vectors.Quality], [vectors.Fuse]) → a 1:N scan without the
+// lock (coalesced with concurrent scans), then under one lock: the scan
+// corrected for every gallery change since it began (optimistic.go), the
+// best score per identity, [Decide] on the [Index] (a [vectors.Gallery] by
+// default, checked against the plain [ExactIndex]), exactly one [Journal]
+// write, and only once it is durable, the change to the in-memory gallery
+// and the answer.
+//
+// # Templates
+//
+// An identity keeps up to the policy's K vectors ([MaxTemplates] at most):
+// its enrolment vector and later captures that matched it strongly and add
+// a view it lacks (templates.go, docs/templates.md). The index holds each
+// in its own slot; decisions see one score per identity, its best. A kept
+// template is an [OpAddTemplate] record written instead of the [OpNone]
+// record, so it costs no extra write; a delete removes every template.
 //
 // # Security properties
 //
 //   - The parent learns nothing from sizes or storage traffic: every face
 //     response is padded to wire.ResponseSize, and every face request that
 //     opened makes exactly one journal write of one fixed size, whatever the
-//     outcome (an OpNone record when nothing changed, refusals included).
+//     outcome (an OpNone record when nothing changed, refusals included; an
+//     OpAddTemplate record of the same size when a returning person's
+//     capture becomes a template).
 //   - Write-ahead: a new identity is answered only after the parent
 //     acknowledged its durable record; a failed write answers "unavailable"
 //     and changes nothing.
@@ -54,7 +66,8 @@
 //   - [Decide] never picks among several matching identities: one person's
 //     entropy is never handed to another.
 //   - Under a policy with a threshold rule (thresholds.go, [RulePolicy]) the
-//     thresholds follow the number of enrolled vectors, so a stranger clears
+//     thresholds follow the number of enrolled vectors (templates included:
+//     a stranger is compared with each), so a stranger clears
 //     the match threshold with probability at most the rule's epsilon per
 //     attempt by the engine's calibration; past the rule's capacity nobody
 //     is answered new. The gallery size never leaves the enclave; crossing

@@ -18,6 +18,15 @@
 // cgo, so the enclave image builds reproducibly. Every network is checked against its reference
 // implementation (tfjs on node) in the tests.
 //
+// # Captures: several frames, one vector
+//
+// A capture's frames are fused into one vector by [Fuse]: the direction of
+// the weighted sum of the frames' vectors, each weighted by [Quality] (the
+// product of the detector's score, a pose factor that favours frontal
+// faces, the sharpness of the face box and its size in pixels; [Factors]
+// gives them apart). Weights are relative; equal weights give the plain
+// mean. docs/templates.md measures what the weights do.
+//
 // # What a score means
 //
 // An engine that implements [Calibrated] ships [Thresholds]: Match (at or
