@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // TestOptimisticScanMatchesLockedScan: whatever adds and removes happen
@@ -14,7 +16,7 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 	for trial := range 200 {
 		t.Run(fmt.Sprint(trial), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(trial), 1))
-			s := &Service{index: NewExactIndex(dim), ids: map[int]*identity{}, slots: map[string]int{}, inflight: map[uint64]int{}}
+			s := &Service{index: NewExactIndex(dim), ids: map[int]identity{}, slots: map[uuid.UUID]int{}, inflight: map[uint64]int{}}
 			n := 0
 			add := func() {
 				n++
@@ -23,7 +25,7 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 					v = personVector(1000+n, dim)
 				}
 				s.mu.Lock()
-				if err := s.addLocked(&identity{uniqueID: fmt.Sprint("id", n)}, v); err != nil {
+				if err := s.addLocked(&identity{uniqueID: uuid.UUID{0: byte(n), 1: byte(n >> 8)}}, v); err != nil {
 					t.Fatal(err)
 				}
 				s.mu.Unlock()

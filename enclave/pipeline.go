@@ -286,7 +286,7 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 			if err := s.append(ctx, Entry{Op: OpNone}); err != nil {
 				return s.unavailable(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
 		}
 		return s.enrolNew(ctx, v)
 	case wire.RouteLogin:
@@ -295,7 +295,7 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 		}
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
 		}
 		return s.answer(wire.StatusNotFound, "", nil)
 	case wire.RouteDelete:
@@ -306,11 +306,11 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 			return s.answer(wire.StatusNotFound, "", nil)
 		}
 		id := s.ids[d.Slot]
-		if err := s.append(ctx, Entry{Op: OpDelete, UniqueID: id.uniqueID}); err != nil {
+		uid := id.uniqueID.String()
+		if err := s.append(ctx, Entry{Op: OpDelete, UniqueID: uid}); err != nil {
 			return s.unavailable(err)
 		}
-		uid := id.uniqueID
-		if err := s.removeLocked(uid); err != nil {
+		if err := s.removeLocked(id.uniqueID); err != nil {
 			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
 		}
 		return s.answer(wire.StatusDeleted, uid, nil)
@@ -324,11 +324,11 @@ func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Respo
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
 	}
 	uid := u.String()
-	if _, taken := s.slots[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
+	if _, taken := s.slots[u]; taken { // 2⁻¹²² — but never hand out an ID twice
 		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
 	}
 	var id identity
-	id.uniqueID = uid
+	id.uniqueID = u
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
 	}
@@ -355,13 +355,13 @@ func (s *Service) addLocked(id *identity, v []float32) error {
 	if err != nil {
 		return err
 	}
-	s.ids[slot] = id
+	s.ids[slot] = *id
 	s.slots[id.uniqueID] = slot
 	s.recordLocked(slot, v)
 	return nil
 }
 
-func (s *Service) removeLocked(uid string) error {
+func (s *Service) removeLocked(uid uuid.UUID) error {
 	slot, ok := s.slots[uid]
 	if !ok {
 		return fmt.Errorf("unique id not enrolled")
@@ -369,7 +369,7 @@ func (s *Service) removeLocked(uid string) error {
 	if err := s.index.Remove(slot); err != nil {
 		return err
 	}
-	clear(s.ids[slot].entropy[:])
+	s.ids[slot] = identity{} // overwrite the entropy in place, then drop it
 	delete(s.ids, slot)
 	delete(s.slots, uid)
 	s.recordLocked(slot, nil)
@@ -384,7 +384,8 @@ func (s *Service) apply(e Entry) error {
 	case OpNone:
 		return nil
 	case OpAdd:
-		if _, err := uuid.Parse(e.UniqueID); err != nil || len(e.Entropy) != 32 {
+		u, err := uuid.Parse(e.UniqueID)
+		if err != nil || u.String() != e.UniqueID || len(e.Entropy) != 32 {
 			return errors.New("malformed add entry")
 		}
 		// One scratch vector for the whole replay: the index and the
@@ -396,12 +397,16 @@ func (s *Service) apply(e Entry) error {
 		if err != nil {
 			return err
 		}
-		id := &identity{uniqueID: e.UniqueID}
+		id := &identity{uniqueID: u}
 		copy(id.entropy[:], e.Entropy)
 		clear(e.Entropy)
 		return s.addLocked(id, vals)
 	case OpDelete:
-		return s.removeLocked(e.UniqueID)
+		u, err := uuid.Parse(e.UniqueID)
+		if err != nil || u.String() != e.UniqueID {
+			return errors.New("malformed delete entry")
+		}
+		return s.removeLocked(u)
 	}
 	return fmt.Errorf("unknown journal op %q", e.Op)
 }

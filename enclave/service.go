@@ -18,6 +18,7 @@ import (
 	"github.com/facesign/facesign/attest"
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 var errZeroTime = errors.New("enclave: zero time")
@@ -80,10 +81,13 @@ type Service struct {
 	stages     *stageStats
 	stageNow   func() time.Time
 
-	mu       sync.Mutex // the decide + write critical section
-	index    Index
-	ids      map[int]*identity // by slot
-	slots    map[string]int    // unique ID → slot
+	mu    sync.Mutex // the decide + write critical section
+	index Index
+	// ids and slots hold no pointers, so the garbage collector does not
+	// walk them: at 10⁶ identities, pointer-holding tables made every GC
+	// cycle scan millions of objects, several times per enrolment.
+	ids      map[int]identity  // by slot
+	slots    map[uuid.UUID]int // unique ID → slot
 	gen      uint64            // bumped on every index change
 	inflight map[uint64]int    // start generation → unlocked scans in flight
 	changes  []change          // index changes since the oldest in-flight scan began
@@ -94,7 +98,7 @@ type Service struct {
 }
 
 type identity struct {
-	uniqueID string
+	uniqueID uuid.UUID // answered in its canonical string form
 	entropy  [32]byte
 }
 
@@ -145,8 +149,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 		liveness: cfg.Liveness,
 		index:    cfg.Index,
-		ids:      map[int]*identity{},
-		slots:    map[string]int{},
+		ids:      map[int]identity{},
+		slots:    map[uuid.UUID]int{},
 		inflight: map[uint64]int{},
 	}
 	s.policyHash = ph
