@@ -23,8 +23,8 @@ import (
 	"github.com/facesign/facesign/client"
 	"github.com/facesign/facesign/client/capture"
 	"github.com/facesign/facesign/client/demo"
-	"github.com/facesign/facesign/enclave/wire"
 	"github.com/facesign/facesign/internal/syncbuf"
+	"github.com/facesign/facesign/wire"
 )
 
 // Options configures a crash run.

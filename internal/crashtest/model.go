@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 // Op is a face request the workload sends.

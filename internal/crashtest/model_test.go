@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/facesign/facesign/enclave/wire"
+	"github.com/facesign/facesign/wire"
 )
 
 type step struct {
