@@ -56,7 +56,9 @@ var _ Journal = (*SealedJournal)(nil)
 // storage, seen from the enclave. Nothing it returns is trusted.
 type Log interface {
 	// Put stores rec at seq and returns once it is durable. Storing the same
-	// bytes twice is not an error; different bytes at a used seq is.
+	// bytes twice is not an error; different bytes at a used seq is
+	// [ErrLogConflict] and changes nothing (the store creates a record only
+	// where none exists, which is what lets several enclaves share a log).
 	Put(ctx context.Context, seq uint64, rec []byte) error
 	// Read calls fn for each record with sequence ≥ from, in increasing order.
 	Read(ctx context.Context, from uint64, fn func(seq uint64, rec []byte) error) error
@@ -148,6 +150,9 @@ func (j *SealedJournal) Append(ctx context.Context, e Entry) error {
 	rec := j.aead.Seal(nonce, nonce, padded, j.aad(j.next))
 	clear(padded)
 	if err := j.log.Put(ctx, j.next, rec); err != nil {
+		if errors.Is(err, ErrLogConflict) { // another writer took it: see fleet.go
+			return fmt.Errorf("%w: seq %d: %w", ErrJournalBehind, j.next, err)
+		}
 		return fmt.Errorf("%w: seq %d: %w", ErrJournalWrite, j.next, err)
 	}
 	j.next++
@@ -163,19 +168,9 @@ func (j *SealedJournal) Replay(ctx context.Context, apply func(Entry) error) err
 		if seq != next {
 			return fmt.Errorf("%w: record %d where %d was expected", ErrJournalCorrupt, seq, next)
 		}
-		if len(rec) != j.RecordSize() {
-			return fmt.Errorf("%w: record %d is %d bytes, want %d", ErrJournalCorrupt, seq, len(rec), j.RecordSize())
-		}
-		ns := j.aead.NonceSize()
-		plain, err := j.aead.Open(nil, rec[:ns], rec[ns:], j.aad(seq))
+		e, err := j.open(seq, rec)
 		if err != nil {
-			return fmt.Errorf("%w: record %d does not open", ErrJournalCorrupt, seq)
-		}
-		var e Entry
-		err = wire.UnmarshalPadded(plain, &e)
-		clear(plain)
-		if err != nil {
-			return fmt.Errorf("%w: record %d: %v", ErrJournalCorrupt, seq, err)
+			return err
 		}
 		if err := apply(e); err != nil {
 			return fmt.Errorf("%w: record %d: %w", ErrJournalCorrupt, seq, err)
@@ -216,7 +211,7 @@ func (m *MemLog) Put(_ context.Context, seq uint64, rec []byte) error {
 	switch {
 	case seq < uint64(len(m.recs)):
 		if string(m.recs[seq]) != string(rec) {
-			return fmt.Errorf("memlog: seq %d exists with other bytes", seq)
+			return fmt.Errorf("%w: memlog seq %d", ErrLogConflict, seq)
 		}
 	case seq == uint64(len(m.recs)):
 		m.recs = append(m.recs, append([]byte(nil), rec...))

@@ -95,6 +95,14 @@ type Journal struct {
 	lastSnap uint64
 	snapping bool
 	snapWG   sync.WaitGroup
+
+	// Several writers (fleet.go): the counter head verified on this chain,
+	// the highest counter value seen, and the chain hashes from the
+	// verified head to next (hashes[i] is the head after hashBase+i records).
+	acked    Head
+	seen     uint64
+	hashBase uint64
+	hashes   [][32]byte
 }
 
 var _ enclave.Journal = (*Journal)(nil)
@@ -104,6 +112,11 @@ func New(opts Options) (*Journal, error) {
 	switch {
 	case opts.Log == nil, opts.Keys == nil, opts.Counter == nil, opts.Rand == nil:
 		return nil, fmt.Errorf("%w: log, keys, counter and randomness are required", ErrOptions)
+	}
+	if _, ok := opts.Counter.(HeadCounter); !ok {
+		return nil, fmt.Errorf("%w: the counter must bind the log head (state.HeadCounter)", ErrOptions)
+	}
+	switch {
 	case opts.Dim <= 0 || opts.Dim > 4096:
 		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, opts.Dim)
 	}
@@ -139,7 +152,22 @@ var errStop = errors.New("stop")
 // log it makes the data key and writes the header. On an error nothing is
 // kept: the journal is as New left it.
 func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) error {
-	return j.replay(ctx, apply, false)
+	return j.replayRetry(ctx, apply, false)
+}
+
+// errHeaderRace reports that another enclave wrote the header of an empty
+// log first; boot reads that log instead.
+var errHeaderRace = errors.New("state: another enclave created the log")
+
+// replayRetry is replay, once more if another enclave created the log
+// between this one finding it empty and writing its own header.
+func (j *Journal) replayRetry(ctx context.Context, apply func(enclave.Entry) error, shared bool) error {
+	err := j.replay(ctx, apply, shared)
+	if errors.Is(err, errHeaderRace) {
+		j.log.Info("another enclave created the log; booting on it")
+		err = j.replay(ctx, apply, shared)
+	}
+	return err
 }
 
 // ReplayShared is [Journal.Replay] for an apply that copies what it keeps:
@@ -148,7 +176,7 @@ func (j *Journal) Replay(ctx context.Context, apply func(enclave.Entry) error) e
 // own copy is not touched). The UniqueID strings are apply's to keep. It
 // saves boot one short-lived copy of the whole gallery.
 func (j *Journal) ReplayShared(ctx context.Context, apply func(enclave.Entry) error) error {
-	return j.replay(ctx, apply, true)
+	return j.replayRetry(ctx, apply, true)
 }
 
 func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, shared bool) (err error) {
@@ -160,12 +188,27 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 	defer func() {
 		if err != nil { // a refused replay keeps nothing
 			j.aead, j.logID, j.next, j.head, j.live = nil, nil, 0, [32]byte{}, newLiveSet(j.opts.Dim)
+			j.acked, j.seen, j.hashBase, j.hashes = Head{}, 0, 0, nil
 		}
 	}()
 	start := time.Now()
-	counter, err := j.opts.Counter.Load(ctx)
+	ctr, err := j.opts.Counter.(HeadCounter).LoadHead(ctx)
 	if err != nil {
 		return fmt.Errorf("state: reading the rollback counter: %w", err)
+	}
+	counter := ctr.N
+	// The chain hash after ctr.N records, seen on the way (header,
+	// snapshot head, or a replayed record), checked against a bound head.
+	var atCounter *[32]byte
+	var tail [][32]byte // the heads after atCounter
+	seeHead := func() {
+		switch {
+		case j.next == counter && atCounter == nil:
+			h := j.head
+			atCounter = &h
+		case j.next > counter && atCounter != nil:
+			tail = append(tail, j.head)
+		}
 	}
 	var hdrRec []byte
 	err = j.opts.Log.Read(ctx, 0, func(seq uint64, rec []byte) error {
@@ -188,6 +231,7 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 		return err
 	}
 	j.next, j.head = 1, sha256.Sum256(hdrRec)
+	seeHead()
 
 	snapshot := false
 	if j.opts.Snapshots != nil {
@@ -198,6 +242,12 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 	// After a snapshot covering [0, next), read from record next-1: it must
 	// hash to the snapshot's head, so a snapshot cannot stand for another
 	// history. One pass over the log does the check and the replay.
+	if snapshot && j.next > counter {
+		// Snapshots are taken only of acknowledged views (fleet.go), so
+		// the counter has reached every snapshot's head.
+		return fmt.Errorf("%w: a snapshot covers %d records but the counter acknowledged %d", ErrRollback, j.next, counter)
+	}
+	seeHead()
 	from := j.next
 	if snapshot {
 		from--
@@ -231,6 +281,7 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 		h.Write(rec)
 		h.Sum(j.head[:0])
 		j.next++
+		seeHead()
 		n++
 		if n%100000 == 0 {
 			j.log.Info("replaying log", "records", n)
@@ -247,11 +298,25 @@ func (j *Journal) replay(ctx context.Context, apply func(enclave.Entry) error, s
 	if j.next < counter {
 		return fmt.Errorf("%w: the log holds %d records but %d were acknowledged", ErrRollback, j.next, counter)
 	}
+	if ctr.Bound() && (atCounter == nil || *atCounter != ctr.Hash) {
+		return fmt.Errorf("%w: the log is not the history the counter acknowledged at record %d", ErrRollback, counter)
+	}
+	j.acked, j.seen = ctr, counter
+	j.hashBase, j.hashes = j.next, [][32]byte{j.head}
+	if atCounter != nil {
+		// From the counter's head on, so ackLocked can check heads other
+		// writers set in between.
+		j.hashBase, j.hashes = counter, append([][32]byte{*atCounter}, tail...)
+	}
 	if j.next > counter {
-		// A record became durable but the enclave stopped before moving the
-		// counter: it was never answered; move the counter now.
-		if err := j.opts.Counter.Advance(ctx, counter, j.next); err != nil {
+		// Records became durable but their writer stopped before moving
+		// the counter: they were never answered; acknowledge them now. If
+		// the counter cannot be moved (other enclaves are writing, or it
+		// is unreachable), the next append does it.
+		if err := j.ackLocked(ctx); err != nil && !errors.Is(err, enclave.ErrJournalUnacked) {
 			return fmt.Errorf("state: moving the rollback counter: %w", err)
+		} else if err != nil {
+			j.log.Warn("rollback counter not moved at boot; the next append moves it", "error", err)
 		}
 	}
 	if err := j.feed(apply, shared); err != nil {
@@ -351,12 +416,18 @@ func (j *Journal) create(ctx context.Context) error {
 		return err
 	}
 	if err := j.opts.Log.Put(ctx, 0, rec); err != nil {
+		if errors.Is(err, enclave.ErrLogConflict) {
+			// Another enclave created the log first: boot on its header.
+			return fmt.Errorf("%w: header: %w", errHeaderRace, err)
+		}
 		return fmt.Errorf("%w: header: %w", ErrWrite, err)
 	}
-	if err := j.opts.Counter.Advance(ctx, 0, 1); err != nil {
+	j.next, j.head = 1, sha256.Sum256(rec)
+	if err := j.opts.Counter.(HeadCounter).AdvanceHead(ctx, Head{}, Head{N: 1, Hash: j.head}); err != nil {
 		return fmt.Errorf("state: moving the rollback counter: %w", err)
 	}
-	j.next, j.head = 1, sha256.Sum256(rec)
+	j.acked, j.seen = Head{N: 1, Hash: j.head}, 1
+	j.resetHashesLocked()
 	j.lastSnap = 1
 	j.ready = true
 	j.log.Info("state created", "dim", j.opts.Dim)
@@ -455,6 +526,13 @@ func (j *Journal) sealEntry(e enclave.Entry) ([]byte, error) {
 
 // Append implements enclave.Journal: it seals e as the next record, waits
 // for the parent's durable acknowledgement and moves the rollback counter.
+// With other writers on the log (fleet.go) it may also return
+// [enclave.ErrJournalBehind] (another enclave took the sequence number;
+// nothing changed: catch up and decide again) or
+// [enclave.ErrJournalUnacked] (the record is durable and applied, but the
+// counter could not be moved: do not answer with it). An error wrapping
+// [enclave.ErrJournalCorrupt] ([ErrForked]) or [ErrRollback] means the
+// enclave must stop.
 func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -478,15 +556,23 @@ func (j *Journal) Append(ctx context.Context, e enclave.Entry) error {
 	rec := j.aead.Seal(nonce, nonce, plain, j.recordAAD(seq))
 	clear(plain)
 	if err := j.opts.Log.Put(ctx, seq, rec); err != nil {
+		if errors.Is(err, enclave.ErrLogConflict) {
+			// Another enclave wrote seq first (fleet.go): nothing changed.
+			return fmt.Errorf("%w: record %d: %w", enclave.ErrJournalBehind, seq, err)
+		}
 		return fmt.Errorf("%w: record %d: %w", ErrWrite, seq, err)
 	}
-	if err := j.opts.Counter.Advance(ctx, seq, seq+1); err != nil {
-		return fmt.Errorf("state: moving the rollback counter: %w", err)
-	}
+	// Durable: the record is part of the log whatever happens next.
 	_ = j.applyLive(e) // checked above
 	j.head = sha256.Sum256(append(j.head[:], rec...))
 	j.next = seq + 1
-	if j.opts.Snapshots != nil && j.opts.SnapshotEvery > 0 && !j.snapping && j.next-j.lastSnap >= uint64(j.opts.SnapshotEvery) {
+	j.pushHeadLocked()
+	if err := j.ackLocked(ctx); err != nil {
+		return err
+	}
+	// Snapshots only of acknowledged views: the counter has reached every
+	// snapshot's head, which boot relies on.
+	if j.opts.Snapshots != nil && j.opts.SnapshotEvery > 0 && !j.snapping && j.acked.N == j.next && j.next-j.lastSnap >= uint64(j.opts.SnapshotEvery) {
 		j.startSnapshotLocked()
 	}
 	return nil

@@ -51,6 +51,10 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 		j.mu.Unlock()
 		return fmt.Errorf("%w: no snapshot store", ErrOptions)
 	}
+	if j.acked.N != j.next {
+		j.mu.Unlock()
+		return fmt.Errorf("%w: %d records, %d acknowledged: snapshots are taken of acknowledged state only", ErrNotAcked, j.next, j.acked.N)
+	}
 	next, head, v := j.captureLocked()
 	j.mu.Unlock()
 	return j.writeSnapshot(ctx, next, head, v)
