@@ -200,7 +200,10 @@ func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
 }
 
 // decideAndCommit searches, decides and writes under the one lock, so that
-// concurrent enrolments of one face cannot both see an empty gallery.
+// concurrent enrolments of one face cannot both see an empty gallery. When
+// other enclaves share the log (fleet.go) and one of them took the
+// sequence number first, the write changed nothing: the service catches up
+// on the records it missed and decides again, on the gallery as it now is.
 func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
 	g0 := s.beginScan()
 	scanned, scanErr := s.index.Search(v.Values, searchK) // unlocked: see optimistic.go
@@ -210,83 +213,136 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	if scanErr != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", scanErr))
 	}
+	for attempt := 1; ; attempt++ {
+		resp, err := s.decideOnceLocked(ctx, route, v, scanned, g0)
+		if !errors.Is(err, ErrJournalBehind) {
+			return resp
+		}
+		if attempt == maxCatchUps {
+			return s.unavailable(err)
+		}
+		// The caught-up changes land in s.changes, so the next decision's
+		// correction of the unlocked scan covers them (optimistic.go).
+		if err := s.catchUpLocked(ctx); err != nil {
+			return s.unavailable(err)
+		}
+	}
+}
+
+// decideOnceLocked decides on the current gallery and makes the one write.
+// It returns an error only when the write lost its sequence number to
+// another enclave (ErrJournalBehind): nothing changed, decide again.
+func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.FaceVector, scanned []Match, g0 uint64) (wire.Response, error) {
 	matches, ok := s.correctLocked(v.Values, scanned, g0)
 	if !ok {
 		var err error
 		if matches, err = s.index.Search(v.Values, 2); err != nil {
-			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err)), nil
 		}
 	}
 	d := Decide(s.policy, matches)
 	if d.Outcome == OutcomeAmbiguous {
-		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
+		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera")), nil
 	}
 	switch route {
 	case wire.RouteEnroll:
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-				return s.unavailable(err)
+			if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:]), nil
 		}
 		return s.enrolNew(ctx, v)
 	case wire.RouteLogin:
-		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-			return s.unavailable(err)
+		if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+			return s.writeFailed(err)
 		}
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:]), nil
 		}
-		return s.answer(wire.StatusNotFound, "", nil)
+		return s.answer(wire.StatusNotFound, "", nil), nil
 	case wire.RouteDelete:
 		if d.Outcome != OutcomeExisting {
-			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-				return s.unavailable(err)
+			if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusNotFound, "", nil)
+			return s.answer(wire.StatusNotFound, "", nil), nil
 		}
-		id := s.ids[d.Slot]
-		if err := s.journal.Append(ctx, Entry{Op: OpDelete, UniqueID: id.uniqueID}); err != nil {
-			return s.unavailable(err)
+		uid := s.ids[d.Slot].uniqueID
+		var applyErr error
+		err := s.appendLocked(ctx, Entry{Op: OpDelete, UniqueID: uid}, func() { applyErr = s.removeLocked(uid) })
+		if err != nil {
+			return s.writeFailed(err)
 		}
-		uid := id.uniqueID
-		if err := s.removeLocked(uid); err != nil {
-			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
+		if applyErr != nil {
+			return s.rejected(fmt.Errorf("enclave: delete after write: %w", applyErr)), nil
 		}
-		return s.answer(wire.StatusDeleted, uid, nil)
+		return s.answer(wire.StatusDeleted, uid, nil), nil
 	}
-	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
+	return s.rejected(fmt.Errorf("enclave: no face route %q", route)), nil
 }
 
-func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Response {
+// maxCatchUps bounds how often one request loses its sequence number to
+// other enclaves before it is answered "unavailable".
+const maxCatchUps = 16
+
+// appendLocked makes e durable. applied, if set, applies e to the gallery;
+// it runs when the write is durable — acknowledged (nil) or durable
+// without an acknowledgement (ErrJournalUnacked: the record is part of the
+// state, so the gallery must hold it, but the request gets no answer from
+// it). A journal that reports corruption stops the service. Called with
+// s.mu held.
+func (s *Service) appendLocked(ctx context.Context, e Entry, applied func()) error {
+	err := s.journal.Append(ctx, e)
+	if (err == nil || errors.Is(err, ErrJournalUnacked)) && applied != nil {
+		applied()
+	}
+	if errors.Is(err, ErrJournalCorrupt) {
+		s.fail(err)
+	}
+	return err
+}
+
+// writeFailed answers a request whose write failed: decide again after a
+// lost sequence number, else unavailable.
+func (s *Service) writeFailed(err error) (wire.Response, error) {
+	if errors.Is(err, ErrJournalBehind) {
+		return wire.Response{}, err
+	}
+	return s.unavailable(err), nil
+}
+
+func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) (wire.Response, error) {
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err)), nil
 	}
 	uid := u.String()
 	if _, taken := s.slots[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
-		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
+		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
 	}
-	var id identity
-	id.uniqueID = uid
+	id := &identity{uniqueID: uid}
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err)), nil
 	}
 	e := Entry{Op: OpAdd, UniqueID: uid, Entropy: id.entropy[:], Vector: vectorBytes(v.Values)}
-	err = s.journal.Append(ctx, e)
+	var applyErr error
+	err = s.appendLocked(ctx, e, func() { applyErr = s.addLocked(id, v.Values) })
 	clear(e.Vector)
-	if err != nil {
-		clear(id.entropy[:])
-		return s.unavailable(err)
-	}
-	if err := s.addLocked(&id, v.Values); err != nil {
+	if applyErr != nil {
 		// Durable but not in memory: stop serving rather than risk a second ID.
-		s.ready.Store(false)
-		return s.rejected(fmt.Errorf("enclave: apply after write: %w", err))
+		s.fail(fmt.Errorf("enclave: apply after write: %w", applyErr))
+		return s.rejected(fmt.Errorf("enclave: apply after write: %w", applyErr)), nil
 	}
-	return s.answer(wire.StatusNew, uid, id.entropy[:])
+	if err != nil {
+		if !errors.Is(err, ErrJournalUnacked) {
+			clear(id.entropy[:])
+		}
+		return s.writeFailed(err)
+	}
+	return s.answer(wire.StatusNew, uid, id.entropy[:]), nil
 }
 
 func (s *Service) addLocked(id *identity, v []float32) error {
@@ -322,6 +378,12 @@ func (s *Service) removeLocked(uid string) error {
 func (s *Service) apply(e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.applyLocked(e)
+}
+
+// applyLocked applies one journal entry (at boot, or caught up from other
+// enclaves' writes) to the gallery. Called with s.mu held.
+func (s *Service) applyLocked(e Entry) error {
 	switch e.Op {
 	case OpNone:
 		return nil
@@ -411,12 +473,25 @@ func (s *Service) unavailable(err error) wire.Response {
 // rejectAfterWrite makes the one write of a refused request (a record
 // indistinguishable from any other) and refuses.
 func (s *Service) rejectAfterWrite(ctx context.Context, err error) wire.Response {
-	if werr := s.journal.Append(ctx, Entry{Op: OpNone}); werr != nil {
-		return s.unavailable(werr)
-	}
-	return s.rejected(err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejectAfterWriteLocked(ctx, err)
 }
 
+// rejectAfterWriteLocked is rejectAfterWrite with s.mu held. Nothing is
+// decided on the gallery, so a lost sequence number only means catching up
+// and writing again.
 func (s *Service) rejectAfterWriteLocked(ctx context.Context, err error) wire.Response {
-	return s.rejectAfterWrite(ctx, err)
+	for attempt := 1; ; attempt++ {
+		werr := s.appendLocked(ctx, Entry{Op: OpNone}, nil)
+		if werr == nil {
+			return s.rejected(err)
+		}
+		if !errors.Is(werr, ErrJournalBehind) || attempt == maxCatchUps {
+			return s.unavailable(werr)
+		}
+		if cerr := s.catchUpLocked(ctx); cerr != nil {
+			return s.unavailable(cerr)
+		}
+	}
 }

@@ -46,7 +46,14 @@ type RunConfig struct {
 	Logger  *slog.Logger
 	// Now is the clock (time.Now in the binaries).
 	Now func() time.Time
+	// FollowInterval is how often the enclave polls a log other enclaves
+	// share, to keep its gallery current ([Service.Follow]); 0 means
+	// [DefaultFollowInterval].
+	FollowInterval time.Duration
 }
+
+// DefaultFollowInterval is how often an enclave polls the shared log.
+const DefaultFollowInterval = 500 * time.Millisecond
 
 // Run boots the enclave and serves its API until ctx ends. It is the whole of
 // both enclave binaries (production and simulator) apart from the choice of
@@ -100,7 +107,23 @@ func Run(ctx context.Context, rc RunConfig) error {
 		}
 		log.Info("preloaded synthetic identities", "n", rc.Preload)
 	}
-	return svc.Serve(ctx, l)
+	every := rc.FollowInterval
+	if every <= 0 {
+		every = DefaultFollowInterval
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go svc.Follow(ctx, every)
+	served := make(chan error, 1)
+	go func() { served <- svc.Serve(ctx, l) }()
+	select {
+	case err := <-served:
+		return err
+	case <-svc.Fatal():
+		cancel()
+		<-served
+		return fmt.Errorf("enclave: stopped: %w", svc.Err())
+	}
 }
 
 // NewDataKey draws a 32-byte data key from rand.

@@ -79,6 +79,12 @@ type Service struct {
 	replayVec []float32
 
 	ready atomic.Bool
+
+	// Several enclaves on one log (follow.go).
+	caughtUp atomic.Uint64 // records applied from other enclaves' writes
+	fatal    chan struct{} // closed by fail
+	failOnce sync.Once
+	fatalErr error
 }
 
 type identity struct {
@@ -136,6 +142,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		ids:      map[int]*identity{},
 		slots:    map[string]int{},
 		inflight: map[uint64]int{},
+		fatal:    make(chan struct{}),
 	}
 	s.policyHash = ph
 	if s.log == nil {
@@ -262,6 +269,7 @@ func (s *Service) Handler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.HandleFunc("GET "+wire.RouteStatus, s.handleStatus)
 	mux.HandleFunc("GET "+wire.RouteAttestation, s.handleAttestation)
 	mux.HandleFunc("POST "+wire.RouteChallenge, s.sealed(wire.RouteChallenge, s.challenge))
 	for _, r := range []string{wire.RouteEnroll, wire.RouteLogin, wire.RouteDelete} {

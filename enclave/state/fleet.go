@@ -105,7 +105,7 @@ func (j *Journal) ackLocked(ctx context.Context) error {
 		j.seen = max(j.seen, cur.N)
 		switch {
 		case cur.N < j.acked.N:
-			return fmt.Errorf("%w: the counter went back from %d to %d", ErrRollback, j.acked.N, cur.N)
+			return fmt.Errorf("%w: %w: the counter went back from %d to %d", enclave.ErrJournalCorrupt, ErrRollback, j.acked.N, cur.N)
 		case cur.N <= j.next:
 			// Another writer moved it, not yet past this view: check it is
 			// on this chain and try again from there.
@@ -245,7 +245,7 @@ func (j *Journal) Poll(ctx context.Context) (behind uint64, err error) {
 	j.seen = max(j.seen, h.N)
 	switch {
 	case h.N < j.acked.N:
-		return 0, fmt.Errorf("%w: the counter went back from %d to %d", ErrRollback, j.acked.N, h.N)
+		return 0, fmt.Errorf("%w: %w: the counter went back from %d to %d", enclave.ErrJournalCorrupt, ErrRollback, j.acked.N, h.N)
 	case h.N > j.next:
 		return h.N - j.next, nil
 	case h.Bound():
