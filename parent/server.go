@@ -139,6 +139,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.m = m
+	if err := s.reg.Register(newEnclaveCollector(s)); err != nil {
+		return nil, err
+	}
 	if cfg.RatePerSecond > 0 {
 		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst, cfg.MaxRateKeys)
 	}
