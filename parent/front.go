@@ -83,11 +83,11 @@ type FrontConfig struct {
 }
 
 type frontMember struct {
-	index  int
-	url    string // "" while down
-	ready  bool
-	keyID  int // -1: unknown
-	epoch  uint64
+	index int
+	url   string // "" while down
+	ready bool
+	keyID int // -1: unknown
+	epoch uint64
 }
 
 // FrontMember is one member as the front sees it.
