@@ -84,7 +84,9 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 				continue
 			}
 			if err != nil {
-				s.log.Warn("polling the rollback counter failed", "err", err)
+				if ctx.Err() == nil {
+					s.log.Warn("polling the rollback counter failed", "err", err)
+				}
 				continue
 			}
 		}

@@ -30,6 +30,8 @@ func init() {
 			stateMode      string
 			snapshotEvery  int
 			corsOrigins    []string
+			enclaves       int
+			kmsPolicy      string
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -41,7 +43,15 @@ interrupted; SIGINT/SIGTERM are forwarded to the enclave and the stack stops cle
 enclave exits, sim exits with an error: nothing is restarted.
 
 The simulator's attestation root is served at /v1/simulator/root.pem. Clients must opt in to
-trusting it (--trust-simulator); nobody trusts it by default.`,
+trusting it (--trust-simulator); nobody trusts it by default.
+
+With --enclaves N, sim runs a fleet instead (docs/fleet.md): N enclaves, each with its own parent
+process ("facesign sim-member"), on one shared log, snapshot directory, KMS key and rollback
+counter, behind one front on --addr (attestations round-robin over the ready enclaves, sealed
+requests to the enclave holding their key). A member that dies is started again. The control
+socket DATA/fleet.sock answers GET /members and POST /members/{i}/replace
+{"enclave_args": [...]} (a rolling upgrade, one member at a time). /metrics shows each enclave's
+log position and lag.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				exe, err := os.Executable()
@@ -56,6 +66,18 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				if err := parent.CheckOrigins(corsOrigins); err != nil {
 					return &exitError{2, fmt.Errorf("--cors-origin: %w", err)}
 				}
+				if enclaves < 0 {
+					return &exitError{2, fmt.Errorf("--enclaves %d: want 0 (one enclave, no front) or more", enclaves)}
+				}
+				if enclaves > 0 {
+					ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+					defer cancel()
+					return runFleet(ctx, fleetOptions{
+						addr: addr, data: data, stateMode: stateMode, kmsPolicy: kmsPolicy, enclaves: enclaves,
+						snapshotEvery: snapshotEvery, burst: burst, rate: rate, enclaveArgs: enclaveArgs, corsOrigins: corsOrigins,
+						readyTimeout: readyTimeout, stopTimeout: stopTimeout, enclaveTimeout: enclaveTimeout, maxBody: maxBody,
+					}, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				}
 				log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 				// One registry for the public /metrics: the parent's own
 				// metrics and the sealed-state services'.
@@ -63,7 +85,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer cancel()
 				if stateMode == "sealed" { // the simulated AWS side and snapshots (simstate.go)
-					args, stopState, err := startSimState(ctx, data, log, reg, snapshotEvery)
+					args, stopState, err := startSimState(ctx, data, kmsPolicy, log, reg, snapshotEvery)
 					if err != nil {
 						return err
 					}
@@ -112,6 +134,8 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.StringVar(&stateMode, "state", "sealed", "gallery state: sealed (state.Journal: simulated KMS, rollback counter, snapshots; docs/operations-state.md) or simple (enclave.SealedJournal: a key file in --data, no rollback detection; tests only)")
 		f.IntVar(&snapshotEvery, "snapshot-every", 0, "sealed state: records between snapshots (0: the journal's default)")
 		f.StringArrayVar(&corsOrigins, "cors-origin", nil, "a web origin (http://host:port) whose pages may call the /v1/ API from a browser; repeatable")
+		f.IntVar(&enclaves, "enclaves", 0, "run a fleet of this many enclaves, each with its own parent, on one log behind one front (docs/fleet.md); 0: one enclave, no front")
+		f.StringVar(&kmsPolicy, "kms-policy", simPolicyExe, "policy of the KMS key made for a new data directory: exe (this executable's PCRs), image:FILE.eif (one image's PCR0-2) or signer:CERT.pem (PCR8: any image signed with it)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})
