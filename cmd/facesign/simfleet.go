@@ -403,6 +403,7 @@ func (f *fleet) replace(ctx context.Context, i int, extra []string) error {
 //	GET  /members                  every member (FleetMemberStatus)
 //	POST /members/{i}/replace      {"enclave_args": [...]}: stop member i and start it with these
 //	                               sim-enclave arguments (e.g. ["--eif", "B.eif"]); answers once it is ready
+//	                               (with "no_wait": true, at once)
 func (f *fleet) control() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /members", func(w http.ResponseWriter, _ *http.Request) {
@@ -413,6 +414,7 @@ func (f *fleet) control() http.Handler {
 		i, err := strconv.Atoi(r.PathValue("i"))
 		var body struct {
 			EnclaveArgs []string `json:"enclave_args"`
+			NoWait      bool     `json:"no_wait"`
 		}
 		if err == nil {
 			err = json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body)
@@ -421,7 +423,14 @@ func (f *fleet) control() http.Handler {
 			http.Error(w, "want /members/{index}/replace with {\"enclave_args\": [...]}", http.StatusBadRequest)
 			return
 		}
-		if err := f.replace(r.Context(), i, body.EnclaveArgs); err != nil {
+		ctx := r.Context()
+		if body.NoWait {
+			// Answer once the old process was told to stop.
+			c, cancel := context.WithCancel(ctx)
+			cancel()
+			ctx = c
+		}
+		if err := f.replace(ctx, i, body.EnclaveArgs); err != nil && !(body.NoWait && errors.Is(err, context.Canceled)) {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}

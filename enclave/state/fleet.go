@@ -236,6 +236,12 @@ func (j *Journal) Position() (next, acked uint64) {
 // as acknowledged): a head off the chain is [ErrForked], a counter below
 // what was acknowledged before is [ErrRollback].
 func (j *Journal) Poll(ctx context.Context) (behind uint64, err error) {
+	// The read runs without the journal, so appends may move the counter
+	// meanwhile: only a value below what was acknowledged before the read
+	// began shows the counter went back.
+	j.mu.Lock()
+	before := j.acked.N
+	j.mu.Unlock()
 	h, err := j.opts.Counter.(HeadCounter).LoadHead(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("state: reading the rollback counter: %w", err)
@@ -244,8 +250,10 @@ func (j *Journal) Poll(ctx context.Context) (behind uint64, err error) {
 	defer j.mu.Unlock()
 	j.seen = max(j.seen, h.N)
 	switch {
+	case h.N < before:
+		return 0, fmt.Errorf("%w: %w: the counter went back from %d to %d", enclave.ErrJournalCorrupt, ErrRollback, before, h.N)
 	case h.N < j.acked.N:
-		return 0, fmt.Errorf("%w: %w: the counter went back from %d to %d", enclave.ErrJournalCorrupt, ErrRollback, j.acked.N, h.N)
+		return 0, nil // an append moved it after the read
 	case h.N > j.next:
 		return h.N - j.next, nil
 	case h.Bound():

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -52,12 +53,12 @@ func newStoreFleet(t *testing.T, n int) *storeFleet {
 	t.Cleanup(ddbsrv.Close)
 	creds := credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator-secret", "")
 	f.counter = func() HeadCounter {
-		return NewDynamoCounter(dynamodb.New(dynamodb.Options{Region: "sim-local-1", BaseEndpoint: aws.String(ddbsrv.URL), Credentials: creds}), "facesign", "gallery")
+		return NewDynamoCounter(dynamodb.New(dynamodb.Options{Region: "sim-local-1", BaseEndpoint: aws.String(ddbsrv.URL), Credentials: creds, Retryer: quickRetries()}), "facesign", "gallery")
 	}
 	// One parent per enclave: its own S3 client and store, its own host
 	// services listener.
 	f.log = func() enclave.Log {
-		client := s3.New(s3.Options{Region: "sim-local-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true, Credentials: creds})
+		client := s3.New(s3.Options{Region: "sim-local-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true, Credentials: creds, Retryer: quickRetries()})
 		st, err := parent.NewS3Store(parent.S3Options{Client: client, Bucket: "facesign", Prefix: "fleet/"})
 		if err != nil {
 			t.Fatal(err)
@@ -83,6 +84,13 @@ func newStoreFleet(t *testing.T, n int) *storeFleet {
 	return f
 }
 
+// quickRetries is the SDK's standard retryer (3 attempts, on 500, 503 and
+// dropped connections) with its backoff capped at 100 ms, so a test does
+// not spend its time waiting between attempts.
+func quickRetries() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 100 * time.Millisecond })
+}
+
 // TestFleetStoreFaults: three enclaves enrol concurrently through their
 // parents while the S3 store answers 500 and 503, answers slowly, drops
 // connections before serving a request and after serving it (a write made
@@ -100,6 +108,7 @@ func TestFleetStoreFaults(t *testing.T) {
 		acked     = map[string]bool{}
 		attempted = map[string]bool{}
 		refused   = map[string]int{} // phase → writes refused
+		done      = map[string]int{} // phase → commits finished
 		phase     string
 	)
 	setPhase := func(name string, s3f []simulator.Fault, ddbf []simulator.Fault) {
@@ -125,6 +134,7 @@ func TestFleetStoreFaults(t *testing.T) {
 				mu.Unlock()
 				_, err := m.commit(ctx, e)
 				mu.Lock()
+				done[phase]++
 				switch {
 				case err == nil:
 					acked[e.UniqueID] = true
@@ -143,28 +153,47 @@ func TestFleetStoreFaults(t *testing.T) {
 			}
 		})
 	}
-	run := func(d time.Duration) { time.Sleep(d) }
+	// Each phase lasts until enough commits finished in it (the machine
+	// may be slow; the faults are counted, not timed).
+	run := func(min int) {
+		mu.Lock()
+		p := phase
+		mu.Unlock()
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			mu.Lock()
+			n := done[p]
+			if p == "down" {
+				n = refused[p]
+			}
+			mu.Unlock()
+			if n >= min || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	put := func(f simulator.Fault) simulator.Fault { f.Method = http.MethodPut; return f }
 	get := func(f simulator.Fault) simulator.Fault { f.Method = http.MethodGet; return f }
 	setPhase("errors", []simulator.Fault{
 		put(simulator.Fault{Status: http.StatusInternalServerError, Every: 3}),
 		get(simulator.Fault{Status: http.StatusServiceUnavailable, Every: 4}),
 	}, []simulator.Fault{{Status: http.StatusInternalServerError, Every: 4}})
-	run(1500 * time.Millisecond)
+	run(8)
 	setPhase("dropped", []simulator.Fault{
 		put(simulator.Fault{DropAfter: true, Every: 3, Header: "If-None-Match"}),
 		get(simulator.Fault{Drop: true, Every: 5}),
 	}, []simulator.Fault{{DropAfter: true, Every: 5}})
-	run(1500 * time.Millisecond)
+	run(8)
 	setPhase("slow", []simulator.Fault{{Delay: 60 * time.Millisecond}}, []simulator.Fault{{Delay: 30 * time.Millisecond}})
-	run(1500 * time.Millisecond)
+	run(8)
 	setPhase("down", []simulator.Fault{{Status: http.StatusServiceUnavailable}}, nil)
-	run(2500 * time.Millisecond)
+	run(2)
 	mu.Lock()
 	ackedBeforeDown := len(acked)
 	mu.Unlock()
 	setPhase("healed", nil, nil)
-	run(1500 * time.Millisecond)
+	run(8)
 	close(stop)
 	wg.Wait()
 	if t.Failed() {

@@ -453,3 +453,45 @@ func TestFleetFollowerSeesFork(t *testing.T) {
 		t.Fatalf("poll after the counter went back: %v, want ErrRollback", err)
 	}
 }
+
+// slowReadCounter answers LoadHead with the value it held when the call
+// began, after a delay: a read that crosses an append.
+type slowReadCounter struct {
+	*MemCounter
+	read    chan struct{}
+	release chan struct{}
+}
+
+func (s *slowReadCounter) LoadHead(ctx context.Context) (Head, error) {
+	h, err := s.MemCounter.LoadHead(ctx)
+	if s.read != nil {
+		close(s.read)
+		<-s.release
+		s.read = nil
+	}
+	return h, err
+}
+
+// TestFleetPollCrossingAnAppend: a counter read that began before an
+// append moved the counter returns the older value; that is not a
+// rollback.
+func TestFleetPollCrossingAnAppend(t *testing.T) {
+	ctx := context.Background()
+	log, keys := &enclave.MemLog{}, newMemKeys()
+	c := &slowReadCounter{MemCounter: &MemCounter{}}
+	m, err := bootMember(t, log, keys, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.read, c.release = make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() { _, err := m.j.Poll(ctx); done <- err }()
+	<-c.read
+	if _, err := m.commit(ctx, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	close(c.release)
+	if err := <-done; err != nil {
+		t.Fatalf("a poll that crossed an append: %v", err)
+	}
+}
