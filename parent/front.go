@@ -41,7 +41,8 @@ import (
 // attests again, as with a single enclave that restarted.
 //
 // Members are checked every HealthInterval at /readyz; a member that is not
-// ready gets no requests. /readyz of the front is ready when any member is.
+// ready (two checks in a row failed, or it was marked down) gets no
+// requests. /readyz of the front is ready when any member is.
 // /metrics adds each member's facesign_enclave_* figures (log position,
 // lag) labelled enclave="<index>".
 type Front struct {
@@ -86,6 +87,7 @@ type frontMember struct {
 	index int
 	url   string // "" while down
 	ready bool
+	fails int // consecutive failed readiness checks
 	keyID int // -1: unknown
 	epoch uint64
 }
@@ -167,7 +169,7 @@ func (f *Front) SetMember(i int, url string) {
 	if m.url == url {
 		return
 	}
-	m.url, m.ready, m.keyID = strings.TrimSuffix(url, "/"), false, -1
+	m.url, m.ready, m.fails, m.keyID = strings.TrimSuffix(url, "/"), false, 0, -1
 	m.epoch++
 	f.m.up.WithLabelValues(strconv.Itoa(i)).Set(0)
 }
@@ -212,7 +214,7 @@ func (f *Front) check(ctx context.Context, i int) {
 	f.mu.Unlock()
 	ready := false
 	if url != "" {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		req, _ := http.NewRequestWithContext(cctx, http.MethodGet, url+"/readyz", nil)
 		if res, err := f.client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
@@ -229,6 +231,11 @@ func (f *Front) check(ctx context.Context, i int) {
 	m := f.members[i]
 	if m.epoch != epoch {
 		return // replaced meanwhile
+	}
+	if ready {
+		m.fails = 0
+	} else if m.fails++; m.ready && m.fails < 2 && url != "" {
+		ready = true // one slow or lost check on a busy machine is not a failure
 	}
 	if ready != m.ready {
 		f.log.Info("member readiness", "enclave", i, "ready", ready)

@@ -177,6 +177,21 @@ func runFleet(ctx context.Context, o fleetOptions, stdout, stderr io.Writer) err
 			return nil
 		}
 	}
+	for ready := 0; ready < o.enclaves; {
+		ready = 0
+		for _, m := range f.front.Members() {
+			if m.Ready {
+				ready++
+			}
+		}
+		select {
+		case <-deadline:
+			return fmt.Errorf("fleet: the front saw %d of %d members ready within %v", ready, o.enclaves, o.readyTimeout)
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stderr, "facesign sim: fleet of %d enclaves ready at %s (data %s, control %s); the simulator root is NOT a production trust anchor\n",
 		o.enclaves, url, o.data, filepath.Join(o.data, FleetSocket))

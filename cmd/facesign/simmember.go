@@ -58,7 +58,9 @@ func init() {
 					if kmsUp == "" || ddbUp == "" {
 						return &exitError{2, errors.New("sealed state needs --kms-upstream and --ddb-upstream")}
 					}
-					a, stopState, err := startSimStateServices(ctx, data, memberDir, kmsUp, ddbUp, log, reg, snapshotEvery)
+					// Not ctx: the relays must outlive a SIGTERM until the
+					// enclave has finished the requests it is serving.
+					a, stopState, err := startSimStateServices(context.WithoutCancel(ctx), data, memberDir, kmsUp, ddbUp, log, reg, snapshotEvery)
 					if err != nil {
 						return err
 					}
