@@ -36,6 +36,17 @@ type Options struct {
 	// Shipped, if it holds data, is the curve the service ships for the
 	// engine; the open-set protocol also runs with its thresholds.
 	Shipped calib.Curve
+	// Relabel, if not nil, says which label corrections the people were
+	// loaded with ([Relabel.Apply]); it is reported, not applied again.
+	Relabel *RelabelJSON
+}
+
+// RelabelJSON names a label-corrections file and what it changed.
+type RelabelJSON struct {
+	File    string `json:"file"`
+	Moved   int    `json:"moved_images"`
+	Merged  int    `json:"merged_people"`
+	Missing int    `json:"not_in_dataset"`
 }
 
 // Evaluation holds every figure of one engine on one dataset, as
@@ -103,6 +114,8 @@ type DatasetInfo struct {
 	CalibrationPeople int    `json:"calibration_people"`
 	CalibrationImages int    `json:"calibration_images"`
 	SplitDescription  string `json:"split"`
+	// Relabel is set when labels were corrected (the LFW errata).
+	Relabel *RelabelJSON `json:"relabel,omitempty"`
 }
 
 // FailureJSON is an image that gave no vector.
@@ -319,6 +332,7 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 	ds := &ev.Dataset
 	ds.Dir, ds.People, ds.Failures = opt.Dataset, len(people), []FailureJSON{}
 	ds.Part = opt.Part.String()
+	ds.Relabel = opt.Relabel
 	for _, p := range people {
 		ds.Images += len(p.Files)
 	}
