@@ -163,6 +163,9 @@ type OpenSetJSON struct {
 	// thresholds.
 	Bucket int    `json:"bucket,omitempty"`
 	State  string `json:"state,omitempty"`
+	// Reason says why the curve has no thresholds at the bucket (over
+	// capacity).
+	Reason string `json:"over_capacity_reason,omitempty"`
 	// Predicted is what the curve predicts at the bucket (within capacity
 	// only), to set beside the measured rates.
 	Predicted *PredictedJSON `json:"predicted,omitempty"`
@@ -452,14 +455,17 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 		}
 		th, bucket, st := ServiceThresholds(c.curve, n, pol)
 		var pred *PredictedJSON
+		reason := ""
 		if o, err := c.curve.At(bucket, pol); err == nil {
 			pred = &PredictedJSON{MatchFMR: o.MatchFMR, MatchExtrapolated: o.MatchExtrapolated, NewRefused: o.NewRefused, Duplicate: o.Duplicate, NotRecognised: o.NotRecognised}
+		} else {
+			reason = err.Error()
 		}
 		if err := run(c.from, th, pred); err != nil {
 			return Evaluation{}, err
 		}
 		o := &ev.OpenSet[len(ev.OpenSet)-1]
-		o.Bucket, o.State = bucket, st.String()
+		o.Bucket, o.State, o.Reason = bucket, st.String(), reason
 	}
 	return ev, nil
 }

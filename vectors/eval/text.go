@@ -84,6 +84,9 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 		n := o.New
 		pr("  new:       new      %5.1f %%  ambiguous %5.1f %%  wrong person %5.1f %% (%d)\n",
 			100*n.NewRate, 100*n.AmbiguousRate, 100*n.WrongPersonRate, n.WrongPerson)
+		if o.Reason != "" {
+			pr("  why: %s\n", o.Reason)
+		}
 		if p := o.Predicted; p != nil {
 			ex := ""
 			if p.MatchExtrapolated {
