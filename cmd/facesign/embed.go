@@ -158,12 +158,12 @@ func progressBar(w io.Writer) func(done, total int) {
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func evalCmd() *cobra.Command {
-	var engine, dataset, plotPath, pairsPath, cacheDir, split, calOut, relabelPath string
+	var engine, dataset, plotPath, pairsPath, cacheDir, split, calOut, excludePath string
 	var asJSON bool
 	var workers, timeN int
 	cmd := &cobra.Command{
 		Use: "eval [--engine NAME] --dataset DIR [--json] [--lfw-pairs FILE] [--plot FILE] [--cache DIR] " +
-			"[--split calibrate|report|all] [--calibrate-out FILE] [--relabel FILE] [--workers N] [--time N]",
+			"[--split calibrate|report|all] [--calibrate-out FILE] [--exclude FILE] [--workers N] [--time N]",
 		Short: "Measure an engine on a labelled dataset (one folder per person)",
 		Long: `eval embeds the face nearest the centre of every image of DIR/<person>/*.{jpg,png} and reports, for the
 part of the dataset --split chooses (all: everything; report / calibrate: an identity-disjoint half, by a hash of
@@ -181,8 +181,8 @@ the folder name):
   - the median detection and embedding time per face; with --time N, the engine beside the dlibresnet pipeline
     on N images spread over the dataset, one image at a time, in one run.
 
---relabel applies label corrections (vectors/eval/lfw/errata.txt: the LFW authors' errata) to the all-pairs,
-open-set and calibration figures; the pairs file is scored as published.
+--exclude leaves the images and folders a list names (docs/engine-lfw-errata.txt: the LFW maintainers' errata)
+out of the all-pairs, open-set and calibration figures; the pairs file is scored as published.
 --plot writes the score densities and the DET curve (PNG), --calibrate-out the calibration part's curve (JSON),
 --cache keeps detections and vectors per image (by file SHA-256, detector/engine and model hash) so that later
 runs skip the network, --json prints one JSON object instead of text.`,
@@ -222,20 +222,20 @@ runs skip the network, --json prints one JSON object instead of text.`,
 			if err != nil {
 				return err
 			}
-			var relabel *eval.RelabelJSON
-			if relabelPath != "" {
-				f, err := os.Open(relabelPath)
+			var exclude *eval.ExcludeJSON
+			if excludePath != "" {
+				f, err := os.Open(excludePath)
 				if err != nil {
-					return fmt.Errorf("--relabel: %w", err)
+					return fmt.Errorf("--exclude: %w", err)
 				}
-				rl, err := eval.ParseRelabel(f)
+				ex, err := eval.ParseExclude(f)
 				f.Close()
 				if err != nil {
-					return fmt.Errorf("--relabel %s: %w", relabelPath, err)
+					return fmt.Errorf("--exclude %s: %w", excludePath, err)
 				}
-				var st eval.RelabelStats
-				people, st = rl.Apply(people, dataset)
-				relabel = &eval.RelabelJSON{File: relabelPath, Moved: st.Moved, Merged: st.Merged, Missing: st.Missing}
+				var st eval.ExcludeStats
+				people, st = ex.Apply(people, dataset)
+				exclude = &eval.ExcludeJSON{File: excludePath, Images: st.Images, People: st.People, Missing: st.Missing}
 			}
 			eopt := eval.EmbedOptions{Limits: imageio.DefaultLimits, Workers: workers, Now: time.Now}
 			if cacheDir != "" {
@@ -254,7 +254,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 				return err
 			}
 			info, fixed := eval.Info(e)
-			opt := eval.Options{Dataset: dataset, Part: part, Pairs: pairs, Fixed: fixed, Policy: calib.DefaultPolicy(), Relabel: relabel,
+			opt := eval.Options{Dataset: dataset, Part: part, Pairs: pairs, Fixed: fixed, Policy: calib.DefaultPolicy(), Exclude: exclude,
 				Source: calib.Source{
 					Dataset: fmt.Sprintf("%s (%d people, %d images)", filepath.Base(filepath.Clean(dataset)), len(people), len(res)),
 					Command: "facesign " + strings.Join(os.Args[1:], " "),
@@ -323,7 +323,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 	f.StringVar(&plotPath, "plot", "", "write a PNG with the score densities and the DET curve")
 	f.StringVar(&cacheDir, "cache", "", "keep detections and vectors per image in this folder")
 	f.StringVar(&split, "split", "all", "part to report on: all, report (calibrate on the other half) or calibrate")
-	f.StringVar(&relabelPath, "relabel", "", "label corrections to apply (e.g. vectors/eval/lfw/errata.txt)")
+	f.StringVar(&excludePath, "exclude", "", "leave out the images and folders this list names (e.g. docs/engine-lfw-errata.txt)")
 	f.StringVar(&calOut, "calibrate-out", "", "write the calibration part's impostor curve (JSON) to this file")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "images processed at once")
 	f.IntVar(&timeN, "time", 0, "time the engine beside dlibresnet on this many images, one at a time")

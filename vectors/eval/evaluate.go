@@ -36,16 +36,16 @@ type Options struct {
 	// Shipped, if it holds data, is the curve the service ships for the
 	// engine; the open-set protocol also runs with its thresholds.
 	Shipped calib.Curve
-	// Relabel, if not nil, says which label corrections the people were
-	// loaded with ([Relabel.Apply]); it is reported, not applied again.
-	Relabel *RelabelJSON
+	// Exclude, if not nil, says which exclusion list the people were
+	// loaded with ([Exclude.Apply]); it is reported, not applied again.
+	Exclude *ExcludeJSON
 }
 
-// RelabelJSON names a label-corrections file and what it changed.
-type RelabelJSON struct {
+// ExcludeJSON names an exclusion list and what it left out.
+type ExcludeJSON struct {
 	File    string `json:"file"`
-	Moved   int    `json:"moved_images"`
-	Merged  int    `json:"merged_people"`
+	Images  int    `json:"images"`
+	People  int    `json:"people"`
 	Missing int    `json:"not_in_dataset"`
 }
 
@@ -114,8 +114,9 @@ type DatasetInfo struct {
 	CalibrationPeople int    `json:"calibration_people"`
 	CalibrationImages int    `json:"calibration_images"`
 	SplitDescription  string `json:"split"`
-	// Relabel is set when labels were corrected (the LFW errata).
-	Relabel *RelabelJSON `json:"relabel,omitempty"`
+	// Exclude is set when images were left out (the LFW errata); People
+	// and Images count what remains.
+	Exclude *ExcludeJSON `json:"excluded,omitempty"`
 }
 
 // FailureJSON is an image that gave no vector.
@@ -335,7 +336,7 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 	ds := &ev.Dataset
 	ds.Dir, ds.People, ds.Failures = opt.Dataset, len(people), []FailureJSON{}
 	ds.Part = opt.Part.String()
-	ds.Relabel = opt.Relabel
+	ds.Exclude = opt.Exclude
 	for _, p := range people {
 		ds.Images += len(p.Files)
 	}

@@ -27,8 +27,8 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 	for _, f := range ds.Failures {
 		pr("  failed: %s\n", f.Error)
 	}
-	if r := ds.Relabel; r != nil {
-		pr("labels corrected by %s: %d images moved, %d people merged (%d corrections name images or people not in this dataset)\n", r.File, r.Moved, r.Merged, r.Missing)
+	if x := ds.Exclude; x != nil {
+		pr("left out as listed in %s: %d images, %d people without images left (%d entries name nothing in this dataset)\n", x.File, x.Images, x.People, x.Missing)
 	}
 	pr("split %s: %s\n", ds.Part, ds.SplitDescription)
 	pr("  reported part (%s): %d people, %d images; calibration part (%s): %d people, %d images\n",
