@@ -222,7 +222,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 			if err != nil {
 				return err
 			}
-			var exclude *eval.ExcludeJSON
+			var exclude *eval.Exclude
 			if excludePath != "" {
 				f, err := os.Open(excludePath)
 				if err != nil {
@@ -233,9 +233,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 				if err != nil {
 					return fmt.Errorf("--exclude %s: %w", excludePath, err)
 				}
-				var st eval.ExcludeStats
-				people, st = ex.Apply(people, dataset)
-				exclude = &eval.ExcludeJSON{File: excludePath, Images: st.Images, People: st.People, Missing: st.Missing}
+				exclude = &ex
 			}
 			eopt := eval.EmbedOptions{Limits: imageio.DefaultLimits, Workers: workers, Now: time.Now}
 			if cacheDir != "" {
@@ -254,7 +252,7 @@ runs skip the network, --json prints one JSON object instead of text.`,
 				return err
 			}
 			info, fixed := eval.Info(e)
-			opt := eval.Options{Dataset: dataset, Part: part, Pairs: pairs, Fixed: fixed, Policy: calib.DefaultPolicy(), Exclude: exclude,
+			opt := eval.Options{Dataset: dataset, Part: part, Pairs: pairs, Fixed: fixed, Policy: calib.DefaultPolicy(), Exclude: exclude, ExcludeFile: excludePath,
 				Source: calib.Source{
 					Dataset: fmt.Sprintf("%s (%d people, %d images)", filepath.Base(filepath.Clean(dataset)), len(people), len(res)),
 					Command: "facesign " + strings.Join(os.Args[1:], " "),

@@ -36,9 +36,11 @@ type Options struct {
 	// Shipped, if it holds data, is the curve the service ships for the
 	// engine; the open-set protocol also runs with its thresholds.
 	Shipped calib.Curve
-	// Exclude, if not nil, says which exclusion list the people were
-	// loaded with ([Exclude.Apply]); it is reported, not applied again.
-	Exclude *ExcludeJSON
+	// Exclude, if not nil, lists images and folders to leave out of the
+	// all-pairs, open-set and calibration figures (the LFW errata); the
+	// pairs file is still scored on every image. ExcludeFile names it.
+	Exclude     *Exclude
+	ExcludeFile string
 }
 
 // ExcludeJSON names an exclusion list and what it left out.
@@ -336,7 +338,6 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 	ds := &ev.Dataset
 	ds.Dir, ds.People, ds.Failures = opt.Dataset, len(people), []FailureJSON{}
 	ds.Part = opt.Part.String()
-	ds.Exclude = opt.Exclude
 	for _, p := range people {
 		ds.Images += len(p.Files)
 	}
@@ -365,11 +366,29 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 		ds.SplitDescription = "figures from the calibration half, the same half the calibration comes from (optimistic)"
 	}
 
-	all := Group(res, len(people))
+	figPeople, figRes := people, res
+	if opt.Exclude != nil {
+		var st ExcludeStats
+		figPeople, st = opt.Exclude.Apply(people, opt.Dataset)
+		ds.Exclude = &ExcludeJSON{File: opt.ExcludeFile, Images: st.Images, People: st.People, Missing: st.Missing}
+		byFile := make(map[string]ImageResult, len(res))
+		for _, r := range res {
+			byFile[r.File] = r
+		}
+		figRes = nil
+		for i, p := range figPeople {
+			for _, f := range p.Files {
+				r := byFile[f]
+				r.Person = i
+				figRes = append(figRes, r)
+			}
+		}
+	}
+	all := Group(figRes, len(figPeople))
 	part := func(p Part) ([][]vectors.FaceVector, int, int) {
 		var vs [][]vectors.FaceVector
 		images := 0
-		for i, q := range people {
+		for i, q := range figPeople {
 			if p == PartAll || PartOf(q.Name) == p {
 				vs = append(vs, all[i])
 				images += len(q.Files)

@@ -154,6 +154,42 @@ func TestEvaluateSynthetic(t *testing.T) {
 	}
 }
 
+// TestEvaluateExclude: excluded images leave the all-pairs and open-set
+// figures but not the pairs file's protocol.
+func TestEvaluateExclude(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	people, res := synthDataset(rng, 40)
+	info := EngineInfo{Name: "synthetic", ModelSHA256: strings.Repeat("ab", 32), Dim: 32}
+	pairs := Pairs{Folds: 2, PerFold: 1, Pairs: []Pair{
+		{Fold: 0, Same: true, A: ImageRef{people[0].Name, 1}, B: ImageRef{people[0].Name, 2}},
+		{Fold: 0, A: ImageRef{people[0].Name, 1}, B: ImageRef{people[1].Name, 1}},
+		{Fold: 1, Same: true, A: ImageRef{people[0].Name, 1}, B: ImageRef{people[0].Name, 3}},
+		{Fold: 1, A: ImageRef{people[1].Name, 1}, B: ImageRef{people[2].Name, 1}},
+	}}
+	ex := Exclude{Images: map[string]bool{people[0].Name + "/" + people[0].Name + "_0001.jpg": true}, People: map[string]bool{people[1].Name: true}}
+	ev, err := Evaluate(info, people, res, Options{Dataset: "ds", Pairs: &pairs, Exclude: &ex, ExcludeFile: "x.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Evaluate(info, people, res, Options{Dataset: "ds", Pairs: &pairs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := ev.Dataset.Exclude
+	if x == nil || x.File != "x.txt" || x.Images != 1+len(people[1].Files) || x.People != 1 || x.Missing != 0 {
+		t.Fatalf("excluded %+v", x)
+	}
+	if ev.Dataset.People != 40 || ev.Dataset.ReportedPeople != 39 || ev.Dataset.ReportedImages != full.Dataset.ReportedImages-x.Images {
+		t.Fatalf("dataset %+v", ev.Dataset)
+	}
+	if ev.KFold == nil || ev.KFold.Pairs != 4 || ev.KFold.Mean != full.KFold.Mean {
+		t.Fatalf("k-fold %+v, want %+v", ev.KFold, full.KFold)
+	}
+	if ev.Dist.N >= full.Dist.N {
+		t.Fatalf("impostor pairs %d, not fewer than %d", ev.Dist.N, full.Dist.N)
+	}
+}
+
 func TestEvaluateErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	people, res := synthDataset(rng, 30)
