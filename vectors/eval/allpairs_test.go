@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/facesign/facesign/vectors"
@@ -241,6 +242,13 @@ func TestDETAndPlot(t *testing.T) {
 		if pts[i].Threshold >= pts[i-1].Threshold || pts[i].FMR < pts[i-1].FMR || pts[i].FNMR > pts[i-1].FNMR {
 			t.Fatalf("DET not monotone at %d: %+v after %+v", i, pts[i], pts[i-1])
 		}
+	}
+	var labels []string
+	for _, tk := range (decades{}).Ticks(2e-8, 1) {
+		labels = append(labels, tk.Label)
+	}
+	if got := strings.Join(labels, " "); got != "1e-7 1e-6 1e-5 1e-4 1e-3 0.01 0.1 1" {
+		t.Fatalf("ticks %s", got)
 	}
 	thin := d.DET(100)
 	if len(thin) > 400 || thin[0] != pts[0] || thin[len(thin)-1] != pts[len(pts)-1] {

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -147,7 +148,7 @@ func WriteDET(w io.Writer, d Dist, title string, marks []Marker) error {
 	det.X.Label.Text = "FMR (false match rate)"
 	det.Y.Label.Text = "FNMR (false non-match rate)"
 	det.X.Scale, det.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	det.X.Tick.Marker, det.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	det.X.Tick.Marker, det.Y.Tick.Marker = decades{}, decades{}
 	fFloor, gFloor := 0.5/float64(d.N), 0.5/float64(len(d.Genuine))
 	var pts plotter.XYs
 	for _, p := range d.DET(4000) {
@@ -188,4 +189,25 @@ func WriteDET(w io.Writer, d Dist, title string, marks []Marker) error {
 		return fmt.Errorf("eval: write png: %w", err)
 	}
 	return nil
+}
+
+// decades marks every power of ten on a log axis, labelled 1, 0.1, 0.01,
+// 1e-3, 1e-4 … (plot.LogTicks prints 10⁻⁶ as 9.999999e-07).
+type decades struct{}
+
+// Ticks returns the powers of ten in [lo, hi].
+func (decades) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := int(math.Floor(math.Log10(lo))); e <= int(math.Ceil(math.Log10(hi))); e++ {
+		v := math.Pow(10, float64(e))
+		if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+			continue
+		}
+		label := fmt.Sprintf("1e%d", e)
+		if e >= -2 {
+			label = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		ts = append(ts, plot.Tick{Value: v, Label: label})
+	}
+	return ts
 }
