@@ -14,7 +14,8 @@ import (
 )
 
 // DefaultEngine is the engine the enclave runs unless told otherwise: the
-// most accurate registered engine, dlib's ResNet (docs/engine.md).
+// most accurate registered engine, arcface-fused (MobileFaceNet and
+// fr_feature on one ArcFace crop, docs/engine.md).
 const DefaultEngine = faceengine.Name
 
 // Default limits and liveness settings (docs/protocol.md §6, docs/liveness.md).
@@ -50,7 +51,7 @@ const DefaultMaxTemplates = 4
 // TemplateLevels returns the default template levels for an engine whose
 // match threshold is match: a capture is a strong match from a third of the
 // way from the match threshold to 1, and a near-copy of a kept vector from
-// two thirds (dlibresnet: 0.96 and 0.98; docs/templates.md has what they
+// two thirds (dlibresnet at 0.94: 0.96 and 0.98; docs/templates.md has what they
 // mean on LFW). Cosines of different engines live on different scales, so
 // the levels follow the engine's own match threshold.
 func TemplateLevels(match float32) (strong, novel float32) {

@@ -15,7 +15,7 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/vectors/eval"
-	"github.com/facesign/facesign/vectors/faceengine" // registers "dlibresnet" and "mobilefacenet"
+	"github.com/facesign/facesign/vectors/faceengine" // registers the engines (default "arcface-fused")
 	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"

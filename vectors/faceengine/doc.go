@@ -1,13 +1,24 @@
 // Package faceengine assembles the face engines ([vectors.Engine]), all
-// pure Go, sharing BlazeFace + FaceMesh detection ([detect]):
+// pure Go, sharing BlazeFace + FaceMesh detection ([detect]). Registered
+// engines (registry name = FaceVector engine ID):
 //
-//   - the default, [Name] = [DlibName] ("dlibresnet"): a five-point
+//   - the default, [Name] = [ArcfaceFusedName] ("arcface-fused"): the
+//     ArcFace 112×112 crop ([align]) read by two ArcFace-class networks,
+//     MobileFaceNet 192-d ([arcfacemfn]) and fr_feature 512-d
+//     ([frfeature]), each L2-normalised, weighted equally and concatenated
+//     (704-d; its cosine is the mean of the two networks' cosines) — the
+//     strongest engine through our own pipeline on the full LFW
+//     (docs/engine.md);
+//   - [ArcfaceMFNName] ("arcface-mfn"): the ArcFace crop and MobileFaceNet
+//     alone, 192-d;
+//   - [FRFeatureName] ("fr-feature"): the ArcFace crop and fr_feature
+//     alone, 512-d;
+//   - [DlibName] ("dlibresnet"), the default until issue 12: a five-point
 //     similarity warp onto dlib's 150×150 chip ([dlibresnet.Template]) and
-//     dlib's ResNet descriptor, 128-d ([dlibresnet]) — the most accurate
-//     engine we have (EER 1.4 % on the LFW slice, published 99.38 % on LFW);
-//   - the alternative [MobileFaceName] ("mobilefacenet"): the ArcFace
-//     112×112 crop ([align]) and MobileFace, 256-d ([mobilefacenet]) —
-//     about 5× cheaper to embed, EER 6.9 % on the same slice.
+//     dlib's ResNet descriptor, 128-d ([dlibresnet]) (EER 1.4 % on the LFW
+//     slice, 98.70 % LFW 10-fold through our pipeline);
+//   - [MobileFaceName] ("mobilefacenet"): the ArcFace 112×112 crop and
+//     MobileFace, 256-d ([mobilefacenet]) — EER 6.9 % on the same slice.
 //
 // The registry name "mobilefacenet" is the one the product design used; the
 // embedder behind it is MobileFace from the same npm package, because the
@@ -36,18 +47,23 @@
 //
 // [Engine.ModelSHA256] is SHA-256 over the detector's hash
 // ([detect.Detector.ModelSHA256], itself over its four model files) followed
-// by the embedder's ([dlibresnet.Net.ModelSHA256] or
-// [mobilefacenet.Net.ModelSHA256], over its two files):
-// a change to any weight file, or to which files are used, changes it, so
+// by the embedder's ([dlibresnet.Net.ModelSHA256],
+// [mobilefacenet.Net.ModelSHA256] and the others; for the fused engine,
+// SHA-256 over both networks' hashes, in order, and the weights): a
+// change to any weight file, or to which files are used, changes it, so
 // vectors from different weights never compare.
 //
 // # Scores and thresholds
 //
 // A score is the cosine similarity of two vectors, in [-1, 1], and each
 // engine has its own scale: dlib's different people average 0.84,
-// MobileFace's 0.01. Each engine's thresholds ([Engine.Thresholds]:
-// [DlibMatchThreshold], [DlibNewThreshold], [DlibMargin] and the MobileFace
-// ones) were calibrated with `facesign eval --dataset shared/testdata/faces`
+// MobileFace's 0.01. [Engine.Thresholds] are each engine's fixed
+// thresholds, used where no calibrated curve ships for it (vectors/calib:
+// with a shipped curve the enclave derives them from the gallery size).
+// The arcface-fused, arcface-mfn and fr-feature ones are set in their
+// files (fused.go says where the default engine's come from). The dlib
+// ([DlibMatchThreshold], [DlibNewThreshold], [DlibMargin]) and MobileFace
+// ones were calibrated with `facesign eval --dataset shared/testdata/faces`
 // (16 people, 57 LFW photos) and on fused vectors of the recorded selfie
 // captures (docs/engine-pipeline.md has the exact output): the match
 // threshold is above every impostor pair seen, the new-person threshold

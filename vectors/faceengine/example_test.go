@@ -34,5 +34,5 @@ func Example() {
 	b := embed("testdata/talking-b-take2-0010.jpg") // the same man, another day
 	s, _ := vectors.Cosine(a, b)
 	fmt.Println(len(a.Values), s >= faceengine.DefaultMatchThreshold)
-	// Output: 128 true
+	// Output: 704 true
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // Name is the default engine's registry name and FaceVector engine ID:
-// [DlibName], the most accurate engine we have (see docs/engine.md).
-const Name = DlibName
+// [ArcfaceFusedName], the most accurate engine we have through our own
+// detector and aligner on the full LFW (see docs/engine.md).
+const Name = ArcfaceFusedName
 
 // DlibName is the dlib engine: the detector, dlib's 150×150 face chip and
 // dlib's ResNet descriptor (128-d).
@@ -26,22 +27,26 @@ const DlibName = "dlibresnet"
 // embed and less accurate (EER 6.9 % against 1.4 % on the LFW slice).
 const MobileFaceName = "mobilefacenet"
 
-// Calibrated decision thresholds of the default engine ([DlibName]) on the
-// cosine score, from `facesign eval` on shared/testdata/faces and the
-// recorded selfie frames (docs/engine-pipeline.md). dlib's cosines crowd
-// between 0.75 and 1 (different people average 0.84), so these numbers are
-// its own and mean nothing for another engine.
+// Fixed decision thresholds of the default engine ([ArcfaceFusedName]) on
+// the cosine score ([ArcfaceFusedMatchThreshold] and the others in
+// fused.go: see there where they come from). Each engine's cosines live on
+// their own scale, so these numbers mean nothing for another engine. Where
+// a calibrated curve ships for the engine (vectors/calib), the enclave
+// derives its thresholds from the gallery size instead.
 const (
 	// DefaultMatchThreshold: a score at or above it is the same person.
-	DefaultMatchThreshold = DlibMatchThreshold
+	DefaultMatchThreshold = ArcfaceFusedMatchThreshold
 	// DefaultNewThreshold: a best score below it is a new person.
-	DefaultNewThreshold = DlibNewThreshold
+	DefaultNewThreshold = ArcfaceFusedNewThreshold
 	// DefaultMargin: the best other identity must score this far below
 	// the match threshold before a match is accepted.
-	DefaultMargin = DlibMargin
+	DefaultMargin = ArcfaceFusedMargin
 )
 
-// Calibrated thresholds of the dlib engine.
+// Calibrated thresholds of the dlib engine, from `facesign eval` on
+// shared/testdata/faces and the recorded selfie frames
+// (docs/engine-pipeline.md). dlib's cosines crowd between 0.75 and 1
+// (different people average 0.84).
 const (
 	DlibMatchThreshold = 0.94
 	DlibNewThreshold   = 0.89
@@ -87,7 +92,7 @@ type Engine struct {
 var _ vectors.Engine = (*Engine)(nil)
 
 // New returns the default engine ([Name]) with the given detector options.
-func New(opts detect.Options) (*Engine, error) { return NewDlib(opts) }
+func New(opts detect.Options) (*Engine, error) { return NewArcfaceFused(opts) }
 
 // NewMobileFace returns the MobileFace engine ([MobileFaceName]).
 func NewMobileFace(opts detect.Options) (*Engine, error) {

@@ -82,8 +82,8 @@ var engines = []struct {
 }
 
 func TestRegistered(t *testing.T) {
-	if Name != DlibName {
-		t.Fatalf("default engine %q, want %q (the most accurate)", Name, DlibName)
+	if Name != ArcfaceFusedName {
+		t.Fatalf("default engine %q, want %q (the most accurate)", Name, ArcfaceFusedName)
 	}
 	def, err := Default()
 	if err != nil {

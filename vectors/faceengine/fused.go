@@ -19,9 +19,15 @@ import (
 // trained apart and err on different faces; docs/engine.md has the figures.
 const ArcfaceFusedName = "arcface-fused"
 
-// PLACEHOLDER thresholds of the arcface-fused engine, used only where no
-// calibrated curve is shipped (vectors/calib): between the two networks'
-// placeholder thresholds.
+// PLACEHOLDER thresholds of the arcface-fused engine, NOT calibrated, used
+// only where no calibrated curve is shipped (vectors/calib): the two
+// networks' own placeholders (arcface-mfn, fr-feature), and the fused
+// cosine is the mean of theirs. They are to be replaced by the figures of
+// the engine's full-LFW calibration curve (the match threshold of the
+// gallery-size rule at a small gallery, the new threshold at the same
+// size) when that curve ships; until then this engine, although the
+// default, decides on numbers measured on no more than the 16-person LFW
+// slice and the recordings.
 const (
 	ArcfaceFusedMatchThreshold = 0.50
 	ArcfaceFusedNewThreshold   = 0.35
