@@ -86,6 +86,22 @@ type Policy struct {
 	// Rule, when set, derives the thresholds from the gallery size (absent
 	// from the encoding when nil).
 	Rule *ThresholdRule `cbor:"threshold_rule,omitempty"`
+	// Migration, when set, names the engine the enclave is migrating the
+	// gallery to and its fixed thresholds (docs/fleet.md): every capture
+	// runs through both engines, and a face is new only when it is new
+	// under both galleries. Absent from the encoding when nil, so the
+	// hashes of policies without a migration are unchanged.
+	Migration *MigrationPolicy `cbor:"migration,omitempty"`
+}
+
+// MigrationPolicy is the new engine of an engine migration: its identity
+// and model, and the fixed decision thresholds it decides with.
+type MigrationPolicy struct {
+	Engine         string  `cbor:"engine"`
+	ModelSHA256    []byte  `cbor:"model_sha256"`
+	MatchThreshold float32 `cbor:"match_threshold"`
+	NewThreshold   float32 `cbor:"new_threshold"`
+	Margin         float32 `cbor:"margin"`
 }
 
 // ThresholdRule derives the decision thresholds from the number N of

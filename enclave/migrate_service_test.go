@@ -1,0 +1,72 @@
+package enclave
+
+import "testing"
+
+// TestMigrationDecision: the decision while migrating combines the two
+// engines' decisions as documented — new only when new under both, one
+// identity when either finds it and the other finds it or nothing, and
+// ambiguous when they find different identities; a person the old engine
+// alone knows is marked for a new-engine vector.
+func TestMigrationDecision(t *testing.T) {
+	h := newHarness(t)
+	s := h.svc
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	const d = 64
+	enrol := func(uid string, person int) *identity {
+		id := &identity{uniqueID: uid}
+		if err := s.addLocked(id, personVector(person, d)); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	x, y := enrol("x", 1), enrol("y", 2)
+	enrol("m", 5) // the old engine's view of person 5; the new engine holds w for it
+	s.nextEngine = fakeEngine{dim: d}
+	s.next = &nextGallery{engine: s.nextEngine, th: policyThresholds(s.policy), index: NewExactIndex(d), ids: map[int]*identity{}, slots: map[string]int{}}
+	s.addNextVectorLocked(x, personVector(1, d))
+	z, w := &identity{uniqueID: "z"}, &identity{uniqueID: "w"}
+	for _, c := range []struct {
+		id     *identity
+		person int
+	}{{z, 3}, {w, 5}} {
+		if err := s.addOnlyNextLocked(c.id, personVector(c.person, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		person   int
+		outcome  Outcome
+		who      *identity
+		needNext bool
+	}{
+		{"both engines find it", 1, OutcomeExisting, x, false},
+		{"the old engine alone knows it", 2, OutcomeExisting, y, true},
+		{"enrolled during the migration", 3, OutcomeExisting, z, false},
+		{"new under both", 4, OutcomeNew, nil, false},
+		{"the engines find different identities", 5, OutcomeAmbiguous, nil, false},
+	} {
+		q := personVector(c.person, d)
+		ms, err := s.index.Search(q, s.searchK())
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, who, need, err := s.combineLocked(s.decideLocked(s.perIdentityLocked(ms)), q)
+		if err != nil || o != c.outcome || who != c.who || need != c.needNext {
+			t.Errorf("%s: %v %v %v %v, want %v %v %v", c.name, o, who, need, err, c.outcome, c.who, c.needNext)
+		}
+	}
+	if s.next.only != 2 {
+		t.Fatalf("%d identities in the new gallery alone, want 2", s.next.only)
+	}
+	if err := s.removeLocked("z"); err != nil || s.next.only != 1 {
+		t.Fatalf("deleting an identity of the new gallery alone: %v (%d left)", err, s.next.only)
+	}
+	if err := s.removeLocked("x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, has := s.next.slots["x"]; has {
+		t.Fatal("a deleted identity kept its new-engine vector")
+	}
+}
