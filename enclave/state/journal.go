@@ -103,10 +103,10 @@ type Journal struct {
 	live       *liveSet[[16]byte]
 	tpl        *liveSet[tplKey] // the identities' further templates, under the log's current engine
 	engine     string           // the log's current engine ("" in logs made before engines were recorded)
-	dim        int        // its vector dimension
-	mig        *migration // an engine migration in progress (migration.go)
-	headerHash [32]byte   // SHA-256 of record 0
-	dropped    int        // identities the last completed migration dropped
+	dim        int              // its vector dimension
+	mig        *migration       // an engine migration in progress (migration.go)
+	headerHash [32]byte         // SHA-256 of record 0
+	dropped    int              // identities the last completed migration dropped
 	lastSnap   uint64
 	snapping   bool
 	snapWG     sync.WaitGroup

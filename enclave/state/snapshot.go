@@ -89,11 +89,11 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 // they were taken of (a migration's end replaces the journal's sets while
 // a view is out), and the log's engine and record size at capture.
 type snapView struct {
-	ids, tpl, mig          *view
-	idsOf, migOf           *liveSet[[16]byte]
-	tplOf                  *liveSet[tplKey]
-	engine, migEngine      string
-	recordSize, migDim     int
+	ids, tpl, mig      *view
+	idsOf, migOf       *liveSet[[16]byte]
+	tplOf              *liveSet[tplKey]
+	engine, migEngine  string
+	recordSize, migDim int
 }
 
 func (j *Journal) startSnapshotLocked() {
