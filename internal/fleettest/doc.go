@@ -14,9 +14,11 @@
 //   - an enclave of an image the key policy does not name (signed with
 //     another certificate) cannot open the state and never serves, while
 //     the others do;
-//   - an engine migration under load (dlibresnet → mobilefacenet): both
-//     engines on every capture, returning people get a new-engine
-//     template, progress on /metrics, the end drops the old templates.
+//   - an engine migration under load from dlibresnet (the former default,
+//     which real galleries were built with) to arcface-fused (the current
+//     default): both engines on every capture, returning people get a
+//     new-engine vector, progress on /metrics, the end drops the old
+//     engine's vectors and templates and counts the identities never seen.
 //
 // The images are Enclave Image Files built by package eif with signing
 // certificates made for the test; the simulated NSM reports their PCRs.

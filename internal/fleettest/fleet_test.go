@@ -227,7 +227,17 @@ func (c *control) replace(t *testing.T, i int, wait bool, args ...string) {
 
 // TestFleet runs one fleet of three enclaves through the stories of
 // docs/fleet.md, in order: concurrent enrolments, a rolling image upgrade
-// under load, a foreign image refused.
+// under load, an engine migration under load, a foreign image refused.
+//
+// The fleet starts on dlibresnet, the engine real galleries were built
+// with before arcface-fused became the default, and migrates to
+// arcface-fused ([oldEngine], [newEngine]).
+// The engines of the migration: from the former default to the current one.
+const (
+	oldEngine = "dlibresnet"
+	newEngine = "arcface-fused"
+)
+
 func TestFleet(t *testing.T) {
 	p := loadPeople(t)
 	dir := t.TempDir()
@@ -242,7 +252,7 @@ func TestFleet(t *testing.T) {
 	}
 	defer os.RemoveAll(data)
 	sim := simtest.Start(t, simtest.Options{DataDir: data, ReadyTimeout: 8 * time.Minute, Args: []string{
-		"--enclaves", "3", "--kms-policy", "signer:" + release.certFile, "--enclave-arg=--eif=" + imgA, "--snapshot-every", "8",
+		"--enclaves", "3", "--kms-policy", "signer:" + release.certFile, "--enclave-arg=--eif=" + imgA, "--enclave-arg=--engine=" + oldEngine, "--snapshot-every", "8",
 	}})
 	ctl := newControl(data)
 	ctx := context.Background()
@@ -324,7 +334,7 @@ func TestFleet(t *testing.T) {
 			})
 		}
 		for i := range 3 {
-			ctl.replace(t, i, true, "--eif="+imgB)
+			ctl.replace(t, i, true, "--eif="+imgB, "--engine="+oldEngine)
 			t.Logf("member %d now runs image B", i)
 		}
 		stop.Store(true)
@@ -356,7 +366,7 @@ func TestFleet(t *testing.T) {
 	})
 
 	var idB string
-	t.Run("engine migration dlibresnet to mobilefacenet under load", func(t *testing.T) {
+	t.Run("engine migration dlibresnet to arcface-fused under load", func(t *testing.T) {
 		if idA == "" {
 			t.Skip("needs the enrolment above")
 		}
@@ -368,10 +378,10 @@ func TestFleet(t *testing.T) {
 		idB = r.UniqueID
 		// Start: roll every member to image B running both engines, while
 		// A keeps logging in (the old engine finds A; A gets a
-		// mobilefacenet vector).
+		// new-engine vector).
 		stop, wait := load(t, sim, p.rec.A1, idA)
 		for i := range 3 {
-			ctl.replace(t, i, true, "--eif="+imgB, "--next-engine=mobilefacenet")
+			ctl.replace(t, i, true, "--eif="+imgB, "--engine="+oldEngine, "--next-engine="+newEngine)
 			t.Logf("member %d runs both engines", i)
 		}
 		stop()
@@ -382,7 +392,7 @@ func TestFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := a.Binding.Policy.Migration; m == nil || m.Engine != "mobilefacenet" || a.Binding.Policy.Engine != "dlibresnet" {
+		if m := a.Binding.Policy.Migration; m == nil || m.Engine != newEngine || a.Binding.Policy.Engine != oldEngine {
 			t.Fatalf("the attested policy during the migration: %+v", a.Binding.Policy)
 		}
 		if r, err := doPatient(ctx, c, login, p.rec.A2); err != nil || r.UniqueID != idA {
@@ -399,21 +409,21 @@ func TestFleet(t *testing.T) {
 			t.Fatalf("A enrols again during the migration: %v %v", r, err)
 		}
 		idA, entropyA = r.UniqueID, r.Entropy
-		// End: roll to image B running mobilefacenet alone. B never came
+		// End: roll to image B running the new engine alone. B never came
 		// back: dropped, counted, and enrols again.
 		stop, wait = load(t, sim, p.rec.A1, idA)
 		for i := range 3 {
-			ctl.replace(t, i, true, "--eif="+imgB, "--engine=mobilefacenet")
-			t.Logf("member %d runs mobilefacenet", i)
+			ctl.replace(t, i, true, "--eif="+imgB, "--engine="+newEngine)
+			t.Logf("member %d runs %s", i, newEngine)
 		}
 		stop()
 		if answered := wait(); answered == 0 {
 			t.Fatal("no login answered while the migration ended")
 		}
 		waitMetric(t, sim.URL, `facesign_enclave_migration_dropped{enclave="1"} 1`)
-		waitMetric(t, sim.URL, `facesign_enclave_engine{enclave="2",engine="mobilefacenet",migrating_to=""} 1`)
+		waitMetric(t, sim.URL, `facesign_enclave_engine{enclave="2",engine="`+newEngine+`",migrating_to=""} 1`)
 		c = newClient(t, sim)
-		if a, err := c.Attest(ctx); err != nil || a.Binding.Policy.Engine != "mobilefacenet" || a.Binding.Policy.Migration != nil {
+		if a, err := c.Attest(ctx); err != nil || a.Binding.Policy.Engine != newEngine || a.Binding.Policy.Migration != nil {
 			t.Fatalf("the attested policy after the migration: %v", err)
 		}
 		if r, err := doPatient(ctx, c, login, p.rec.A2); err != nil || r.UniqueID != idA || !bytes.Equal(r.Entropy, entropyA) {
@@ -429,7 +439,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("an image the policy does not name cannot open the state", func(t *testing.T) {
 		before := ctl.members(t)[2].Restarts
-		ctl.replace(t, 2, false, "--eif="+imgC, "--engine=mobilefacenet")
+		ctl.replace(t, 2, false, "--eif="+imgC, "--engine="+newEngine)
 		deadline := time.Now().Add(4 * time.Minute)
 		for ctl.members(t)[2].Restarts < before+2 {
 			if time.Now().After(deadline) {
@@ -447,7 +457,7 @@ func TestFleet(t *testing.T) {
 		if err != nil || r.UniqueID != idA {
 			t.Fatalf("the other enclaves stopped answering: %v %v", r, err)
 		}
-		ctl.replace(t, 2, true, "--eif="+imgB, "--engine=mobilefacenet")
+		ctl.replace(t, 2, true, "--eif="+imgB, "--engine="+newEngine)
 	})
 }
 
