@@ -1,6 +1,10 @@
 package enclave
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/facesign/facesign/vectors"
+)
 
 // TestMigrationDecision: the decision while migrating combines the two
 // engines' decisions as documented — new only when new under both, one
@@ -68,5 +72,50 @@ func TestMigrationDecision(t *testing.T) {
 	}
 	if _, has := s.next.slots["x"]; has {
 		t.Fatal("a deleted identity kept its new-engine vector")
+	}
+}
+
+// TestMigrationWritesNoTemplates: the one write of a returning person is
+// a template outside a migration (templates.go), and while a migration
+// runs either the person's new-engine vector or nothing — templates are
+// kept under the log's current engine only, whose end drops them.
+func TestMigrationWritesNoTemplates(t *testing.T) {
+	h := newHarness(t, withTemplates(4))
+	s := h.svc
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	const d = 64
+	x := &identity{uniqueID: "00000000-0000-4000-8000-000000000001"}
+	if err := s.addLocked(x, personVector(1, d)); err != nil {
+		t.Fatal(err)
+	}
+	// Another view of person 1: a strong match, not a near-copy.
+	v := personVector(1, d)
+	w := personVector(77, d)
+	for i := range v {
+		v[i] += 0.45 * w[i]
+	}
+	vectors.Normalize(v)
+	best := exactScore(personVector(1, d), v)
+	if !(best >= s.policy.TemplateMatch && best < s.policy.TemplateNovel) {
+		t.Fatalf("test vector scores %v against the person: not a template candidate", best)
+	}
+	if e, applied := s.existingWriteLocked(x, v, nil, false, best); e.Op != OpAddTemplate || e.Template != 1 || applied == nil {
+		t.Fatalf("outside a migration: %s at %d, want a template at 1", e.Op, e.Template)
+	}
+	s.nextEngine = fakeEngine{dim: d}
+	s.next = &nextGallery{engine: s.nextEngine, th: policyThresholds(s.policy), index: NewExactIndex(d), ids: map[int]*identity{}, slots: map[string]int{}}
+	nv := personVector(1, d)
+	for _, c := range []struct {
+		needNext bool
+		want     Op
+	}{{false, OpNone}, {true, OpEngineVector}} {
+		e, applied := s.existingWriteLocked(x, v, nv, c.needNext, best)
+		if e.Op != c.want || e.Template != 0 || (applied != nil) != c.needNext {
+			t.Fatalf("migrating, needNext %v: %s (template %d), want %s", c.needNext, e.Op, e.Template, c.want)
+		}
+		if err := CheckEntry(e, d); err != nil {
+			t.Fatalf("migrating, needNext %v: %v", c.needNext, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -222,5 +223,97 @@ func TestMigrationFollowers(t *testing.T) {
 	}
 	if m, total := b.j.Migrated(); m != 1 || total != 2 {
 		t.Fatalf("follower: migrated %d of %d", m, total)
+	}
+}
+
+// TestMigrationWithTemplates: templates belong to the log's current
+// engine. While a migration runs they are kept (and snapshotted beside the
+// migration's vectors) for the old engine; one naming the new engine is
+// refused; the end drops every one of them with the old engine's vectors;
+// after it, templates are the new engine's size. Boots from the log alone
+// and from snapshots agree at every step.
+func TestMigrationWithTemplates(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	j, _, err := bootWith(t, e, dim, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, j, add(1), add(2), add(3), tpl(1, 1, 101), tpl(2, 1, 201),
+		enclave.Entry{Op: enclave.OpMigrate, Engine: "new", Dim: newDim},
+		tpl(1, 2, 102), engineVector(1))
+	puts := e.log.puts
+	newTpl := tpl(2, 2, 0)
+	newTpl.Engine, newTpl.Vector = "new", vecOf(2, newDim)
+	if err := j.Append(ctx, newTpl); err == nil || e.log.puts != puts {
+		t.Fatalf("a template of the migration's engine: %v (%d writes)", err, e.log.puts-puts)
+	}
+	if err := j.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, j, tpl(3, 1, 301), del(2))
+	if n := j.Templates(); n != 3 {
+		t.Fatalf("%d templates during the migration, want 3 (1/1, 1/2, 3/1)", n)
+	}
+	// summary flattens what a boot fed: op, template position, vector
+	// and entropy sizes, per identity in order.
+	summary := func(b booted) map[string]string {
+		out := map[string]string{}
+		for id, es := range b.entries {
+			for _, en := range es {
+				out[id] += fmt.Sprintf("%s/%d/%s/%d/%x;", en.Op, en.Template, en.Engine, len(en.Entropy), en.Vector)
+			}
+		}
+		return out
+	}
+	_, fromSnap, err := bootWith(t, e, dim, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logOnly := &env{log: e.log, snaps: newTestSnaps(), keys: e.keys, counter: e.counter}
+	_, fromLog, err := bootWith(t, logOnly, dim, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := summary(fromSnap), summary(fromLog); !maps.Equal(a, b) {
+		t.Fatalf("during the migration, boot from the snapshot %v, from the log %v", a, b)
+	}
+	one := fromLog.entries[add(1).UniqueID]
+	if len(one) != 4 || one[0].Op != enclave.OpAdd || one[1].Op != enclave.OpAddTemplate || one[2].Op != enclave.OpAddTemplate || one[3].Op != enclave.OpEngineVector {
+		t.Fatalf("identity 1 booted as %v", summary(fromLog)[add(1).UniqueID])
+	}
+	if _, ok := fromLog.entries[add(2).UniqueID]; ok {
+		t.Fatal("a deleted identity was fed")
+	}
+
+	// The end drops the old engine's templates with its vectors.
+	j2, _, err := bootWith(t, e, newDim, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, j2, enclave.Entry{Op: enclave.OpMigrateEnd, Engine: "new"})
+	if n := j2.Templates(); n != 0 || j2.Dropped() != 1 {
+		t.Fatalf("after the end: %d templates, %d dropped; want 0 and 1 (identity 3)", n, j2.Dropped())
+	}
+	puts = e.log.puts
+	if err := j2.Append(ctx, tpl(1, 1, 111)); err == nil || e.log.puts != puts {
+		t.Fatalf("a template of the old engine's size after the end: %v", err)
+	}
+	after := tpl(1, 1, 0)
+	after.Vector = vecOf(11, newDim)
+	appendAll(t, j2, after)
+	if err := j2.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, env := range map[string]*env{"snapshot": e, "log": {log: e.log, snaps: newTestSnaps(), keys: e.keys, counter: e.counter}} {
+		_, b, err := bootWith(t, env, newDim, "new")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := summary(b)
+		want := fmt.Sprintf("%s/0//32/%x;%s/1//0/%x;", enclave.OpAdd, vecOf(1, newDim), enclave.OpAddTemplate, vecOf(11, newDim))
+		if len(got) != 1 || got[add(1).UniqueID] != want {
+			t.Fatalf("%s: after the end booted %v", name, got)
+		}
 	}
 }
