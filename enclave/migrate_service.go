@@ -66,11 +66,16 @@ type engineJournal interface {
 }
 
 // migrationPolicy is the policy part naming engine e as a migration's
-// target, with its calibrated fixed thresholds.
+// target, with the thresholds [DefaultPolicy] would give it: the
+// gallery-size rule when a (non-provisional) curve ships for its weights,
+// its calibrated fixed thresholds otherwise. Its gallery is searched on
+// its own, so the rule counts the new engine's vectors only.
 func migrationPolicy(e vectors.Engine) *wire.MigrationPolicy {
 	h := e.ModelSHA256()
 	th := thresholds(e)
-	return &wire.MigrationPolicy{Engine: e.ID(), ModelSHA256: h[:], MatchThreshold: th.Match, NewThreshold: th.New, Margin: th.Margin}
+	p := withShippedRule(e, wire.Policy{Engine: e.ID(), ModelSHA256: h[:], MatchThreshold: th.Match, NewThreshold: th.New, Margin: th.Margin})
+	return &wire.MigrationPolicy{Engine: p.Engine, ModelSHA256: p.ModelSHA256, MatchThreshold: p.MatchThreshold,
+		NewThreshold: p.NewThreshold, Margin: p.Margin, Rule: p.Rule}
 }
 
 // MigratingPolicy is [DefaultPolicy] of engine e while the gallery migrates
@@ -96,6 +101,9 @@ func checkMigrationConfig(p wire.Policy, next vectors.Engine) error {
 	}
 	if m.Engine == p.Engine {
 		return errors.New("enclave: a migration to the engine in use")
+	}
+	if m.Rule != nil {
+		return nil // checked against its curve by newThresholdRule
 	}
 	th := vectors.Thresholds{Match: m.MatchThreshold, New: m.NewThreshold, Margin: m.Margin}
 	if err := th.Check(); err != nil {
@@ -139,7 +147,7 @@ func (s *Service) combineLocked(d Decision, nv []float32) (Outcome, *identity, b
 	for i, m := range ms {
 		vm[i] = vectors.Match{Slot: vectors.Slot(m.Slot), Score: m.Score}
 	}
-	dn := vectors.Decide(s.next.th, vm)
+	dn := vectors.Decide(s.nextThresholdsLocked(), vm)
 	var old, found *identity
 	if d.Outcome == OutcomeExisting {
 		old = s.ids[d.Slot]
@@ -159,6 +167,16 @@ func (s *Service) combineLocked(d Decision, nv []float32) (Outcome, *identity, b
 		return OutcomeExisting, old, !has, nil
 	}
 	return OutcomeExisting, found, false, nil
+}
+
+// nextThresholdsLocked are the thresholds the new engine's gallery is
+// decided with: the migration's rule at the number of new-engine vectors,
+// or its fixed thresholds. Called with s.mu held.
+func (s *Service) nextThresholdsLocked() vectors.Thresholds {
+	if s.nextRule != nil {
+		return s.nextRule.at(s.next.index.Len())
+	}
+	return s.next.th
 }
 
 // addNextVectorLocked gives an identity of the main gallery its

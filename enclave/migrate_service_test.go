@@ -1,9 +1,17 @@
 package enclave
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/facesign/facesign/vectors"
+	"github.com/facesign/facesign/vectors/calib"
+	"github.com/facesign/facesign/wire"
 )
 
 // TestMigrationDecision: the decision while migrating combines the two
@@ -116,6 +124,85 @@ func TestMigrationWritesNoTemplates(t *testing.T) {
 		}
 		if err := CheckEntry(e, d); err != nil {
 			t.Fatalf("migrating, needNext %v: %v", c.needNext, err)
+		}
+	}
+}
+
+// nextFakeEngine is a second fake engine, for a migration's target.
+type nextFakeEngine struct{ fakeEngine }
+
+func (nextFakeEngine) ID() string            { return "fake-engine-next" }
+func (nextFakeEngine) ModelSHA256() [32]byte { return sha256.Sum256([]byte("fake-engine-next")) }
+
+// TestMigrationRule: when the migration's engine decides by a threshold
+// rule (its curve ships, as DefaultPolicy would give it), the new gallery
+// is decided at the rule's thresholds for the new gallery's own size, not
+// at fixed thresholds; a rule that does not match its curve stops the
+// enclave at boot.
+func TestMigrationRule(t *testing.T) {
+	next := nextFakeEngine{fakeEngine{dim: 64}}
+	c := fakeCurveFor(t, next)
+	h := next.ModelSHA256()
+	rp, err := RulePolicy(wire.Policy{Engine: next.ID(), ModelSHA256: h[:]}, c, calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := wire.MigrationPolicy{Engine: rp.Engine, ModelSHA256: rp.ModelSHA256, Margin: rp.Margin, Rule: rp.Rule}
+	ref, err := newThresholdRule(m.AsPolicy(), &c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Boot: the rule is checked against the next engine's curve.
+	boot := func(m wire.MigrationPolicy) error {
+		clk := &clock{t: testStart}
+		j, err := NewSealedJournal(&MemLog{}, bytes.Repeat([]byte{1}, 32), seededRand(5), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := testPolicy(fakeEngine{dim: 64})
+		p.Migration = &m
+		_, err = New(context.Background(), Config{Attester: newSimNSM(t, clk.Now, 9), Engine: fakeEngine{dim: 64}, Policy: p,
+			Journal: j, Now: clk.Now, NextEngine: next, NextCurve: &c})
+		return err
+	}
+	bad := m
+	r := *m.Rule
+	r.CurveSHA256 = bytes.Repeat([]byte{1}, 32)
+	bad.Rule = &r
+	if err := boot(bad); !errors.Is(err, ErrRule) {
+		t.Fatalf("a migration rule naming another curve: %v, want ErrRule", err)
+	}
+	// The good rule passes its check; this boot then stops because a
+	// migration needs the sealed state journal, which the harness lacks.
+	if err := boot(m); err == nil || errors.Is(err, ErrRule) || !strings.Contains(err.Error(), "sealed state journal") {
+		t.Fatalf("a matching migration rule: %v", err)
+	}
+
+	hs := newHarness(t)
+	s := hs.svc
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextEngine = next
+	s.next = &nextGallery{engine: next, th: policyThresholds(s.policy), index: NewExactIndex(64), ids: map[int]*identity{}, slots: map[string]int{}}
+	if s.nextRule, err = newThresholdRule(m.AsPolicy(), &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 { // the old gallery is larger: its size must not count
+		if err := s.addLocked(&identity{uniqueID: fmt.Sprintf("old-%d", i)}, personVector(100+i, 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := range 4 {
+		got, want := s.nextThresholdsLocked(), ref.at(n)
+		if got != want {
+			t.Fatalf("%d new-engine vectors: thresholds %+v, want the rule's %+v", n, got, want)
+		}
+		if n > 0 && got == s.next.th {
+			t.Fatalf("%d new-engine vectors: the fixed thresholds were used", n)
+		}
+		if err := s.addOnlyNextLocked(&identity{uniqueID: fmt.Sprintf("new-%d", n)}, personVector(200+n, 64)); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// nil when none: every capture then runs through both engines. The
 	// policy's Migration must name it. Needs the sealed state journal.
 	NextEngine vectors.Engine
+	// NextCurve is the calibration curve of the migration's rule, when the
+	// policy's Migration has one (default: the one vectors/calib ships for
+	// the next engine); it must be the one the rule names.
+	NextCurve *calib.Curve
 }
 
 // Service is the enclave: it holds the keys, the gallery and the identities,
@@ -93,6 +97,7 @@ type Service struct {
 
 	// Engine migrations (migrate_service.go).
 	nextEngine vectors.Engine
+	nextRule   *thresholdRule // the migration's rule; nil: its fixed thresholds
 	next       *nextGallery
 	mode       migrationMode
 
@@ -174,6 +179,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if s.rule, err = newThresholdRule(p, cfg.Curve, s.log); err != nil {
 		return nil, err
+	}
+	if p.Migration != nil {
+		if s.nextRule, err = newThresholdRule(p.Migration.AsPolicy(), cfg.NextCurve, s.log); err != nil {
+			return nil, fmt.Errorf("enclave: policy migration: %w", err)
+		}
+	} else if cfg.NextCurve != nil {
+		return nil, fmt.Errorf("%w: a next-engine curve is configured without a migration", ErrRule)
 	}
 	if s.liveness == nil {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))

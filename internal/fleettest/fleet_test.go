@@ -295,7 +295,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("rolling upgrade A to B under load", func(t *testing.T) {
 		if idA == "" {
-			t.Skip("needs the enrolment above")
+			t.Fatal("needs the enrolment above, which failed")
 		}
 		var stop atomic.Bool
 		var notReady, samples atomic.Int64
@@ -368,7 +368,7 @@ func TestFleet(t *testing.T) {
 	var idB string
 	t.Run("engine migration dlibresnet to arcface-fused under load", func(t *testing.T) {
 		if idA == "" {
-			t.Skip("needs the enrolment above")
+			t.Fatal("needs the enrolment above, which failed")
 		}
 		c := newClient(t, sim)
 		r, err := doPatient(ctx, c, enroll, p.rec.B1)
