@@ -62,4 +62,15 @@
 // acknowledged, and an enclave shown another one stops with [ErrForked].
 // Followers call [Journal.Poll] and [Journal.CatchUp] to keep their
 // gallery current.
+//
+// # Templates and engine migrations
+//
+// Beside each identity's enrolment vector the journal keeps its further
+// templates ([enclave.OpAddTemplate]) and, while the gallery migrates to a
+// new face engine ([enclave.OpMigrate] … [enclave.OpMigrateEnd]), the new
+// engine's vectors; snapshots carry all three, in that order. Templates
+// belong to the log's current engine: the end of a migration drops them
+// with the old engine's vectors ([Journal.Engines], [Journal.Migrated],
+// [Journal.Dropped]). Every entry is checked for shape by
+// [enclave.CheckEntry] against the dimension of the engine it names.
 package state
