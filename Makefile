@@ -45,6 +45,9 @@ node-deps:
 		fi; \
 	done
 
+# test runs every package, among them the fleet's: internal/fleettest (16 concurrent enrolments of
+# one face over three enclaves, the rolling image upgrade, the engine migration, a foreign image
+# refused) and internal/crashtest's TestCrashFleet (3 cycles; make crash-fleet runs 200).
 test: node-deps
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	# the pure-Go twins of the assembly kernels, as the code in use
