@@ -70,10 +70,11 @@ type engineJournal interface {
 // gallery-size rule when a (non-provisional) curve ships for its weights,
 // its calibrated fixed thresholds otherwise. Its gallery is searched on
 // its own, so the rule counts the new engine's vectors only.
-func migrationPolicy(e vectors.Engine) *wire.MigrationPolicy {
-	h := e.ModelSHA256()
-	th := thresholds(e)
-	p := withShippedRule(e, wire.Policy{Engine: e.ID(), ModelSHA256: h[:], MatchThreshold: th.Match, NewThreshold: th.New, Margin: th.Margin})
+func migrationPolicy(e vectors.Engine) *wire.MigrationPolicy { return migrationOf(DefaultPolicy(e)) }
+
+// migrationOf is the decision part of p (a policy of the migration's
+// engine) as a migration.
+func migrationOf(p wire.Policy) *wire.MigrationPolicy {
 	return &wire.MigrationPolicy{Engine: p.Engine, ModelSHA256: p.ModelSHA256, MatchThreshold: p.MatchThreshold,
 		NewThreshold: p.NewThreshold, Margin: p.Margin, Rule: p.Rule}
 }

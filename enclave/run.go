@@ -46,7 +46,13 @@ type RunConfig struct {
 	NextEngine string
 	// Preload adds that many synthetic identities after boot (benchmarks).
 	Preload int
-	Logger  *slog.Logger
+	// FixedThresholds runs [FixedPolicy] instead of [DefaultPolicy]: the
+	// engine's fixed thresholds at any gallery size, so a benchmark with a
+	// large synthetic gallery (Preload) still enrols people where the
+	// gallery-size rule, past its capacity, would refuse them. The attested
+	// policy shows it (no threshold rule); never for real identities.
+	FixedThresholds bool
+	Logger          *slog.Logger
 	// Now is the clock (time.Now in the binaries).
 	Now func() time.Time
 	// FollowInterval is how often the enclave polls a log other enclaves
@@ -78,12 +84,19 @@ func Run(ctx context.Context, rc RunConfig) error {
 		return fmt.Errorf("enclave: engine: %w", err)
 	}
 	policy := DefaultPolicy(eng)
+	if rc.FixedThresholds {
+		policy = FixedPolicy(eng)
+		log.Warn("fixed decision thresholds at any gallery size (benchmarks only): past the capacity of the engine's curve, strangers may be handed other people's identities")
+	}
 	var next vectors.Engine
 	if rc.NextEngine != "" {
 		if next, err = vectors.Open(rc.NextEngine); err != nil {
 			return fmt.Errorf("enclave: next engine: %w", err)
 		}
-		policy = MigratingPolicy(eng, next)
+		policy.Migration = migrationPolicy(next) // MigratingPolicy
+		if rc.FixedThresholds {
+			policy.Migration = migrationOf(FixedPolicy(next))
+		}
 	}
 	hostLog := NewHostLog(rc.Parent.Dialer())
 	var j Journal

@@ -409,7 +409,8 @@ The first enrolment makes the person known; the rest are "existing" answers that
 gallery. With --op login it logs in instead (after the warm-up enrolment). Behind a fleet's front
 (facesign sim --enclaves N) give each worker its own session with --sessions, or every request goes
 to the one enclave that session attested. Preload a synthetic gallery into the simulator with its
-enclave's preload option.`,
+enclave's preload option (--enclave-arg=--preload-synthetic=N), and past the engine's capacity add
+--enclave-arg=--fixed-thresholds, or the gallery-size rule enrols nobody.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)

@@ -33,6 +33,7 @@ func init() {
 			listen, parentAddr, data, eifPath, engine string
 			nextEngine                                string
 			preload                                   int
+			fixed                                     bool
 			sealed                                    simStateFlags
 		)
 		cmd := &cobra.Command{
@@ -87,16 +88,17 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return enclave.Run(ctx, enclave.RunConfig{
-					Attester:   nsm,
-					Listen:     l,
-					Parent:     p,
-					DataKey:    key,
-					NewJournal: newJournal,
-					Engine:     engine,
-					NextEngine: nextEngine,
-					Preload:    preload,
-					Logger:     slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
-					Now:        time.Now,
+					Attester:        nsm,
+					Listen:          l,
+					Parent:          p,
+					DataKey:         key,
+					NewJournal:      newJournal,
+					Engine:          engine,
+					NextEngine:      nextEngine,
+					Preload:         preload,
+					FixedThresholds: fixed,
+					Logger:          slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
+					Now:             time.Now,
 				})
 			},
 		}
@@ -108,6 +110,7 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 		f.StringVar(&engine, "engine", enclave.DefaultEngine, "face engine")
 		f.StringVar(&nextEngine, "next-engine", "", "migrate the gallery to this engine (docs/fleet.md): both engines run on every capture")
 		f.IntVar(&preload, "preload-synthetic", 0, "add this many synthetic identities to the gallery after boot (benchmarks; not journaled)")
+		f.BoolVar(&fixed, "fixed-thresholds", false, "decide by the engine's fixed thresholds at any gallery size, not its curve's gallery-size rule (benchmarks with --preload-synthetic past the rule's capacity; never for real identities)")
 		sealed.register(f)
 		_ = cmd.MarkFlagRequired("listen")
 		_ = cmd.MarkFlagRequired("parent")
