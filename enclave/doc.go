@@ -48,6 +48,18 @@
 // template is an [OpAddTemplate] record written instead of the [OpNone]
 // record, so it costs no extra write; a delete removes every template.
 //
+// # Several enclaves, engine migrations
+//
+// Several enclaves may share one log (fleet.go, docs/fleet.md): each
+// appends at the sequence number after the last record it saw, and one that
+// loses the number catches up ([Follower]) and decides again, so every
+// answer comes from a view that misses no acknowledged record. With
+// Config.NextEngine the gallery migrates to another engine
+// (migrate_service.go): both engines embed every capture, a face is new only
+// when new under both galleries, a returning person gets the new engine's
+// vector as the request's one record, and the policy names both engines
+// (wire.Policy.Migration). No templates are kept while a migration runs.
+//
 // # Security properties
 //
 //   - The parent learns nothing from sizes or storage traffic: every face

@@ -23,6 +23,9 @@ type Observation struct {
 	Patch []uint8
 	// Digest is SHA-256 of the encoded frame.
 	Digest [32]byte
+	// NextVector is the embedding of Faces[0] by the engine a migration
+	// moves to (docs/fleet.md); empty when no migration runs.
+	NextVector vectors.FaceVector
 	// Quality is the frame's weight in the capture's fused vector
 	// ([vectors.Quality] of Faces[0]: detector score, pose, sharpness,
 	// face size), positive when Vector is set.

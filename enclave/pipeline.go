@@ -53,14 +53,20 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 		return s.rejectAfterWrite(ctx, err)
 	}
 	fused, err := fuse(obs)
+	var next vectors.FaceVector // the migration engine's (migrate_service.go)
+	if err == nil && s.nextEngine != nil {
+		next, err = fuseNext(obs)
+	}
 	for i := range obs {
 		clear(obs[i].Vector.Values)
+		clear(obs[i].NextVector.Values)
 	}
 	if err != nil {
 		return s.rejectAfterWrite(ctx, err)
 	}
 	defer clear(fused.Values)
-	return s.decideAndCommit(ctx, route, fused)
+	defer clear(next.Values)
+	return s.decideAndCommit(ctx, route, fused, next.Values)
 }
 
 // observe checks the request's limits and challenge, decodes every frame,
@@ -141,6 +147,12 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		return Observation{}, engineError(i, "embed", err)
 	}
 	o.Vector = v
+	if s.nextEngine != nil {
+		// Migrating: the new engine embeds the same face (one detection).
+		if o.NextVector, err = s.nextEngine.Embed(img, faces[0]); err != nil {
+			return Observation{}, engineError(i, "embed", err)
+		}
+	}
 	o.Quality = vectors.Quality(faces[0], img)
 	o.Patch = grayPatch(img, faces[0].Box)
 	return o, nil
@@ -200,8 +212,13 @@ func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
 }
 
 // decideAndCommit searches, decides and writes under the one lock, so that
-// concurrent enrolments of one face cannot both see an empty gallery.
-func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
+// concurrent enrolments of one face cannot both see an empty gallery. When
+// other enclaves share the log (fleet.go) and one of them took the
+// sequence number first, the write changed nothing: the service catches up
+// on the records it missed and decides again, on the gallery as it now is.
+// nv is the capture's vector under the engine a migration moves to (nil
+// when none runs).
+func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector, nv []float32) wire.Response {
 	k := s.searchK()
 	g0 := s.beginScan()
 	scanned, scanErr := s.index.Search(v.Values, k) // unlocked: see optimistic.go
@@ -211,114 +228,195 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	if scanErr != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", scanErr))
 	}
+	for attempt := 1; ; attempt++ {
+		resp, err := s.decideOnceLocked(ctx, route, v, nv, scanned, g0, k)
+		if !errors.Is(err, ErrJournalBehind) {
+			return resp
+		}
+		if attempt == maxCatchUps {
+			return s.unavailable(err)
+		}
+		// The caught-up changes land in s.changes, so the next decision's
+		// correction of the unlocked scan covers them (optimistic.go).
+		if err := s.catchUpLocked(ctx); err != nil {
+			return s.unavailable(err)
+		}
+	}
+}
+
+// decideOnceLocked decides on the current gallery and makes the one write.
+// It returns an error only when the write lost its sequence number to
+// another enclave (ErrJournalBehind): nothing changed, decide again.
+func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.FaceVector, nv []float32, scanned []Match, g0 uint64, k int) (wire.Response, error) {
 	matches, ok := s.correctLocked(v.Values, scanned, g0, k)
 	if !ok {
 		var err error
 		if matches, err = s.index.Search(v.Values, templatesK(s.policy)+1); err != nil {
-			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err)), nil
 		}
 	}
 	d := s.decideLocked(s.perIdentityLocked(matches))
-	if d.Outcome == OutcomeAmbiguous {
-		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
+	outcome, who := d.Outcome, s.ids[d.Slot]
+	var needNext bool // an identity the old engine found gets its new-engine vector
+	if s.next != nil {
+		if nv == nil { // the migration began after this capture was embedded
+			return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeUnavailable, "the gallery is moving to a new engine; retry")), nil
+		}
+		var err error
+		if outcome, who, needNext, err = s.combineLocked(d, nv); err != nil {
+			return s.rejectAfterWriteLocked(ctx, err), nil
+		}
+	}
+	if outcome == OutcomeAmbiguous {
+		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera")), nil
 	}
 	switch route {
-	case wire.RouteEnroll:
-		if d.Outcome == OutcomeExisting {
-			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
-				return s.unavailable(err)
+	case wire.RouteEnroll, wire.RouteLogin:
+		if outcome == OutcomeExisting {
+			write, applied := s.existingWriteLocked(who, v.Values, nv, needNext, d.Best)
+			err := s.appendLocked(ctx, write, applied)
+			clear(write.Vector)
+			if err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, who.uniqueID, who.entropy[:]), nil
 		}
-		return s.enrolNew(ctx, v)
-	case wire.RouteLogin:
-		if d.Outcome == OutcomeExisting {
-			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
-				return s.unavailable(err)
-			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+		if route == wire.RouteEnroll {
+			return s.enrolNew(ctx, v, nv)
 		}
-		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-			return s.unavailable(err)
+		if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+			return s.writeFailed(err)
 		}
-		return s.answer(wire.StatusNotFound, "", nil)
+		return s.answer(wire.StatusNotFound, "", nil), nil
 	case wire.RouteDelete:
-		if d.Outcome != OutcomeExisting {
-			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
-				return s.unavailable(err)
+		if outcome != OutcomeExisting {
+			if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusNotFound, "", nil)
+			return s.answer(wire.StatusNotFound, "", nil), nil
 		}
-		id := s.ids[d.Slot]
-		if err := s.journal.Append(ctx, Entry{Op: OpDelete, UniqueID: id.uniqueID}); err != nil {
-			return s.unavailable(err)
+		uid := who.uniqueID
+		var applyErr error
+		err := s.appendLocked(ctx, Entry{Op: OpDelete, UniqueID: uid}, func() { applyErr = s.removeLocked(uid) })
+		if err != nil {
+			return s.writeFailed(err)
 		}
-		uid := id.uniqueID
-		if err := s.removeLocked(uid); err != nil {
-			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
+		if applyErr != nil {
+			return s.rejected(fmt.Errorf("enclave: delete after write: %w", applyErr)), nil
 		}
-		return s.answer(wire.StatusDeleted, uid, nil)
+		return s.answer(wire.StatusDeleted, uid, nil), nil
 	}
-	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
+	return s.rejected(fmt.Errorf("enclave: no face route %q", route)), nil
 }
 
-// commitExistingLocked makes the one write of a request that matched id:
-// an [OpAddTemplate] record when capture v becomes one of id's templates
-// (templates.go), otherwise an [OpNone] record of the same size. The
-// template enters the index only after the write is durable. Called with
-// s.mu held.
-func (s *Service) commitExistingLocked(ctx context.Context, id *identity, v []float32, best float32) error {
-	pos, keep, err := s.templatePositionLocked(id, v, best)
+// existingWriteLocked is the one write of an enrol or login that matched
+// who, and what applies it to the gallery once it is durable:
+//
+//   - while a migration runs, who's new-engine vector ([OpEngineVector])
+//     when the new engine does not hold it yet (migrate_service.go);
+//     no templates are kept while it runs (they are kept under the log's
+//     current engine only, and its end drops the old engine's);
+//   - otherwise an [OpAddTemplate] record when capture v becomes one of
+//     who's templates (templates.go);
+//   - otherwise an [OpNone] record of the same size.
+//
+// Called with s.mu held.
+func (s *Service) existingWriteLocked(who *identity, v, nv []float32, needNext bool, best float32) (Entry, func()) {
+	if s.next != nil {
+		if !needNext {
+			return Entry{Op: OpNone}, nil
+		}
+		return Entry{Op: OpEngineVector, UniqueID: who.uniqueID, Engine: s.next.engine.ID(), Vector: vectorBytes(nv)},
+			func() { s.addNextVectorLocked(who, nv) }
+	}
+	pos, keep, err := s.templatePositionLocked(who, v, best)
 	if err != nil {
 		s.log.Error("template check failed; no template kept", "err", err)
 		keep = false
 	}
 	if !keep {
-		return s.journal.Append(ctx, Entry{Op: OpNone})
+		return Entry{Op: OpNone}, nil
 	}
-	e := Entry{Op: OpAddTemplate, UniqueID: id.uniqueID, Template: pos, Vector: vectorBytes(v)}
-	err = s.journal.Append(ctx, e)
-	clear(e.Vector)
-	if err != nil {
-		return err
+	return Entry{Op: OpAddTemplate, UniqueID: who.uniqueID, Template: pos, Vector: vectorBytes(v)}, func() {
+		if err := s.addTemplateLocked(who, pos, v); err != nil {
+			// Durable but not in memory: the identity is searched with one
+			// vector fewer until the next boot replays it. Its answer stands.
+			s.log.Error("template apply after write failed", "err", err)
+		}
 	}
-	if err := s.addTemplateLocked(id, pos, v); err != nil {
-		// Durable but not in memory: the identity is searched with one
-		// vector fewer until the next boot replays it. Its answer stands.
-		s.log.Error("template apply after write failed", "err", err)
-	}
-	return nil
 }
 
-func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Response {
+// maxCatchUps bounds how often one request loses its sequence number to
+// other enclaves before it is answered "unavailable".
+const maxCatchUps = 16
+
+// appendLocked makes e durable. applied, if set, applies e to the gallery;
+// it runs when the write is durable — acknowledged (nil) or durable
+// without an acknowledgement (ErrJournalUnacked: the record is part of the
+// state, so the gallery must hold it, but the request gets no answer from
+// it). A journal that reports corruption stops the service. Called with
+// s.mu held.
+func (s *Service) appendLocked(ctx context.Context, e Entry, applied func()) error {
+	err := s.journal.Append(ctx, e)
+	if (err == nil || errors.Is(err, ErrJournalUnacked)) && applied != nil {
+		applied()
+	}
+	if errors.Is(err, ErrJournalCorrupt) {
+		s.fail(err)
+	}
+	return err
+}
+
+// writeFailed answers a request whose write failed: decide again after a
+// lost sequence number, else unavailable.
+func (s *Service) writeFailed(err error) (wire.Response, error) {
+	if errors.Is(err, ErrJournalBehind) {
+		return wire.Response{}, err
+	}
+	return s.unavailable(err), nil
+}
+
+func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector, nv []float32) (wire.Response, error) {
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err)), nil
 	}
 	uid := u.String()
 	if _, taken := s.byID[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
-		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
+		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
 	}
-	var id identity
-	id.uniqueID = uid
+	if s.next != nil {
+		if _, taken := s.next.slots[uid]; taken {
+			return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
+		}
+	}
+	id := &identity{uniqueID: uid}
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err)), nil
 	}
 	e := Entry{Op: OpAdd, UniqueID: uid, Entropy: id.entropy[:], Vector: vectorBytes(v.Values)}
-	err = s.journal.Append(ctx, e)
+	var applyErr error
+	apply := func() { applyErr = s.addLocked(id, v.Values) }
+	if s.next != nil {
+		// Migrating: a new person is enrolled under the new engine only.
+		clear(e.Vector)
+		e.Engine, e.Vector = s.next.engine.ID(), vectorBytes(nv)
+		apply = func() { applyErr = s.addOnlyNextLocked(id, nv) }
+	}
+	err = s.appendLocked(ctx, e, apply)
 	clear(e.Vector)
-	if err != nil {
-		clear(id.entropy[:])
-		return s.unavailable(err)
-	}
-	if err := s.addLocked(&id, v.Values); err != nil {
+	if applyErr != nil {
 		// Durable but not in memory: stop serving rather than risk a second ID.
-		s.ready.Store(false)
-		return s.rejected(fmt.Errorf("enclave: apply after write: %w", err))
+		s.fail(fmt.Errorf("enclave: apply after write: %w", applyErr))
+		return s.rejected(fmt.Errorf("enclave: apply after write: %w", applyErr)), nil
 	}
-	return s.answer(wire.StatusNew, uid, id.entropy[:])
+	if err != nil {
+		if !errors.Is(err, ErrJournalUnacked) {
+			clear(id.entropy[:])
+		}
+		return s.writeFailed(err)
+	}
+	return s.answer(wire.StatusNew, uid, id.entropy[:]), nil
 }
 
 // addLocked enrols id with v as its enrolment vector (position 0).
@@ -344,8 +442,9 @@ func (s *Service) addLocked(id *identity, v []float32) error {
 func (s *Service) removeLocked(uid string) error {
 	id, ok := s.byID[uid]
 	if !ok {
-		return fmt.Errorf("unique id not enrolled")
+		return s.removeOnlyNextLocked(uid) // migrate_service.go
 	}
+	s.removeNextLocked(uid) // migrate_service.go
 	for pos, slot := range id.slots {
 		if slot < 0 {
 			continue
@@ -366,6 +465,15 @@ func (s *Service) removeLocked(uid string) error {
 func (s *Service) apply(e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.applyLocked(e)
+}
+
+// applyLocked applies one journal entry (at boot, or caught up from other
+// enclaves' writes) to the gallery. Called with s.mu held.
+func (s *Service) applyLocked(e Entry) error {
+	if handled, err := s.applyMigrationLocked(e); handled { // migrate_service.go
+		return err
+	}
 	dim := s.engine.Dim()
 	if err := CheckEntry(e, dim); err != nil {
 		return err
@@ -469,12 +577,25 @@ func (s *Service) unavailable(err error) wire.Response {
 // rejectAfterWrite makes the one write of a refused request (a record
 // indistinguishable from any other) and refuses.
 func (s *Service) rejectAfterWrite(ctx context.Context, err error) wire.Response {
-	if werr := s.journal.Append(ctx, Entry{Op: OpNone}); werr != nil {
-		return s.unavailable(werr)
-	}
-	return s.rejected(err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejectAfterWriteLocked(ctx, err)
 }
 
+// rejectAfterWriteLocked is rejectAfterWrite with s.mu held. Nothing is
+// decided on the gallery, so a lost sequence number only means catching up
+// and writing again.
 func (s *Service) rejectAfterWriteLocked(ctx context.Context, err error) wire.Response {
-	return s.rejectAfterWrite(ctx, err)
+	for attempt := 1; ; attempt++ {
+		werr := s.appendLocked(ctx, Entry{Op: OpNone}, nil)
+		if werr == nil {
+			return s.rejected(err)
+		}
+		if !errors.Is(werr, ErrJournalBehind) || attempt == maxCatchUps {
+			return s.unavailable(werr)
+		}
+		if cerr := s.catchUpLocked(ctx); cerr != nil {
+			return s.unavailable(cerr)
+		}
+	}
 }

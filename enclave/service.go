@@ -51,6 +51,14 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxConcurrent bounds pipelines running at once (default: GOMAXPROCS).
 	MaxConcurrent int
+	// NextEngine is the engine the gallery migrates to (docs/fleet.md),
+	// nil when none: every capture then runs through both engines. The
+	// policy's Migration must name it. Needs the sealed state journal.
+	NextEngine vectors.Engine
+	// NextCurve is the calibration curve of the migration's rule, when the
+	// policy's Migration has one (default: the one vectors/calib ships for
+	// the next engine); it must be the one the rule names.
+	NextCurve *calib.Curve
 }
 
 // Service is the enclave: it holds the keys, the gallery and the identities,
@@ -86,6 +94,18 @@ type Service struct {
 	replayVec []float32
 
 	ready atomic.Bool
+
+	// Engine migrations (migrate_service.go).
+	nextEngine vectors.Engine
+	nextRule   *thresholdRule // the migration's rule; nil: its fixed thresholds
+	next       *nextGallery
+	mode       migrationMode
+
+	// Several enclaves on one log (follow.go).
+	caughtUp atomic.Uint64 // records applied from other enclaves' writes
+	fatal    chan struct{} // closed by fail
+	failOnce sync.Once
+	fatalErr error
 }
 
 type identity struct {
@@ -130,23 +150,28 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := checkPolicy(p); err != nil {
 		return nil, err
 	}
+	if err := checkMigrationConfig(p, cfg.NextEngine); err != nil {
+		return nil, err
+	}
 	ph, err := p.Hash()
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		att:      cfg.Attester,
-		rand:     &lockedReader{r: cfg.Attester.Random()},
-		engine:   cfg.Engine,
-		policy:   p,
-		journal:  cfg.Journal,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		liveness: cfg.Liveness,
-		index:    cfg.Index,
-		ids:      map[int]*identity{},
-		byID:     map[string]*identity{},
-		inflight: map[uint64]int{},
+		att:        cfg.Attester,
+		rand:       &lockedReader{r: cfg.Attester.Random()},
+		engine:     cfg.Engine,
+		policy:     p,
+		journal:    cfg.Journal,
+		now:        cfg.Now,
+		log:        cfg.Logger,
+		liveness:   cfg.Liveness,
+		index:      cfg.Index,
+		ids:        map[int]*identity{},
+		byID:       map[string]*identity{},
+		inflight:   map[uint64]int{},
+		fatal:      make(chan struct{}),
+		nextEngine: cfg.NextEngine,
 	}
 	s.policyHash = ph
 	if s.log == nil {
@@ -154,6 +179,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if s.rule, err = newThresholdRule(p, cfg.Curve, s.log); err != nil {
 		return nil, err
+	}
+	if p.Migration != nil {
+		if s.nextRule, err = newThresholdRule(p.Migration.AsPolicy(), cfg.NextCurve, s.log); err != nil {
+			return nil, fmt.Errorf("enclave: policy migration: %w", err)
+		}
+	} else if cfg.NextCurve != nil {
+		return nil, fmt.Errorf("%w: a next-engine curve is configured without a migration", ErrRule)
 	}
 	if s.liveness == nil {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))
@@ -176,12 +208,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := s.makeKeys(); err != nil {
 		return nil, err
 	}
+	if ej, ok := s.journal.(engineJournal); ok {
+		ej.UseEngine(p.Engine) // recorded in the header of a new log
+	}
 	replay := s.journal.Replay
 	if r, ok := s.journal.(sharedReplayer); ok {
 		replay = r.ReplayShared // apply copies what it keeps
 	}
 	if err := replay(ctx, s.apply); err != nil {
 		return nil, fmt.Errorf("enclave: replay: %w", err)
+	}
+	if err := s.settleEngines(ctx); err != nil {
+		return nil, err
 	}
 	if s.rule != nil {
 		s.rule.at(s.index.Len()) // logs a gallery already over capacity
@@ -263,7 +301,11 @@ func (s *Service) Ready() bool { return s.ready.Load() }
 func (s *Service) Identities() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.byID)
+	n := len(s.byID)
+	if s.next != nil {
+		n += s.next.only
+	}
+	return n
 }
 
 // Vectors is the number of vectors the 1:N search compares a capture with:
@@ -288,6 +330,7 @@ func (s *Service) Handler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.HandleFunc("GET "+wire.RouteStatus, s.handleStatus)
 	mux.HandleFunc("GET "+wire.RouteAttestation, s.handleAttestation)
 	mux.HandleFunc("POST "+wire.RouteChallenge, s.sealed(wire.RouteChallenge, s.challenge))
 	for _, r := range []string{wire.RouteEnroll, wire.RouteLogin, wire.RouteDelete} {

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/facesign/facesign/vectors"
 )
 
 // Environment variables of the measured image (the EIF's application
@@ -22,6 +25,8 @@ const (
 	EnvSnapshotEvery      = "FACESIGN_SNAPSHOT_EVERY"      // records between snapshots; "0" disables (default 10000)
 	EnvKMSEndpoint        = "FACESIGN_KMS_ENDPOINT"        // https URL overriding https://kms.REGION.amazonaws.com
 	EnvDynamoDBEndpoint   = "FACESIGN_DYNAMODB_ENDPOINT"   // https URL overriding https://dynamodb.REGION.amazonaws.com
+	EnvEngine             = "FACESIGN_ENGINE"              // the face engine (default: enclave.DefaultEngine)
+	EnvNextEngine         = "FACESIGN_NEXT_ENGINE"         // the engine the gallery migrates to (docs/fleet.md); unset: none
 )
 
 // envPrefix marks the variables [FromEnv] owns: an unknown one is an error,
@@ -75,6 +80,11 @@ type Config struct {
 	// (https URLs without a path); empty means https://SERVICE.REGION.amazonaws.com
 	// (.amazonaws.com.cn in China regions).
 	KMSEndpoint, DynamoDBEndpoint string
+	// Engine names the face engine ("" means enclave.DefaultEngine), and
+	// NextEngine the engine an engine migration moves the gallery to ("":
+	// none). Both must be registered (vectors.Engines); they are measured
+	// with the rest, so which engines an image runs is part of its PCRs.
+	Engine, NextEngine string
 }
 
 // ErrConfig reports an invalid [Config] or environment. Its message names the
@@ -166,6 +176,15 @@ func (c *Config) Validate() error {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
 	}
+	registered := vectors.Engines()
+	for _, e := range []struct{ setting, v string }{{EnvEngine, c.Engine}, {EnvNextEngine, c.NextEngine}} {
+		if e.v != "" && !slices.Contains(registered, e.v) {
+			return bad(e.setting, "%q is not a registered engine (%s)", e.v, strings.Join(registered, ", "))
+		}
+	}
+	if c.NextEngine != "" && c.NextEngine == c.Engine {
+		return bad(EnvNextEngine, "%q is the engine in use", c.NextEngine)
+	}
 	for _, e := range []struct {
 		setting, service string
 		v                *string
@@ -196,7 +215,7 @@ func defaultHost(service, region string) string {
 // this package knows.
 func FromEnv(environ []string) (Config, error) {
 	known := map[string]bool{}
-	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint} {
+	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvEngine, EnvNextEngine} {
 		known[k] = true
 	}
 	env := map[string]string{}
@@ -224,6 +243,8 @@ func FromEnv(environ []string) (Config, error) {
 		CounterCredentials: CounterCredentials(env[EnvCounterCredentials]),
 		KMSEndpoint:        env[EnvKMSEndpoint],
 		DynamoDBEndpoint:   env[EnvDynamoDBEndpoint],
+		Engine:             env[EnvEngine],
+		NextEngine:         env[EnvNextEngine],
 	}
 	if s, ok := env[EnvSnapshotEvery]; ok {
 		n, err := strconv.Atoi(s)
@@ -262,6 +283,12 @@ func (c Config) Env() []string {
 	}
 	if c.DynamoDBEndpoint != "" && c.DynamoDBEndpoint != "https://"+defaultHost("dynamodb", c.Region) {
 		out = append(out, EnvDynamoDBEndpoint+"="+c.DynamoDBEndpoint)
+	}
+	if c.Engine != "" {
+		out = append(out, EnvEngine+"="+c.Engine)
+	}
+	if c.NextEngine != "" {
+		out = append(out, EnvNextEngine+"="+c.NextEngine)
 	}
 	return out
 }
