@@ -20,6 +20,7 @@ import (
 func (s *Service) face(route string) sealedHandler {
 	return func(ctx context.Context, pt []byte) []byte {
 		resp := s.runFace(ctx, route, pt)
+		timerFrom(ctx).enter(stSeal)
 		b, err := resp.MarshalPadded()
 		if err != nil {
 			s.log.Error("response encoding failed", "route", route, "err", err)
@@ -42,16 +43,19 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 			clear(f)
 		}
 	}()
+	t := timerFrom(ctx)
+	t.enter(stQueue)
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
 		return s.rejected(wire.Errorf(wire.CodeUnavailable, "request cancelled"))
 	}
-	obs, err := s.observe(&req)
+	obs, err := s.observe(ctx, &req)
 	<-s.sem
 	if err != nil {
 		return s.rejectAfterWrite(ctx, err)
 	}
+	t.enter(stSearch)
 	fused, err := fuse(obs)
 	for i := range obs {
 		clear(obs[i].Vector.Values)
@@ -64,9 +68,11 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 }
 
 // observe checks the request's limits and challenge, decodes every frame,
-// finds its face, embeds it, and runs the liveness check. Pixels are zeroed
-// as soon as each frame's vector and patch exist.
-func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
+// finds its face, embeds it, and runs the liveness check. The frames run in
+// parallel on the service's one [framePool]; the result and the error are
+// those of running them in order. Pixels are zeroed as soon as each
+// frame's vector and patch exist.
+func (s *Service) observe(ctx context.Context, req *wire.FaceRequest) ([]Observation, error) {
 	p := s.policy
 	switch n := len(req.Frames); {
 	case n > p.MaxFrames:
@@ -92,7 +98,7 @@ func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
 	if err != nil {
 		return nil, err
 	}
-	obs := make([]Observation, 0, len(req.Frames))
+	obs := make([]Observation, len(req.Frames))
 	fail := func(err error) ([]Observation, error) {
 		for i := range obs {
 			clear(obs[i].Vector.Values)
@@ -100,13 +106,12 @@ func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
 		return nil, err
 	}
 	minFace := float32(DefaultLivenessConfig(p.MinFrames).MinFaceSize)
-	for i, f := range req.Frames {
-		o, err := s.observeFrame(i, f, lim, minFace)
-		if err != nil {
-			return fail(err)
-		}
-		obs = append(obs, o)
+	t := timerFrom(ctx)
+	t.enter(stFrames)
+	if err := s.observeFrames(ctx, req.Frames, obs, lim, minFace); err != nil {
+		return fail(err)
 	}
+	t.enter(stLiveness)
 	in := LivenessInput{Now: now, Challenge: ch, Segments: req.Segments, Frames: obs}
 	if err := s.liveness.Check(in); err != nil {
 		if wire.CodeOf(err) == wire.CodeInternal {
@@ -117,14 +122,36 @@ func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
 	return obs, nil
 }
 
+// observeFrames fills obs[i] from frames[i] on the frame pool. Its result
+// is what observing the frames one after the other gives: the observations
+// when every frame is usable, else the error of the first unusable frame
+// (frames after a failed one may be skipped).
+func (s *Service) observeFrames(ctx context.Context, frames [][]byte, obs []Observation, lim imageio.Limits, minFace float32) error {
+	err := s.frames.each(ctx, len(frames), func(i int) error {
+		o, err := s.observeFrame(i, frames[i], lim, minFace)
+		obs[i] = o
+		return err
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return wire.Errorf(wire.CodeUnavailable, "request cancelled")
+	}
+	return err
+}
+
+// observeFrame turns frame i into an [Observation]: decode, detect, embed,
+// patch. It runs on the frame pool; it is the same code whichever worker
+// runs it, and reads nothing another frame writes.
 func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace float32) (Observation, error) {
+	fl := s.frameLaps()
+	defer fl.done()
 	img, _, err := imageio.Decode(data, lim)
+	fl.lap(stDecode)
 	if err != nil {
 		return Observation{}, frameError(i, err)
 	}
 	defer clear(img.Pix)
 	o := Observation{Digest: sha256.Sum256(data)}
-	faces, err := s.engine.Detect(img)
+	faces, err := s.detect(img, fl)
 	if err != nil {
 		return Observation{}, engineError(i, "detect", err)
 	}
@@ -136,14 +163,44 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		}
 		return Observation{}, err
 	}
-	v, err := s.engine.Embed(img, faces[0])
+	v, err := s.embed(img, faces[0], fl)
 	if err != nil {
 		return Observation{}, engineError(i, "embed", err)
 	}
 	o.Vector = v
 	o.Quality = vectors.Quality(faces[0], img)
 	o.Patch = grayPatch(img, faces[0].Box)
+	fl.lap(stAlign)
 	return o, nil
+}
+
+// detect runs the engine's detector, timing its stages when it can.
+func (s *Service) detect(img image.Image, fl *frameLaps) ([]vectors.Face, error) {
+	if s.lapEngine != nil {
+		return s.lapEngine.DetectLaps(img, fl)
+	}
+	faces, err := s.engine.Detect(img)
+	fl.lap(stDetect)
+	return faces, err
+}
+
+// embed runs the engine's embedder, timing its stages when it can.
+func (s *Service) embed(img image.Image, f vectors.Face, fl *frameLaps) (vectors.FaceVector, error) {
+	if s.lapEngine != nil {
+		return s.lapEngine.EmbedLaps(img, f, fl)
+	}
+	v, err := s.engine.Embed(img, f)
+	fl.lap(stEmbed)
+	return v, err
+}
+
+// append makes the request's one journal write, timed as the journal stage.
+func (s *Service) append(ctx context.Context, e Entry) error {
+	t := timerFrom(ctx)
+	prev := t.enter(stJournal)
+	err := s.journal.Append(ctx, e)
+	t.enter(prev)
+	return err
 }
 
 // engineError maps the engine's face errors to client codes; anything else
@@ -205,6 +262,7 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	k := s.searchK()
 	g0 := s.beginScan()
 	scanned, scanErr := s.index.Search(v.Values, k) // unlocked: see optimistic.go
+	timerFrom(ctx).enter(stDecide)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.endScanLocked(g0) // after the correction and the write, before unlocking
@@ -226,37 +284,37 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	case wire.RouteEnroll:
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
+			if err := s.commitExistingLocked(ctx, d.Slot, v.Values, d.Best); err != nil {
 				return s.unavailable(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
 		}
 		return s.enrolNew(ctx, v)
 	case wire.RouteLogin:
 		if d.Outcome == OutcomeExisting {
 			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, id, v.Values, d.Best); err != nil {
+			if err := s.commitExistingLocked(ctx, d.Slot, v.Values, d.Best); err != nil {
 				return s.unavailable(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID, id.entropy[:])
+			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
 		}
-		if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+		if err := s.append(ctx, Entry{Op: OpNone}); err != nil {
 			return s.unavailable(err)
 		}
 		return s.answer(wire.StatusNotFound, "", nil)
 	case wire.RouteDelete:
 		if d.Outcome != OutcomeExisting {
-			if err := s.journal.Append(ctx, Entry{Op: OpNone}); err != nil {
+			if err := s.append(ctx, Entry{Op: OpNone}); err != nil {
 				return s.unavailable(err)
 			}
 			return s.answer(wire.StatusNotFound, "", nil)
 		}
 		id := s.ids[d.Slot]
-		if err := s.journal.Append(ctx, Entry{Op: OpDelete, UniqueID: id.uniqueID}); err != nil {
+		uid := id.uniqueID.String()
+		if err := s.append(ctx, Entry{Op: OpDelete, UniqueID: uid}); err != nil {
 			return s.unavailable(err)
 		}
-		uid := id.uniqueID
-		if err := s.removeLocked(uid); err != nil {
+		if err := s.removeLocked(id.uniqueID); err != nil {
 			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
 		}
 		return s.answer(wire.StatusDeleted, uid, nil)
@@ -264,27 +322,29 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
 }
 
-// commitExistingLocked makes the one write of a request that matched id:
+// commitExistingLocked makes the one write of a request that matched the
+// identity whose enrolment slot is key:
 // an [OpAddTemplate] record when capture v becomes one of id's templates
 // (templates.go), otherwise an [OpNone] record of the same size. The
 // template enters the index only after the write is durable. Called with
 // s.mu held.
-func (s *Service) commitExistingLocked(ctx context.Context, id *identity, v []float32, best float32) error {
+func (s *Service) commitExistingLocked(ctx context.Context, key int, v []float32, best float32) error {
+	id := s.ids[key]
 	pos, keep, err := s.templatePositionLocked(id, v, best)
 	if err != nil {
 		s.log.Error("template check failed; no template kept", "err", err)
 		keep = false
 	}
 	if !keep {
-		return s.journal.Append(ctx, Entry{Op: OpNone})
+		return s.append(ctx, Entry{Op: OpNone})
 	}
-	e := Entry{Op: OpAddTemplate, UniqueID: id.uniqueID, Template: pos, Vector: vectorBytes(v)}
-	err = s.journal.Append(ctx, e)
+	e := Entry{Op: OpAddTemplate, UniqueID: id.uniqueID.String(), Template: pos, Vector: vectorBytes(v)}
+	err = s.append(ctx, e)
 	clear(e.Vector)
 	if err != nil {
 		return err
 	}
-	if err := s.addTemplateLocked(id, pos, v); err != nil {
+	if err := s.addTemplateLocked(key, pos, v); err != nil {
 		// Durable but not in memory: the identity is searched with one
 		// vector fewer until the next boot replays it. Its answer stands.
 		s.log.Error("template apply after write failed", "err", err)
@@ -298,16 +358,16 @@ func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Respo
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
 	}
 	uid := u.String()
-	if _, taken := s.byID[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
+	if _, taken := s.byID[u]; taken { // 2⁻¹²² — but never hand out an ID twice
 		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
 	}
 	var id identity
-	id.uniqueID = uid
+	id.uniqueID = u
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
 	}
 	e := Entry{Op: OpAdd, UniqueID: uid, Entropy: id.entropy[:], Vector: vectorBytes(v.Values)}
-	err = s.journal.Append(ctx, e)
+	err = s.append(ctx, e)
 	clear(e.Vector)
 	if err != nil {
 		clear(id.entropy[:])
@@ -334,30 +394,33 @@ func (s *Service) addLocked(id *identity, v []float32) error {
 		id.slots[i] = -1
 	}
 	id.slots[0] = slot
-	s.ids[slot] = id
-	s.byID[id.uniqueID] = id
+	s.ids[slot] = *id
+	s.byID[id.uniqueID] = slot
 	s.recordLocked(slot, v)
 	return nil
 }
 
 // removeLocked removes the identity uid with every vector it keeps.
-func (s *Service) removeLocked(uid string) error {
-	id, ok := s.byID[uid]
+func (s *Service) removeLocked(uid uuid.UUID) error {
+	key, ok := s.byID[uid]
 	if !ok {
 		return fmt.Errorf("unique id not enrolled")
 	}
+	id := s.ids[key]
 	for pos, slot := range id.slots {
 		if slot < 0 {
 			continue
 		}
 		if err := s.index.Remove(slot); err != nil {
+			s.ids[key] = id // the slots removed so far stay removed
 			return err
 		}
-		delete(s.ids, slot)
+		delete(s.tmpl, slot)
 		id.slots[pos] = -1
 		s.recordLocked(slot, nil)
 	}
-	clear(id.entropy[:])
+	s.ids[key] = identity{} // overwrite the entropy in place, then drop it
+	delete(s.ids, key)
 	delete(s.byID, uid)
 	return nil
 }
@@ -382,16 +445,24 @@ func (s *Service) apply(e Entry) error {
 	case OpNone:
 		return nil
 	case OpAdd:
+		u, err := uuid.Parse(e.UniqueID)
+		if err != nil || u.String() != e.UniqueID || len(e.Entropy) != 32 {
+			return errors.New("malformed add entry")
+		}
 		vals, err := vector()
 		if err != nil {
 			return err
 		}
-		id := &identity{uniqueID: e.UniqueID}
+		id := &identity{uniqueID: u}
 		copy(id.entropy[:], e.Entropy)
 		clear(e.Entropy)
 		return s.addLocked(id, vals)
 	case OpAddTemplate:
-		id, ok := s.byID[e.UniqueID]
+		u, err := uuid.Parse(e.UniqueID)
+		if err != nil || u.String() != e.UniqueID {
+			return errors.New("malformed template entry")
+		}
+		key, ok := s.byID[u]
 		if !ok {
 			return errors.New("template of an identity that is not enrolled")
 		}
@@ -399,9 +470,13 @@ func (s *Service) apply(e Entry) error {
 		if err != nil {
 			return err
 		}
-		return s.addTemplateLocked(id, e.Template, vals)
+		return s.addTemplateLocked(key, e.Template, vals)
 	case OpDelete:
-		return s.removeLocked(e.UniqueID)
+		u, err := uuid.Parse(e.UniqueID)
+		if err != nil || u.String() != e.UniqueID {
+			return errors.New("malformed delete entry")
+		}
+		return s.removeLocked(u)
 	}
 	return fmt.Errorf("unknown journal op %q", e.Op)
 }
@@ -469,7 +544,7 @@ func (s *Service) unavailable(err error) wire.Response {
 // rejectAfterWrite makes the one write of a refused request (a record
 // indistinguishable from any other) and refuses.
 func (s *Service) rejectAfterWrite(ctx context.Context, err error) wire.Response {
-	if werr := s.journal.Append(ctx, Entry{Op: OpNone}); werr != nil {
+	if werr := s.append(ctx, Entry{Op: OpNone}); werr != nil {
 		return s.unavailable(werr)
 	}
 	return s.rejected(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 var errZeroTime = errors.New("enclave: zero time")
@@ -51,6 +52,14 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxConcurrent bounds pipelines running at once (default: GOMAXPROCS).
 	MaxConcurrent int
+	// FrameWorkers is the size of the one worker pool every request's
+	// frames run on (decode, detect, embed), shared by all requests: at
+	// most this many frames are decoded at once (default: GOMAXPROCS, the
+	// enclave's cores).
+	FrameWorkers int
+	// StageClock times the pipeline's stages for the stage histograms
+	// (GET /stages); nil means Now. Only durations are taken from it.
+	StageClock func() time.Time
 }
 
 // Service is the enclave: it holds the keys, the gallery and the identities,
@@ -72,16 +81,26 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 	sem        chan struct{}
+	frames     *framePool
 	maxBody    int64
+	lapEngine  vectors.LapEngine // the engine, when it times its own stages
+	stages     *stageStats
+	stageNow   func() time.Time
 
-	mu       sync.Mutex // the decide + write critical section
-	index    Index
-	ids      map[int]*identity    // by index slot: every slot of every identity
-	byID     map[string]*identity // by unique ID
-	dormant  int                  // template records replayed at positions ≥ the policy's K (kept, not searched)
-	gen      uint64               // bumped on every index change
-	inflight map[uint64]int       // start generation → unlocked scans in flight
-	changes  []change             // index changes since the oldest in-flight scan began
+	mu    sync.Mutex // the decide + write critical section
+	index Index
+	// ids, tmpl and byID hold no pointers, so the garbage collector does
+	// not walk them: at 10⁶ identities, pointer-holding tables made every
+	// GC cycle scan millions of objects, several times per enrolment. An
+	// identity is named by its enrolment slot (position 0), which never
+	// changes while it is enrolled.
+	ids      map[int]identity  // enrolment slot → identity
+	tmpl     map[int]int       // template slot (positions 1…) → its identity's enrolment slot
+	byID     map[uuid.UUID]int // unique ID → enrolment slot
+	dormant  int               // template records replayed at positions ≥ the policy's K (kept, not searched)
+	gen      uint64            // bumped on every index change
+	inflight map[uint64]int    // start generation → unlocked scans in flight
+	changes  []change          // index changes since the oldest in-flight scan began
 	// replayVec is the scratch vector replay decodes into (boot only).
 	replayVec []float32
 
@@ -89,7 +108,7 @@ type Service struct {
 }
 
 type identity struct {
-	uniqueID string
+	uniqueID uuid.UUID // answered in its canonical string form
 	entropy  [32]byte
 	// slots holds the index slot of each vector the identity keeps, by
 	// position: [0] the enrolment vector, [1…] further templates; −1: none.
@@ -144,8 +163,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 		liveness: cfg.Liveness,
 		index:    cfg.Index,
-		ids:      map[int]*identity{},
-		byID:     map[string]*identity{},
+		ids:      map[int]identity{},
+		tmpl:     map[int]int{},
+		byID:     map[uuid.UUID]int{},
 		inflight: map[uint64]int{},
 	}
 	s.policyHash = ph
@@ -168,6 +188,17 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	s.sem = make(chan struct{}, n)
+	fw := cfg.FrameWorkers
+	if fw <= 0 {
+		fw = runtime.GOMAXPROCS(0)
+	}
+	s.frames = newFramePool(fw)
+	s.lapEngine, _ = cfg.Engine.(vectors.LapEngine)
+	s.stages = newStageStats()
+	s.stageNow = cfg.StageClock
+	if s.stageNow == nil {
+		s.stageNow = cfg.Now
+	}
 	// envelope + CBOR framing + frames.
 	s.maxBody = int64(p.MaxFrames)*int64(p.MaxFrameBytes+16) + 8192
 	if s.challenges, err = NewChallenges(time.Duration(p.ChallengeTTLMS)*time.Millisecond, p.Actions); err != nil {
@@ -289,6 +320,7 @@ func (s *Service) Handler() http.Handler {
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	mux.HandleFunc("GET "+wire.RouteAttestation, s.handleAttestation)
+	mux.HandleFunc("GET "+wire.RouteStages, s.handleStages)
 	mux.HandleFunc("POST "+wire.RouteChallenge, s.sealed(wire.RouteChallenge, s.challenge))
 	for _, r := range []string{wire.RouteEnroll, wire.RouteLogin, wire.RouteDelete} {
 		mux.HandleFunc("POST "+r, s.sealed(r, s.face(r)))
@@ -369,6 +401,7 @@ type sealedHandler func(ctx context.Context, plaintext []byte) []byte
 func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		t0 := s.stageNow()
 		if !s.Ready() {
 			writePlainError(w, wire.CodeUnavailable, "enclave not ready")
 			return
@@ -395,9 +428,17 @@ func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 			writePlainError(w, code, envelopeMessage(code))
 			return
 		}
-		answer := h(r.Context(), pt)
+		ctx := r.Context()
+		var t *reqTimer
+		if isFaceRoute(route) {
+			t = s.startTimer(stOpen, t0) // open began with the request
+			ctx = withTimer(ctx, t)
+		}
+		answer := h(ctx, pt)
 		clear(pt)
+		t.enter(stSeal)
 		res, err := sealer.Seal(s.rand, answer)
+		t.finish()
 		clear(answer)
 		if err != nil {
 			s.log.Error("sealing failed", "route", route, "err", err)
@@ -409,6 +450,10 @@ func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 		_, _ = w.Write(res)
 		s.log.Info("sealed request", "route", route, "ms", time.Since(start).Milliseconds())
 	}
+}
+
+func isFaceRoute(r string) bool {
+	return r == wire.RouteEnroll || r == wire.RouteLogin || r == wire.RouteDelete
 }
 
 func envelopeMessage(c wire.Code) string {

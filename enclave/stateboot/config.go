@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/facesign/facesign/vectors"
 )
 
 // Environment variables of the measured image (the EIF's application
@@ -22,6 +24,11 @@ const (
 	EnvSnapshotEvery      = "FACESIGN_SNAPSHOT_EVERY"      // records between snapshots; "0" disables (default 10000)
 	EnvKMSEndpoint        = "FACESIGN_KMS_ENDPOINT"        // https URL overriding https://kms.REGION.amazonaws.com
 	EnvDynamoDBEndpoint   = "FACESIGN_DYNAMODB_ENDPOINT"   // https URL overriding https://dynamodb.REGION.amazonaws.com
+	// EnvCPU caps the vector kernels' instruction-set level: generic, avx2
+	// or avx512 (default: the best the CPU has). The kernels read it
+	// themselves at process start (vectors.KernelEnv); it is listed here so
+	// that it is measured and checked like the other settings.
+	EnvCPU = vectors.KernelEnv
 )
 
 // envPrefix marks the variables [FromEnv] owns: an unknown one is an error,
@@ -75,6 +82,11 @@ type Config struct {
 	// (https URLs without a path); empty means https://SERVICE.REGION.amazonaws.com
 	// (.amazonaws.com.cn in China regions).
 	KMSEndpoint, DynamoDBEndpoint string
+	// CPU is the FACESIGN_CPU kernel level cap ("" = the best the CPU has).
+	// It is checked here by name only: the machine that builds the image
+	// is not the one that runs it, and the enclave binary refuses to boot
+	// on a level its CPU lacks.
+	CPU string
 }
 
 // ErrConfig reports an invalid [Config] or environment. Its message names the
@@ -115,6 +127,11 @@ func arn(s, service, setting, region string) (resource string, err error) {
 
 // Validate checks c and fills its defaults. It never contacts anything.
 func (c *Config) Validate() error {
+	if c.CPU != "" {
+		if err := vectors.CheckKernelLevel(c.CPU); err != nil {
+			return bad(EnvCPU, "%q: want generic, avx2 or avx512", c.CPU)
+		}
+	}
 	if c.Region == "" {
 		return bad(EnvRegion, "missing")
 	}
@@ -196,7 +213,7 @@ func defaultHost(service, region string) string {
 // this package knows.
 func FromEnv(environ []string) (Config, error) {
 	known := map[string]bool{}
-	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint} {
+	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvCPU} {
 		known[k] = true
 	}
 	env := map[string]string{}
@@ -224,6 +241,7 @@ func FromEnv(environ []string) (Config, error) {
 		CounterCredentials: CounterCredentials(env[EnvCounterCredentials]),
 		KMSEndpoint:        env[EnvKMSEndpoint],
 		DynamoDBEndpoint:   env[EnvDynamoDBEndpoint],
+		CPU:                env[EnvCPU],
 	}
 	if s, ok := env[EnvSnapshotEvery]; ok {
 		n, err := strconv.Atoi(s)
@@ -262,6 +280,9 @@ func (c Config) Env() []string {
 	}
 	if c.DynamoDBEndpoint != "" && c.DynamoDBEndpoint != "https://"+defaultHost("dynamodb", c.Region) {
 		out = append(out, EnvDynamoDBEndpoint+"="+c.DynamoDBEndpoint)
+	}
+	if c.CPU != "" {
+		out = append(out, EnvCPU+"="+c.CPU)
 	}
 	return out
 }

@@ -51,6 +51,9 @@ func TestFromEnv(t *testing.T) {
 		{"all settings", with("FACESIGN_COUNTER_NAME=prod:gallery", "FACESIGN_COUNTER_CREDENTIALS=instance-role", "FACESIGN_SNAPSHOT_EVERY=500",
 			"FACESIGN_KMS_ENDPOINT=https://kms-fips.eu-west-1.amazonaws.com", "FACESIGN_DYNAMODB_ENDPOINT=https://dynamodb-fips.eu-west-1.amazonaws.com/"), ""},
 		{"snapshots off", with("FACESIGN_SNAPSHOT_EVERY=0"), ""},
+		{"kernel level cap", with("FACESIGN_CPU=avx2"), ""},
+		{"kernel level above this CPU's", with("FACESIGN_CPU=avx512"), ""}, // checked by name: the image runs elsewhere
+		{"bad kernel level", with("FACESIGN_CPU=sse4"), `FACESIGN_CPU: "sse4": want generic, avx2 or avx512`},
 		{"nothing", env(), "FACESIGN_REGION: missing"},
 		{"missing region", with("FACESIGN_REGION"), "FACESIGN_REGION: missing"},
 		{"bad region", with("FACESIGN_REGION=EU West"), `FACESIGN_REGION: "EU West" is not an AWS region name`},
