@@ -379,17 +379,30 @@ func TestRealRecordingsIdentity(t *testing.T) {
 	a1 := pick("head-turn-a/frame_0013.jpg", "head-turn-a/frame_0016.jpg", "head-turn-a/frame_0019.jpg", "head-turn-a/frame_0103.jpg")
 	a2 := pick("head-turn-a/frame_0061.jpg", "head-turn-a/frame_0025.jpg", "head-turn-a/frame_0079.jpg", "head-turn-a/frame_0109.jpg")
 	b := pick("talking-b-take1/frame_0001.jpg", "talking-b-take1/frame_0022.jpg", "talking-b-take1/frame_0031.jpg", "talking-b-take1/frame_0043.jpg")
-	p := wire.Policy{MatchThreshold: faceengine.DefaultMatchThreshold, NewThreshold: faceengine.DefaultNewThreshold, Margin: DefaultMargin}
+	// The thresholds the service decides by: the default engine's shipped
+	// curve at the gallery's size.
+	e, err := vectors.Open(DefaultEngine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, err := newThresholdRule(DefaultPolicy(e), nil, nil)
+	if err != nil || rule == nil {
+		t.Fatalf("default policy's rule: %v %v", rule, err)
+	}
+	at := func(n int) wire.Policy {
+		th := rule.at(n)
+		return wire.Policy{MatchThreshold: th.Match, NewThreshold: th.New, Margin: th.Margin}
+	}
 	idx := NewExactIndex(len(a1.Values))
-	if d := Decide(p, mustSearch(t, idx, a1)); d.Outcome != OutcomeNew {
+	if d := Decide(at(0), mustSearch(t, idx, a1)); d.Outcome != OutcomeNew {
 		t.Fatalf("empty gallery: %v", d.Outcome)
 	}
 	sa, _ := idx.Add(a1.Values)
-	if d := Decide(p, mustSearch(t, idx, b)); d.Outcome != OutcomeNew {
+	if d := Decide(at(1), mustSearch(t, idx, b)); d.Outcome != OutcomeNew {
 		t.Fatalf("person B against A: %v (best %.3f)", d.Outcome, d.Best)
 	}
 	_, _ = idx.Add(b.Values)
-	if d := Decide(p, mustSearch(t, idx, a2)); d.Outcome != OutcomeExisting || d.Slot != sa {
+	if d := Decide(at(2), mustSearch(t, idx, a2)); d.Outcome != OutcomeExisting || d.Slot != sa {
 		t.Fatalf("A from other frames: %v slot %d (best %.3f)", d.Outcome, d.Slot, d.Best)
 	}
 	t.Logf("A vs A' %.3f", mustSearch(t, idx, a2)[0].Score)

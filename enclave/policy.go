@@ -59,13 +59,22 @@ func TemplateLevels(match float32) (strong, novel float32) {
 }
 
 // DefaultPolicy is the policy the enclave binaries attest to with engine e:
-// e's calibrated thresholds and margin, [DefaultMaxTemplates] templates per
-// identity at [TemplateLevels], the default liveness settings.
+// [FixedPolicy], with its thresholds replaced by the gallery-size rule when
+// a calibrated (not provisional) curve ships for e's weights (vectors/calib).
 func DefaultPolicy(e vectors.Engine) wire.Policy {
+	return withShippedRule(e, FixedPolicy(e))
+}
+
+// FixedPolicy is the policy with e's fixed calibrated thresholds and margin,
+// whatever the gallery's size, [DefaultMaxTemplates] templates per identity
+// at [TemplateLevels] and the default liveness settings. The enclave runs it
+// only when told to (RunConfig.FixedThresholds: benchmarks of synthetic
+// galleries far past the rule's capacity); the attested policy says so.
+func FixedPolicy(e vectors.Engine) wire.Policy {
 	h := e.ModelSHA256()
 	th := thresholds(e)
 	strong, novel := TemplateLevels(th.Match)
-	return withShippedRule(e, wire.Policy{
+	return wire.Policy{
 		Engine:         e.ID(),
 		ModelSHA256:    h[:],
 		MatchThreshold: th.Match,
@@ -80,7 +89,7 @@ func DefaultPolicy(e vectors.Engine) wire.Policy {
 		MaxFrames:      DefaultMaxFrames,
 		MaxFrameBytes:  DefaultMaxFrameBytes,
 		MaxPixels:      DefaultMaxPixels,
-	})
+	}
 }
 
 // PreloadSynthetic adds n random unit vectors under random unique IDs to the

@@ -43,7 +43,13 @@ type RunConfig struct {
 	Engine string
 	// Preload adds that many synthetic identities after boot (benchmarks).
 	Preload int
-	Logger  *slog.Logger
+	// FixedThresholds runs [FixedPolicy] instead of [DefaultPolicy]: the
+	// engine's fixed thresholds at any gallery size, so a benchmark with a
+	// large synthetic gallery (Preload) still enrols people where the
+	// gallery-size rule, past its capacity, would refuse them. The attested
+	// policy shows it (no threshold rule); never for real identities.
+	FixedThresholds bool
+	Logger          *slog.Logger
 	// Now is the clock (time.Now in the binaries).
 	Now func() time.Time
 }
@@ -86,10 +92,15 @@ func Run(ctx context.Context, rc RunConfig) error {
 	}
 	defer l.Close()
 	log.Info("enclave booting", "listen", rc.Listen.String(), "parent", rc.Parent.String(), "engine", eng.ID(), "kernels", vectors.KernelLevel())
+	policy := DefaultPolicy(eng)
+	if rc.FixedThresholds {
+		policy = FixedPolicy(eng)
+		log.Warn("fixed decision thresholds at any gallery size (benchmarks only): past the capacity of the engine's curve, strangers may be handed other people's identities")
+	}
 	svc, err := New(ctx, Config{
 		Attester: rc.Attester,
 		Engine:   eng,
-		Policy:   DefaultPolicy(eng),
+		Policy:   policy,
 		Journal:  j,
 		Now:      rc.Now,
 		Logger:   log,

@@ -250,7 +250,33 @@ func TestDefaultPolicyShippedCurves(t *testing.T) {
 				t.Fatalf("%s: %v", id, err)
 			}
 		}
+		// FixedPolicy is the same policy with the engine's fixed
+		// thresholds and no rule, and a policy hash of its own.
+		f := FixedPolicy(e)
+		if f.Rule != nil || f.MatchThreshold == 0 || f.NewThreshold == 0 {
+			t.Fatalf("%s: fixed policy %+v", id, f)
+		}
+		if p.Rule != nil && bytes.Equal(mustHash(t, f), mustHash(t, p)) {
+			t.Fatalf("%s: fixed and rule policies hash alike", id)
+		}
 	}
+	// The default engine's curve is the production one: it decides.
+	e, err := vectors.Open(DefaultEngine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := DefaultPolicy(e); p.Rule == nil || p.Rule.Capacity < 1 {
+		t.Fatalf("default engine %s: policy without a usable rule: %+v", DefaultEngine, p.Rule)
+	}
+}
+
+func mustHash(t *testing.T, p wire.Policy) []byte {
+	t.Helper()
+	h, err := p.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h[:]
 }
 
 // TestZeroCapacityRule: under a rule whose capacity is 0 the first person

@@ -184,6 +184,27 @@ func strength(action string, f Frame) float32 {
 	return 0
 }
 
+// away orders frames not performing action: smaller is closer to a neutral
+// pose (for a turn, |yaw|, whichever side; for an open mouth, the opening).
+func away(action string, f Frame) float32 {
+	switch action {
+	case wire.ActionTurnLeft, wire.ActionTurnRight, wire.ActionFaceFront:
+		return abs(f.Yaw)
+	}
+	return strength(action, f)
+}
+
+// clearer reports whether f is the better frame to show action than g, both
+// performing it: for a turn the LESS turned (both are past the threshold,
+// which keeps a margin over the enclave's), otherwise the stronger.
+func clearer(action string, f, g Frame) bool {
+	switch action {
+	case wire.ActionTurnLeft, wire.ActionTurnRight:
+		return strength(action, f) < strength(action, g)
+	}
+	return strength(action, f) > strength(action, g)
+}
+
 // similar reports frames that look like repeats of each other to the
 // enclave's measurements (a GIF repeating a frame, a still camera): the same
 // yaw within a degree and the same mouth opening within 0.02.
@@ -194,8 +215,14 @@ func similar(a, b Frame) bool {
 // Pick returns the frames (encoded, in order) that perform actions, at least
 // minFrames and at most maxFrames of them, as few as it can: for each action
 // one frame clearly not performing it (the previous action's frame when that
-// qualifies) and the frame performing it most clearly. Only single-face
-// frames are used, and never two that look like repeats of each other.
+// qualifies), as close to a neutral pose as the recording has, and one
+// clearly performing it — for a turn, the least turned frame past t.Turn,
+// not the most turned. The enclave checks that every frame shows the same
+// person as the others, and face vectors drift with the yaw (the ArcFace
+// networks' most of all: docs/liveness.md), so frames turned no further
+// than the challenge needs are the ones most likely to pass. Only
+// single-face frames are used, and never two that look like repeats of each
+// other.
 func Pick(frames []Frame, actions []string, minFrames, maxFrames int, t Thresholds) ([][]byte, error) {
 	var seq []int
 	usable := func(i int) bool {
@@ -213,7 +240,7 @@ func Pick(frames []Frame, actions []string, minFrames, maxFrames int, t Threshol
 		if n := len(seq); n == 0 || !t.doesNot(a, frames[seq[n-1]]) {
 			best := -1
 			for i, f := range frames {
-				if usable(i) && t.doesNot(a, f) && (best < 0 || strength(a, f) < strength(a, frames[best])) {
+				if usable(i) && t.doesNot(a, f) && (best < 0 || away(a, f) < away(a, frames[best])) {
 					best = i
 				}
 			}
@@ -224,7 +251,7 @@ func Pick(frames []Frame, actions []string, minFrames, maxFrames int, t Threshol
 		}
 		best := -1
 		for i, f := range frames {
-			if usable(i) && t.does(a, f) && (best < 0 || strength(a, f) > strength(a, frames[best])) {
+			if usable(i) && t.does(a, f) && (best < 0 || clearer(a, f, frames[best])) {
 				best = i
 			}
 		}

@@ -404,7 +404,9 @@ func init() {
 and frames picked to answer it) at each --concurrency level and prints one JSON line per level:
 latency percentiles of the sealed enrol request (challenge excluded) and enrolments per second.
 The first enrolment makes the person known; the rest are "existing" answers that search the whole
-gallery. Preload a synthetic gallery into the simulator with its enclave's preload option.`,
+gallery. Preload a synthetic gallery into the simulator with its enclave's preload option
+(--enclave-arg=--preload-synthetic=N), and past the engine's capacity add
+--enclave-arg=--fixed-thresholds, or the gallery-size rule enrols nobody.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)

@@ -32,6 +32,7 @@ func init() {
 		var (
 			listen, parentAddr, data, eifPath, engine string
 			preload                                   int
+			fixed                                     bool
 			sealed                                    simStateFlags
 		)
 		cmd := &cobra.Command{
@@ -86,15 +87,16 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return enclave.Run(ctx, enclave.RunConfig{
-					Attester:   nsm,
-					Listen:     l,
-					Parent:     p,
-					DataKey:    key,
-					NewJournal: newJournal,
-					Engine:     engine,
-					Preload:    preload,
-					Logger:     slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
-					Now:        time.Now,
+					Attester:        nsm,
+					Listen:          l,
+					Parent:          p,
+					DataKey:         key,
+					NewJournal:      newJournal,
+					Engine:          engine,
+					Preload:         preload,
+					FixedThresholds: fixed,
+					Logger:          slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
+					Now:             time.Now,
 				})
 			},
 		}
@@ -105,6 +107,7 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 		f.StringVar(&eifPath, "eif", "", "take PCR0/1/2 from this enclave image file")
 		f.StringVar(&engine, "engine", enclave.DefaultEngine, "face engine")
 		f.IntVar(&preload, "preload-synthetic", 0, "add this many synthetic identities to the gallery after boot (benchmarks; not journaled)")
+		f.BoolVar(&fixed, "fixed-thresholds", false, "decide by the engine's fixed thresholds at any gallery size, not its curve's gallery-size rule (benchmarks with --preload-synthetic past the rule's capacity; never for real identities)")
 		sealed.register(f)
 		_ = cmd.MarkFlagRequired("listen")
 		_ = cmd.MarkFlagRequired("parent")

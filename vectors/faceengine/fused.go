@@ -19,18 +19,17 @@ import (
 // trained apart and err on different faces; docs/engine.md has the figures.
 const ArcfaceFusedName = "arcface-fused"
 
-// PLACEHOLDER thresholds of the arcface-fused engine, NOT calibrated, used
-// only where no calibrated curve is shipped (vectors/calib): the two
-// networks' own placeholders (arcface-mfn, fr-feature), and the fused
-// cosine is the mean of theirs. They are to be replaced by the figures of
-// the engine's full-LFW calibration curve (the match threshold of the
-// gallery-size rule at a small gallery, the new threshold at the same
-// size) when that curve ships; until then this engine, although the
-// default, decides on numbers measured on no more than the 16-person LFW
-// slice and the recordings.
+// Fixed thresholds of the arcface-fused engine: the figures its shipped
+// calibration curve (vectors/calib/curves/arcface-fused.json: the
+// calibration half of the full LFW, errata removed) gives under the
+// default policy at its capacity, 36 enrolled vectors (`facesign engines
+// --gallery 36`: match 0.6728 extrapolated, new 0.4171). The enclave
+// decides by the curve itself, at the gallery's size (enclave.DefaultPolicy);
+// these are what a policy with fixed thresholds, and the tools that show
+// them, use — correct for a gallery of up to 36 vectors and too lax beyond.
 const (
-	ArcfaceFusedMatchThreshold = 0.50
-	ArcfaceFusedNewThreshold   = 0.35
+	ArcfaceFusedMatchThreshold = 0.673
+	ArcfaceFusedNewThreshold   = 0.417
 	ArcfaceFusedMargin         = 0.05
 )
 

@@ -39,3 +39,9 @@ func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *f
 //
 //go:noescape
 func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
+
+// actRow is implemented in act_amd64.s: row[i] = a(row[i] + bias[i]) with
+// a PReLU of per-channel slopes, or ReLU when slopes is nil; bias may be nil.
+//
+//go:noescape
+func actRow(row, bias, slopes *float32, n int)

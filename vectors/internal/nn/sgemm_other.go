@@ -21,3 +21,5 @@ func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *f
 func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int) {
 	panic("nn: no vector kernel on this platform")
 }
+
+func actRow(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
