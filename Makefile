@@ -12,15 +12,17 @@ REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w
 WASM_PKGS := ./client/js ./client/wallet ./wire ./attest ./internal/cborenc ./internal/base58
 WASM_SKIP := TestNoSimulatorImport|TestInteropJS
 
-.PHONY: all build wasm page test test-page test-short lint vulncheck bench bench-faiss bench-scale crash crash-fleet bench-fleet eval demo run eif node-deps tools clean
+.PHONY: all build wasm page test test-page test-arm64 test-short lint vulncheck bench bench-faiss bench-scale crash crash-fleet bench-fleet eval demo run eif node-deps tools clean
 
 all: build
 
 # build also builds the browser SDK: facesign sim serves the enrolment page
-# from bin/facesign.wasm and bin/wasm_exec.js, beside bin/facesign.
+# from bin/facesign.wasm and bin/wasm_exec.js, beside bin/facesign. It also
+# cross-builds the enclave binary for arm64 (Graviton hosts).
 build: wasm
 	$(REPRO) -o bin/facesign ./cmd/facesign
 	$(REPRO) -o bin/facesign-enclave ./cmd/facesign-enclave
+	GOOS=linux GOARCH=arm64 $(REPRO) -o bin/facesign-enclave-arm64 ./cmd/facesign-enclave
 
 # wasm builds the browser SDK (client/js): bin/facesign.wasm and Go's loader.
 wasm:
@@ -52,6 +54,9 @@ test: node-deps
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	# the pure-Go twins of the assembly kernels, as the code in use
 	$(GO) test -count=1 -tags purego ./vectors/internal/scan/ ./vectors/internal/nn/ ./vectors/
+	# the kernel level capped at start by FACESIGN_CPU (docs/engine-perf.md)
+	FACESIGN_CPU=generic $(GO) test -count=1 ./vectors/internal/isa/ ./vectors/internal/scan/ ./vectors/internal/nn/
+	$(MAKE) test-arm64
 	# the browser SDK and what it links, compiled to WebAssembly and run by node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -skip '$(WASM_SKIP)' $(WASM_PKGS)
 
@@ -60,6 +65,21 @@ test: node-deps
 # replay, a denied camera. make test runs the shorter flow.
 test-page: node-deps
 	FACESIGN_PAGE_FULL=1 $(GO) test -count=1 -timeout 30m -run TestPageInBrowser -v ./client/page
+
+# test-arm64 runs the vectors, enclave and attest tests built for linux/arm64
+# under qemu-user (Debian qemu-user; .ci/run installs it): every pure-Go
+# kernel twin (the only kernels on arm64), the engines' forward passes
+# against their reference runtimes once (-short: a few crops and images),
+# the enclave pipeline on the fake engine (its real-engine tests, which run
+# the CNN dozens of times, stay native), sealed state and attestation.
+# enclave/kms stays native: stdlib RSA for the KMS recipient, minutes under
+# emulation and no kernel of ours.
+QEMU_ARM64 ?= qemu-aarch64
+ARM64_PKGS := ./vectors/internal/... ./vectors/align/ ./vectors/imageio/ ./attest/... ./enclave/ ./enclave/state/ ./enclave/stateboot/
+test-arm64: node-deps
+	@command -v $(QEMU_ARM64) >/dev/null || { echo "test-arm64: $(QEMU_ARM64) not found (Debian: apt-get install qemu-user)"; exit 1; }
+	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -skip 'RealEngine' $(ARM64_PKGS)
+	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -run 'Conformance' ./vectors/dlibresnet/ ./vectors/mobilefacenet/ ./vectors/detect/
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -107,8 +127,10 @@ bench-faiss: build
 demo run: build
 	./scripts/demo.sh
 
+# eif builds the enclave image; ARCH=aarch64 builds the Graviton one.
+ARCH ?= x86_64
 eif: build
-	./scripts/eif.sh
+	ARCH=$(ARCH) ./scripts/eif.sh
 
 clean:
 	rm -rf bin

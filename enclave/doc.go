@@ -30,14 +30,16 @@
 // consumed ([Challenges]: single use, TTL, 16-byte id + 32-byte nonce that
 // only the client saw, inside its sealed challenge response) → each frame is
 // decoded, its face detected (exactly one, big enough) and embedded, and its
-// pixels zeroed → [Liveness] → the frame vectors are fused, each weighted by
-// its quality ([vectors.Quality], [vectors.Fuse]) → a 1:N scan without the
-// lock (coalesced with concurrent scans), then under one lock: the scan
-// corrected for every gallery change since it began (optimistic.go), the
-// best score per identity, [Decide] on the [Index] (a [vectors.Gallery] by
-// default, checked against the plain [ExactIndex]), exactly one [Journal]
-// write, and only once it is durable, the change to the in-memory gallery
-// and the answer.
+// pixels zeroed — the frames of a request in parallel on one worker pool
+// shared by every request ([Config.FrameWorkers], default GOMAXPROCS), with
+// the result and the error of doing them in order → [Liveness] → the frame
+// vectors are fused, each weighted by its quality ([vectors.Quality],
+// [vectors.Fuse]) → a 1:N scan without the lock (coalesced with concurrent
+// scans), then under one lock: the scan corrected for every gallery change
+// since it began (optimistic.go), the best score per identity, [Decide] on
+// the [Index] (a [vectors.Gallery] by default, checked against the plain
+// [ExactIndex]), exactly one [Journal] write, and only once it is durable,
+// the change to the in-memory gallery and the answer.
 //
 // # Templates
 //
@@ -59,6 +61,18 @@
 // when new under both galleries, a returning person gets the new engine's
 // vector as the request's one record, and the policy names both engines
 // (wire.Policy.Migration). No templates are kept while a migration runs.
+//
+// # Memory and time
+//
+// At most [Config.MaxConcurrent] requests are past the queue, and at most
+// [Config.FrameWorkers] frames are decoded at once across all of them: the
+// decoded pixels in memory are bounded by FrameWorkers × 4 × policy
+// MaxPixels bytes plus the engine's working tensors per frame, whatever
+// the number of requests. A request holds its encoded frames (at most
+// MaxFrames × MaxFrameBytes) and, per frame, an [Observation] of a few KiB.
+// Every face request is timed stage by stage (wire.StageNames); the
+// histograms, durations and counts only, are served on GET /stages for the
+// parent's /metrics (docs/engine-perf.md).
 //
 // # Security properties
 //

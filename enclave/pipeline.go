@@ -20,6 +20,7 @@ import (
 func (s *Service) face(route string) sealedHandler {
 	return func(ctx context.Context, pt []byte) []byte {
 		resp := s.runFace(ctx, route, pt)
+		timerFrom(ctx).enter(stSeal)
 		b, err := resp.MarshalPadded()
 		if err != nil {
 			s.log.Error("response encoding failed", "route", route, "err", err)
@@ -42,16 +43,19 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 			clear(f)
 		}
 	}()
+	t := timerFrom(ctx)
+	t.enter(stQueue)
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
 		return s.rejected(wire.Errorf(wire.CodeUnavailable, "request cancelled"))
 	}
-	obs, err := s.observe(&req)
+	obs, err := s.observe(ctx, &req)
 	<-s.sem
 	if err != nil {
 		return s.rejectAfterWrite(ctx, err)
 	}
+	t.enter(stSearch)
 	fused, err := fuse(obs)
 	var next vectors.FaceVector // the migration engine's (migrate_service.go)
 	if err == nil && s.nextEngine != nil {
@@ -70,9 +74,11 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 }
 
 // observe checks the request's limits and challenge, decodes every frame,
-// finds its face, embeds it, and runs the liveness check. Pixels are zeroed
-// as soon as each frame's vector and patch exist.
-func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
+// finds its face, embeds it, and runs the liveness check. The frames run in
+// parallel on the service's one [framePool]; the result and the error are
+// those of running them in order. Pixels are zeroed as soon as each
+// frame's vector and patch exist.
+func (s *Service) observe(ctx context.Context, req *wire.FaceRequest) ([]Observation, error) {
 	p := s.policy
 	switch n := len(req.Frames); {
 	case n > p.MaxFrames:
@@ -98,21 +104,21 @@ func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
 	if err != nil {
 		return nil, err
 	}
-	obs := make([]Observation, 0, len(req.Frames))
+	obs := make([]Observation, len(req.Frames))
 	fail := func(err error) ([]Observation, error) {
 		for i := range obs {
 			clear(obs[i].Vector.Values)
+			clear(obs[i].NextVector.Values)
 		}
 		return nil, err
 	}
 	minFace := float32(DefaultLivenessConfig(p.MinFrames).MinFaceSize)
-	for i, f := range req.Frames {
-		o, err := s.observeFrame(i, f, lim, minFace)
-		if err != nil {
-			return fail(err)
-		}
-		obs = append(obs, o)
+	t := timerFrom(ctx)
+	t.enter(stFrames)
+	if err := s.observeFrames(ctx, req.Frames, obs, lim, minFace); err != nil {
+		return fail(err)
 	}
+	t.enter(stLiveness)
 	in := LivenessInput{Now: now, Challenge: ch, Segments: req.Segments, Frames: obs}
 	if err := s.liveness.Check(in); err != nil {
 		if wire.CodeOf(err) == wire.CodeInternal {
@@ -123,14 +129,36 @@ func (s *Service) observe(req *wire.FaceRequest) ([]Observation, error) {
 	return obs, nil
 }
 
+// observeFrames fills obs[i] from frames[i] on the frame pool. Its result
+// is what observing the frames one after the other gives: the observations
+// when every frame is usable, else the error of the first unusable frame
+// (frames after a failed one may be skipped).
+func (s *Service) observeFrames(ctx context.Context, frames [][]byte, obs []Observation, lim imageio.Limits, minFace float32) error {
+	err := s.frames.each(ctx, len(frames), func(i int) error {
+		o, err := s.observeFrame(i, frames[i], lim, minFace)
+		obs[i] = o
+		return err
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return wire.Errorf(wire.CodeUnavailable, "request cancelled")
+	}
+	return err
+}
+
+// observeFrame turns frame i into an [Observation]: decode, detect, embed,
+// patch. It runs on the frame pool; it is the same code whichever worker
+// runs it, and reads nothing another frame writes.
 func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace float32) (Observation, error) {
+	fl := s.frameLaps()
+	defer fl.done()
 	img, _, err := imageio.Decode(data, lim)
+	fl.lap(stDecode)
 	if err != nil {
 		return Observation{}, frameError(i, err)
 	}
 	defer clear(img.Pix)
 	o := Observation{Digest: sha256.Sum256(data)}
-	faces, err := s.engine.Detect(img)
+	faces, err := s.detect(img, fl)
 	if err != nil {
 		return Observation{}, engineError(i, "detect", err)
 	}
@@ -142,7 +170,7 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		}
 		return Observation{}, err
 	}
-	v, err := s.engine.Embed(img, faces[0])
+	v, err := s.embed(img, faces[0], fl)
 	if err != nil {
 		return Observation{}, engineError(i, "embed", err)
 	}
@@ -152,10 +180,32 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		if o.NextVector, err = s.nextEngine.Embed(img, faces[0]); err != nil {
 			return Observation{}, engineError(i, "embed", err)
 		}
+		fl.lap(stEmbed)
 	}
 	o.Quality = vectors.Quality(faces[0], img)
 	o.Patch = grayPatch(img, faces[0].Box)
+	fl.lap(stAlign)
 	return o, nil
+}
+
+// detect runs the engine's detector, timing its stages when it can.
+func (s *Service) detect(img image.Image, fl *frameLaps) ([]vectors.Face, error) {
+	if s.lapEngine != nil {
+		return s.lapEngine.DetectLaps(img, fl)
+	}
+	faces, err := s.engine.Detect(img)
+	fl.lap(stDetect)
+	return faces, err
+}
+
+// embed runs the engine's embedder, timing its stages when it can.
+func (s *Service) embed(img image.Image, f vectors.Face, fl *frameLaps) (vectors.FaceVector, error) {
+	if s.lapEngine != nil {
+		return s.lapEngine.EmbedLaps(img, f, fl)
+	}
+	v, err := s.engine.Embed(img, f)
+	fl.lap(stEmbed)
+	return v, err
 }
 
 // engineError maps the engine's face errors to client codes; anything else
@@ -222,6 +272,7 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	k := s.searchK()
 	g0 := s.beginScan()
 	scanned, scanErr := s.index.Search(v.Values, k) // unlocked: see optimistic.go
+	timerFrom(ctx).enter(stDecide)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.endScanLocked(g0) // after the correction and the write, before unlocking
@@ -357,7 +408,10 @@ const maxCatchUps = 16
 // it). A journal that reports corruption stops the service. Called with
 // s.mu held.
 func (s *Service) appendLocked(ctx context.Context, e Entry, applied func()) error {
+	t := timerFrom(ctx)
+	prev := t.enter(stJournal)
 	err := s.journal.Append(ctx, e)
+	t.enter(prev)
 	if (err == nil || errors.Is(err, ErrJournalUnacked)) && applied != nil {
 		applied()
 	}

@@ -8,12 +8,19 @@ package enclave
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/faceengine"
+	"github.com/facesign/facesign/vectors/imageio"
 	"github.com/facesign/facesign/wire"
 )
 
@@ -71,19 +78,26 @@ func TestRealEngineEndToEnd(t *testing.T) {
 }
 
 // BenchmarkRealEnrol is one sealed request of 4 real 478×268 frames through
-// the real engine (detection, alignment, embedding per frame) against an
-// empty gallery: the CNN's share of an enrolment. It sends /v1/login, whose
-// pipeline is an enrolment's but writes a no-change record, so every
-// iteration sees the same gallery.
+// the real engine (detection, landmarks, alignment, embedding per frame),
+// sent as /v1/login, whose pipeline is an enrolment's but writes a
+// no-change record, so every iteration sees the same gallery. Sub-benchmarks
+// run the frames on a pool of 1 worker (one after the other, as before the
+// pool) and of GOMAXPROCS workers. Besides ns/op it reports where the time
+// went, per enrolment, as custom metrics: "cpu-ms", the process's CPU time
+// (user + system, getrusage: the fairer figure on a loaded machine);
+// "<stage>-ms" for every stage of wire.StageNames (frame stages summed over
+// the 4 frames, so they exceed the wall time when frames run in parallel)
+// and "frame-stages-ms", the frame stages' sum.
 //
-//	go test ./enclave -run '^$' -bench BenchmarkRealEnrol -benchtime 5x
+//	go test ./enclave -run '^$' -bench BenchmarkRealEnrol -benchtime 5x -cpu 2
+//
+// FACESIGN_BENCH_GALLERY=N preloads N synthetic identities first (the
+// issue's figure is for 10⁶; 128-d float32 identities take 512 B each).
 func BenchmarkRealEnrol(b *testing.B) {
 	eng, err := vectors.Open(faceengine.Name)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &harness{t: b, log: &MemLog{}, clock: &clock{t: testStart}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
-	h.startWith(eng, func(c *Config) { c.Policy.Actions = []string{wire.ActionTurnLeft, wire.ActionTurnRight} })
 	var frames [2][][]byte
 	for i, names := range [2][]string{
 		{"head-turn-a/frame_0013.jpg", "head-turn-a/frame_0106.jpg", "head-turn-a/frame_0061.jpg", "head-turn-a/frame_0025.jpg"},
@@ -97,18 +111,96 @@ func BenchmarkRealEnrol(b *testing.B) {
 			frames[i] = append(frames[i], d)
 		}
 	}
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		c := h.challenge()
-		f := frames[0]
-		if c.Actions[0] == wire.ActionTurnRight {
-			f = frames[1]
+	gallery := 0
+	if env := os.Getenv("FACESIGN_BENCH_GALLERY"); env != "" {
+		if gallery, err = strconv.Atoi(env); err != nil || gallery < 0 {
+			b.Fatalf("FACESIGN_BENCH_GALLERY: %q", env)
 		}
-		b.StartTimer()
-		r := h.faceWith(wire.RouteLogin, c, f)
-		if r.Status != wire.StatusNotFound {
-			b.Fatalf("%s %s %s", r.Status, r.Reason, r.Message)
+	}
+	for _, workers := range slices.Compact([]int{1, runtime.GOMAXPROCS(0)}) {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			h := &harness{t: b, log: &MemLog{}, clock: &clock{t: testStart}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
+			h.startWith(eng, func(c *Config) {
+				c.Policy.Actions = []string{wire.ActionTurnLeft, wire.ActionTurnRight}
+				c.FrameWorkers = workers
+				c.StageClock = time.Now
+			})
+			if gallery > 0 {
+				if err := h.svc.PreloadSynthetic(b.Context(), gallery, seededRand(uint64(gallery))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			before, cpu0 := h.svc.stages.snapshot(), cpuSeconds()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				c := h.challenge()
+				f := frames[0]
+				if c.Actions[0] == wire.ActionTurnRight {
+					f = frames[1]
+				}
+				b.StartTimer()
+				r := h.faceWith(wire.RouteLogin, c, f)
+				if r.Status != wire.StatusNotFound {
+					b.Fatalf("%s %s %s", r.Status, r.Reason, r.Message)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric((cpuSeconds()-cpu0)*1000/float64(b.N), "cpu-ms")
+			reportStages(b, before, h.svc.stages.snapshot())
+		})
+	}
+}
+
+// reportStages reports the time per iteration spent in each stage between
+// two snapshots, in ms.
+func reportStages(b *testing.B, before, after wire.StageHistograms) {
+	sum := func(h wire.StageHistograms) map[string]float64 {
+		m := map[string]float64{}
+		for _, s := range h.Stages {
+			m[s.Stage] = s.Sum
 		}
+		return m
+	}
+	s0, s1 := sum(before), sum(after)
+	var frameCPU float64
+	for _, name := range wire.StageNames {
+		ms := (s1[name] - s0[name]) * 1000 / float64(b.N)
+		b.ReportMetric(ms, name+"-ms")
+		switch name {
+		case "decode", "detect", "landmarks", "align", "embed":
+			frameCPU += ms
+		}
+	}
+	b.ReportMetric(frameCPU, "frame-stages-ms")
+}
+
+// TestObserveFramesMatchesSequentialRealEngine: with the real engine, the
+// pooled frames give bit for bit the observations of the sequential twin.
+func TestObserveFramesMatchesSequentialRealEngine(t *testing.T) {
+	eng, err := vectors.Open(faceengine.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessWith(t, eng, func(c *Config) { c.FrameWorkers = 2 })
+	var frames [][]byte
+	for _, n := range []string{"head-turn-a/frame_0013.jpg", "head-turn-a/frame_0106.jpg", "head-turn-a/frame_0061.jpg", "head-turn-a/frame_0025.jpg"} {
+		d, err := os.ReadFile(filepath.Join("testdata/liveness", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, d)
+	}
+	lim := imageio.Limits{MaxBytes: int64(h.svc.policy.MaxFrameBytes), MaxPixels: int64(h.svc.policy.MaxPixels)}
+	want, err := observeSequential(h.svc, frames, lim, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]Observation, len(frames))
+	if err := h.svc.observeFrames(t.Context(), frames, got, lim, 40); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("pooled observations differ from the sequential ones")
 	}
 }

@@ -71,6 +71,9 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if rc.Attester == nil || rc.Now == nil {
 		return errors.New("enclave: run needs an attester and a clock")
 	}
+	if err := vectors.KernelLevelError(); err != nil {
+		return fmt.Errorf("enclave: %w", err)
+	}
 	log := rc.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -113,7 +116,7 @@ func Run(ctx context.Context, rc RunConfig) error {
 		return fmt.Errorf("enclave: listen on %s: %w", rc.Listen, err)
 	}
 	defer l.Close()
-	log.Info("enclave booting", "listen", rc.Listen.String(), "parent", rc.Parent.String(), "engine", eng.ID())
+	log.Info("enclave booting", "listen", rc.Listen.String(), "parent", rc.Parent.String(), "engine", eng.ID(), "kernels", vectors.KernelLevel())
 	svc, err := New(ctx, Config{
 		Attester:   rc.Attester,
 		Engine:     eng,

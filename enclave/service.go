@@ -51,6 +51,14 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxConcurrent bounds pipelines running at once (default: GOMAXPROCS).
 	MaxConcurrent int
+	// FrameWorkers is the size of the one worker pool every request's
+	// frames run on (decode, detect, embed), shared by all requests: at
+	// most this many frames are decoded at once (default: GOMAXPROCS, the
+	// enclave's cores).
+	FrameWorkers int
+	// StageClock times the pipeline's stages for the stage histograms
+	// (GET /stages); nil means Now. Only durations are taken from it.
+	StageClock func() time.Time
 	// NextEngine is the engine the gallery migrates to (docs/fleet.md),
 	// nil when none: every capture then runs through both engines. The
 	// policy's Migration must name it. Needs the sealed state journal.
@@ -80,7 +88,11 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 	sem        chan struct{}
+	frames     *framePool
 	maxBody    int64
+	lapEngine  vectors.LapEngine // the engine, when it times its own stages
+	stages     *stageStats
+	stageNow   func() time.Time
 
 	mu       sync.Mutex // the decide + write critical section
 	index    Index
@@ -200,6 +212,17 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	s.sem = make(chan struct{}, n)
+	fw := cfg.FrameWorkers
+	if fw <= 0 {
+		fw = runtime.GOMAXPROCS(0)
+	}
+	s.frames = newFramePool(fw)
+	s.lapEngine, _ = cfg.Engine.(vectors.LapEngine)
+	s.stages = newStageStats()
+	s.stageNow = cfg.StageClock
+	if s.stageNow == nil {
+		s.stageNow = cfg.Now
+	}
 	// envelope + CBOR framing + frames.
 	s.maxBody = int64(p.MaxFrames)*int64(p.MaxFrameBytes+16) + 8192
 	if s.challenges, err = NewChallenges(time.Duration(p.ChallengeTTLMS)*time.Millisecond, p.Actions); err != nil {
@@ -332,6 +355,7 @@ func (s *Service) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET "+wire.RouteStatus, s.handleStatus)
 	mux.HandleFunc("GET "+wire.RouteAttestation, s.handleAttestation)
+	mux.HandleFunc("GET "+wire.RouteStages, s.handleStages)
 	mux.HandleFunc("POST "+wire.RouteChallenge, s.sealed(wire.RouteChallenge, s.challenge))
 	for _, r := range []string{wire.RouteEnroll, wire.RouteLogin, wire.RouteDelete} {
 		mux.HandleFunc("POST "+r, s.sealed(r, s.face(r)))
@@ -412,6 +436,7 @@ type sealedHandler func(ctx context.Context, plaintext []byte) []byte
 func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		t0 := s.stageNow()
 		if !s.Ready() {
 			writePlainError(w, wire.CodeUnavailable, "enclave not ready")
 			return
@@ -438,9 +463,17 @@ func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 			writePlainError(w, code, envelopeMessage(code))
 			return
 		}
-		answer := h(r.Context(), pt)
+		ctx := r.Context()
+		var t *reqTimer
+		if isFaceRoute(route) {
+			t = s.startTimer(stOpen, t0) // open began with the request
+			ctx = withTimer(ctx, t)
+		}
+		answer := h(ctx, pt)
 		clear(pt)
+		t.enter(stSeal)
 		res, err := sealer.Seal(s.rand, answer)
+		t.finish()
 		clear(answer)
 		if err != nil {
 			s.log.Error("sealing failed", "route", route, "err", err)
@@ -452,6 +485,10 @@ func (s *Service) sealed(route string, h sealedHandler) http.HandlerFunc {
 		_, _ = w.Write(res)
 		s.log.Info("sealed request", "route", route, "ms", time.Since(start).Milliseconds())
 	}
+}
+
+func isFaceRoute(r string) bool {
+	return r == wire.RouteEnroll || r == wire.RouteLogin || r == wire.RouteDelete
 }
 
 func envelopeMessage(c wire.Code) string {

@@ -167,6 +167,9 @@ func New(cfg Config) (*Server, error) {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if err := s.reg.Register(newEnclaveStages(s.enclave)); err != nil {
+		return nil, err
+	}
 	s.buildPublic()
 	return s, nil
 }

@@ -27,6 +27,11 @@ const (
 	EnvDynamoDBEndpoint   = "FACESIGN_DYNAMODB_ENDPOINT"   // https URL overriding https://dynamodb.REGION.amazonaws.com
 	EnvEngine             = "FACESIGN_ENGINE"              // the face engine (default: enclave.DefaultEngine)
 	EnvNextEngine         = "FACESIGN_NEXT_ENGINE"         // the engine the gallery migrates to (docs/fleet.md); unset: none
+	// EnvCPU caps the vector kernels' instruction-set level: generic, avx2
+	// or avx512 (default: the best the CPU has). The kernels read it
+	// themselves at process start (vectors.KernelEnv); it is listed here so
+	// that it is measured and checked like the other settings.
+	EnvCPU = vectors.KernelEnv
 )
 
 // envPrefix marks the variables [FromEnv] owns: an unknown one is an error,
@@ -85,6 +90,11 @@ type Config struct {
 	// none). Both must be registered (vectors.Engines); they are measured
 	// with the rest, so which engines an image runs is part of its PCRs.
 	Engine, NextEngine string
+	// CPU is the FACESIGN_CPU kernel level cap ("" = the best the CPU has).
+	// It is checked here by name only: the machine that builds the image
+	// is not the one that runs it, and the enclave binary refuses to boot
+	// on a level its CPU lacks.
+	CPU string
 }
 
 // ErrConfig reports an invalid [Config] or environment. Its message names the
@@ -125,6 +135,11 @@ func arn(s, service, setting, region string) (resource string, err error) {
 
 // Validate checks c and fills its defaults. It never contacts anything.
 func (c *Config) Validate() error {
+	if c.CPU != "" {
+		if err := vectors.CheckKernelLevel(c.CPU); err != nil {
+			return bad(EnvCPU, "%q: want generic, avx2 or avx512", c.CPU)
+		}
+	}
 	if c.Region == "" {
 		return bad(EnvRegion, "missing")
 	}
@@ -215,7 +230,7 @@ func defaultHost(service, region string) string {
 // this package knows.
 func FromEnv(environ []string) (Config, error) {
 	known := map[string]bool{}
-	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvEngine, EnvNextEngine} {
+	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvEngine, EnvNextEngine, EnvCPU} {
 		known[k] = true
 	}
 	env := map[string]string{}
@@ -245,6 +260,7 @@ func FromEnv(environ []string) (Config, error) {
 		DynamoDBEndpoint:   env[EnvDynamoDBEndpoint],
 		Engine:             env[EnvEngine],
 		NextEngine:         env[EnvNextEngine],
+		CPU:                env[EnvCPU],
 	}
 	if s, ok := env[EnvSnapshotEvery]; ok {
 		n, err := strconv.Atoi(s)
@@ -289,6 +305,9 @@ func (c Config) Env() []string {
 	}
 	if c.NextEngine != "" {
 		out = append(out, EnvNextEngine+"="+c.NextEngine)
+	}
+	if c.CPU != "" {
+		out = append(out, EnvCPU+"="+c.CPU)
 	}
 	return out
 }

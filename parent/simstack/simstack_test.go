@@ -137,6 +137,15 @@ func TestStartServeStop(t *testing.T) {
 	if !strings.Contains(string(b), "fake") {
 		t.Fatalf("root %q", b)
 	}
+	// The enclave's stage histograms reach the parent's /metrics.
+	resp, err = http.Get(st.URL + "/metrics")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("metrics: %v %v", resp, err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "facesign_enclave_stages_up 1") {
+		t.Fatalf("the parent could not fetch the enclave's stages:\n%s", b)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := st.Stop(ctx); err != nil {

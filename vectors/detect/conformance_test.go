@@ -69,7 +69,7 @@ var conformanceImages = []string{"sample1.jpg", "three-people-0001.jpg", "head-t
 // yaw/roll within 2°, mouth opening within 0.02, score within 0.01.
 func TestConformanceWithTFJS(t *testing.T) {
 	images := conformanceImages
-	if raceEnabled { // the two webcam frames with four faces only
+	if raceEnabled || testing.Short() { // the two webcam frames with four faces only (-short: make test's arm64 run under qemu)
 		images = []string{"three-people-0001.jpg", "talking-b-take1-0030.jpg"}
 	}
 	ref := runReference(t, images, "--backend", "wasm")

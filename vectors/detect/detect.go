@@ -344,15 +344,22 @@ func meshROI(m []mesh3) roi {
 
 // Detect returns every face in img, best detector score first, or an error
 // wrapping [vectors.ErrNoFace].
-func (d *Detector) Detect(img image.Image) ([]vectors.Face, error) {
+func (d *Detector) Detect(img image.Image) ([]vectors.Face, error) { return d.DetectLaps(img, nil) }
+
+// DetectLaps is [Detector.Detect], telling l when the boxes
+// ([vectors.StageDetect]) and the landmarks ([vectors.StageLandmarks]) are
+// done; l may be nil.
+func (d *Detector) DetectLaps(img image.Image, l vectors.Laps) ([]vectors.Face, error) {
 	rgba := toRGBA(img)
 	if rgba.Rect.Dx() < 1 || rgba.Rect.Dy() < 1 {
 		return nil, fmt.Errorf("%w: empty image", vectors.ErrNoFace)
 	}
 	cands, err := d.boxes(rgba)
+	vectors.Lap(l, vectors.StageDetect)
 	if err != nil {
 		return nil, err
 	}
+	defer vectors.Lap(l, vectors.StageLandmarks)
 	var faces []vectors.Face
 	for _, c := range cands {
 		// Detector keypoints 0 and 1 are the subject's right and left eye.

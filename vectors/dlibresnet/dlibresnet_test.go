@@ -51,8 +51,8 @@ func nodePeer(t testing.TB) *nodetest.Peer {
 func TestConformanceWithFaceAPI(t *testing.T) {
 	peer := nodePeer(t)
 	crops := loadCrops(t)
-	step := 5 // six chips: ResNet on the tfjs cpu backend is slow
-	if embedtest.RaceEnabled {
+	step := 5                                     // six chips: ResNet on the tfjs cpu backend is slow
+	if embedtest.RaceEnabled || testing.Short() { // -short: make test's arm64 run under qemu
 		step = 15
 	}
 	check := embedtest.Every(crops, step)

@@ -144,8 +144,16 @@ func (e *Engine) Dim() int { return e.net.Dim() }
 // landmarks and pose).
 func (e *Engine) Detector() *detect.Detector { return e.det }
 
+var _ vectors.LapEngine = (*Engine)(nil)
+
 // Detect returns every face in img, best first.
 func (e *Engine) Detect(img image.Image) ([]vectors.Face, error) { return e.det.Detect(img) }
+
+// DetectLaps is [Engine.Detect] telling l when the boxes and the landmarks
+// are done ([vectors.LapEngine]).
+func (e *Engine) DetectLaps(img image.Image, l vectors.Laps) ([]vectors.Face, error) {
+	return e.det.DetectLaps(img, l)
+}
 
 // Crop returns the aligned crop the network reads for face f.
 func (e *Engine) Crop(img image.Image, f vectors.Face) (*image.RGBA, error) {
@@ -163,12 +171,20 @@ func (e *Engine) Crop(img image.Image, f vectors.Face) (*image.RGBA, error) {
 
 // Embed aligns face f of img and returns its vector.
 func (e *Engine) Embed(img image.Image, f vectors.Face) (vectors.FaceVector, error) {
+	return e.EmbedLaps(img, f, nil)
+}
+
+// EmbedLaps is [Engine.Embed] telling l when the crop
+// ([vectors.StageAlign]) and the network ([vectors.StageEmbed]) are done.
+func (e *Engine) EmbedLaps(img image.Image, f vectors.Face, l vectors.Laps) (vectors.FaceVector, error) {
 	crop, err := e.Crop(img, f)
+	vectors.Lap(l, vectors.StageAlign)
 	if err != nil {
 		return vectors.FaceVector{}, err
 	}
 	defer clear(crop.Pix)
 	v, err := e.net.Embed(crop)
+	vectors.Lap(l, vectors.StageEmbed)
 	if err != nil {
 		return vectors.FaceVector{}, fmt.Errorf("faceengine: %w", err)
 	}

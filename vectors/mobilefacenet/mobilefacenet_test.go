@@ -54,7 +54,7 @@ func TestConformanceWithTFJS(t *testing.T) {
 	peer := nodePeer(t)
 	crops := loadCrops(t)
 	check := crops
-	if embedtest.RaceEnabled { // a handful under -race; all of them otherwise
+	if embedtest.RaceEnabled || testing.Short() { // a handful under -race and -short (make test-arm64 under qemu); all of them otherwise
 		check = embedtest.Every(crops, 5)
 	}
 	n, err := New()

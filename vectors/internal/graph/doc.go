@@ -55,6 +55,12 @@
 //   - A [Model] is immutable; Run may be called from any number of
 //     goroutines at once. It shares the graph's constant tensors, which
 //     the caller must not modify after Compile.
+//   - Memory: Run never writes the caller's inputs or a constant. A
+//     result no later step reads goes back to nn for reuse, and a fused
+//     add-and-activate step writes into an input no later step reads,
+//     only when no other value (a live result, a view sharing its
+//     memory, a constant, an input, an output) overlaps it; the outputs
+//     are bit for bit those of allocating every result (model.go).
 //   - Errors wrap [ErrFormat], [ErrInput] or [ErrExec] (or are an
 //     [*UnsupportedOpError]); a failing call returns no model or no
 //     outputs. Nothing panics on a malformed graph.

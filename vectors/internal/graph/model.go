@@ -3,6 +3,8 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/facesign/facesign/vectors/internal/nn"
 )
@@ -17,17 +19,27 @@ type step struct {
 	out  int   // value slot of the result
 	run  runFunc
 	free []int // slots whose last use is this step
+	// into, when set, runs the step writing its result into the tensor of
+	// one of the inputs listed in dying (indices into in: inputs whose
+	// slot no later step reads), when Run finds that tensor unshared.
+	into  intoFunc
+	dying []int
 }
 
 // Model is a compiled, validated graph. It is immutable after [Compile]
 // and safe for concurrent use by multiple goroutines.
 type Model struct {
-	steps   []step
-	consts  []Value // slot → constant (zero value for computed slots)
-	inputs  []IO
-	inSlot  []int
-	outputs []IO
-	outSlot []int
+	steps  []step
+	consts []Value // slot → constant (zero value for computed slots)
+	// noReuse makes Run allocate every result (the plain twin of the
+	// in-place runs, for tests).
+	noReuse  bool
+	reuses   atomic.Int64 // results written into a dying input, for tests
+	releases atomic.Int64 // dead results whose memory went back to nn, for tests
+	inputs   []IO
+	inSlot   []int
+	outputs  []IO
+	outSlot  []int
 }
 
 // Compile validates g and compiles it into a [Model]: every node must have
@@ -184,7 +196,11 @@ func Compile(g *Graph) (*Model, error) {
 			for _, j := range ins[i] {
 				lastUse[j] = len(m.steps)
 			}
-			m.steps = append(m.steps, step{name: d.Name, op: d.Op, in: ins[i], out: i, run: run})
+			st := step{name: d.Name, op: d.Op, in: ins[i], out: i, run: run}
+			if fusedNodes[i] {
+				st.into = intoOps[d.Op]
+			}
+			m.steps = append(m.steps, st)
 			if outs == nil && consumers[i] == 0 {
 				m.outputs = append(m.outputs, IO{Name: d.Name})
 				m.outSlot = append(m.outSlot, i)
@@ -198,9 +214,26 @@ func Compile(g *Graph) (*Model, error) {
 	if len(m.inputs) == 0 || len(m.outputs) == 0 {
 		return nil, fmt.Errorf("%w: %d inputs and %d outputs", ErrFormat, len(m.inputs), len(m.outputs))
 	}
+	isInput := make([]bool, len(defs))
+	for _, i := range m.inSlot {
+		isInput[i] = true
+	}
 	for i, j := range lastUse {
 		if j >= 0 && m.consts[i].Float == nil && m.consts[i].Int == nil && !slices.Contains(m.outSlot, i) {
 			m.steps[j].free = append(m.steps[j].free, i)
+		}
+	}
+	for si := range m.steps {
+		st := &m.steps[si]
+		if st.into == nil {
+			continue
+		}
+		for k, j := range st.in {
+			// A computed value this step reads last: never a constant,
+			// a caller's input or an output.
+			if k < 2 && lastUse[j] == si && slices.Contains(st.free, j) && !isInput[j] {
+				st.dying = append(st.dying, k)
+			}
 		}
 	}
 	return m, nil
@@ -269,13 +302,25 @@ func (m *Model) Run(inputs map[string]*nn.Tensor) (map[string]*nn.Tensor, error)
 		for _, j := range s.in {
 			args = append(args, vals[j])
 		}
-		v, err := s.run(args)
+		var v Value
+		var err error
+		if dst := m.reusable(s, vals, inputs); dst != nil {
+			m.reuses.Add(1)
+			v, err = s.into(args, dst)
+		} else {
+			v, err = s.run(args)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %q (%s): %w", ErrExec, s.name, s.op, err)
 		}
 		vals[s.out] = v
 		for _, j := range s.free {
+			t := vals[j].Float
 			vals[j] = Value{}
+			if t != nil && !m.noReuse && !shared(t, -1, vals, inputs) {
+				m.releases.Add(1)
+				nn.Release(t)
+			}
 		}
 	}
 	out := make(map[string]*nn.Tensor, len(m.outputs))
@@ -287,4 +332,53 @@ func (m *Model) Run(inputs map[string]*nn.Tensor) (map[string]*nn.Tensor, error)
 		out[io.Name] = v.Float
 	}
 	return out, nil
+}
+
+// Memory. A result no later step reads goes back to [nn.Release] for the
+// next [nn.New] of its length, and a fused add-and-activate step writes
+// into a dying input; both only when no other value — constants, live
+// results, views (Reshape, Squeeze and Identity share their input's
+// memory), the caller's inputs and the outputs — overlaps that memory.
+
+// reusable returns the tensor step s may write its result into: the
+// tensor of one of its dying inputs whose memory no other value holds —
+// no other slot's value (constants, live results, views made by Reshape,
+// Squeeze or Identity, which share their data) and no caller's input
+// overlaps it. nil: allocate.
+func (m *Model) reusable(s step, vals []Value, inputs map[string]*nn.Tensor) *nn.Tensor {
+	if m.noReuse || s.into == nil {
+		return nil
+	}
+	for _, k := range s.dying {
+		j := s.in[k]
+		if t := vals[j].Float; t != nil && len(t.Data) > 0 && !shared(t, j, vals, inputs) {
+			return t
+		}
+	}
+	return nil
+}
+
+// shared reports whether any value but slot skip's, or any caller's
+// input, overlaps t's memory.
+func shared(t *nn.Tensor, skip int, vals []Value, inputs map[string]*nn.Tensor) bool {
+	for i, v := range vals {
+		if i != skip && v.Float != nil && overlap(v.Float.Data, t.Data) {
+			return true
+		}
+	}
+	for _, in := range inputs {
+		if in != nil && overlap(in.Data, t.Data) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlap reports whether a and b share any element.
+func overlap(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+4*uintptr(len(b)) && b0 < a0+4*uintptr(len(a))
 }

@@ -726,66 +726,90 @@ func compileAddActivation(op string) compiler {
 		if err := wantInputs(nin, want); err != nil {
 			return nil, err
 		}
-		return func(in []Value) (Value, error) {
-			if err := floats(in...); err != nil {
-				return Value{}, err
-			}
-			a, b := in[0].Float, in[1].Float
-			var sum *nn.Tensor
-			if slices.Equal(a.Shape, b.Shape) && len(a.Data) == len(b.Data) {
-				sum = nn.New(a.Shape...)
-				x, y, o := a.Data, b.Data[:len(a.Data)], sum.Data[:len(a.Data)]
-				switch op {
-				case opAddRelu:
-					for i := range o {
-						o[i] = max(x[i]+y[i], 0)
-					}
-					return Value{Float: sum}, nil
-				case opAddRelu6:
-					for i := range o {
-						o[i] = min(max(x[i]+y[i], 0), 6)
-					}
-					return Value{Float: sum}, nil
-				}
-				for i := range o {
-					o[i] = x[i] + y[i]
-				}
-			} else {
-				var err error
-				if sum, err = nn.Binary(nn.Add, a, b); err != nil {
-					return Value{}, err
-				}
-			}
-			// sum is this node's own tensor: activate it in place.
-			o := sum.Data
-			switch op {
-			case opAddRelu:
-				for i, v := range o {
-					o[i] = max(v, 0)
-				}
-				return Value{Float: sum}, nil
-			case opAddRelu6:
-				for i, v := range o {
-					o[i] = min(max(v, 0), 6)
-				}
-				return Value{Float: sum}, nil
-			}
-			alpha := in[2].Float
-			if k := len(alpha.Data); k > 0 && len(sum.Shape) > 0 && sum.Shape[len(sum.Shape)-1] == k && perChannel(alpha.Shape, len(sum.Shape)) {
-				for i := 0; i < len(o); i += k {
-					row := o[i : i+k]
-					for j, v := range row {
-						if v < 0 {
-							row[j] = v * alpha.Data[j]
-						}
-					}
-				}
-				return Value{Float: sum}, nil
-			}
-			t, err := nn.PReLUBroadcast(sum, alpha)
-			return Value{Float: t}, err
-		}, nil
+		return func(in []Value) (Value, error) { return addActivation(op, in, nil) }, nil
 	}
+}
+
+// intoOps run the ops that can write their result into a tensor of their
+// inputs: [Model.Run] passes dst, the tensor of an input that no later
+// step reads and no live value shares, and the op writes there instead of
+// allocating. dst has the result's shape; nil means allocate. The result
+// is bit for bit the one of the op's runFunc.
+var intoOps = map[string]intoFunc{
+	opAddRelu:  func(in []Value, dst *nn.Tensor) (Value, error) { return addActivation(opAddRelu, in, dst) },
+	opAddRelu6: func(in []Value, dst *nn.Tensor) (Value, error) { return addActivation(opAddRelu6, in, dst) },
+	opAddPrelu: func(in []Value, dst *nn.Tensor) (Value, error) { return addActivation(opAddPrelu, in, dst) },
+}
+
+// intoFunc is a node run that may write its result into dst (see intoOps).
+type intoFunc func(in []Value, dst *nn.Tensor) (Value, error)
+
+// addActivation is the fused add and activation: (in[0] + in[1]) through
+// ReLU, ReLU6 or PReLU (alpha in[2]). When the addends have one shape and
+// dst is not nil, dst (one of the addends, or a tensor of their shape)
+// receives the result: each element is read before it is written.
+func addActivation(op string, in []Value, dst *nn.Tensor) (Value, error) {
+	if err := floats(in...); err != nil {
+		return Value{}, err
+	}
+	a, b := in[0].Float, in[1].Float
+	var sum *nn.Tensor
+	if slices.Equal(a.Shape, b.Shape) && len(a.Data) == len(b.Data) {
+		if dst != nil && slices.Equal(dst.Shape, a.Shape) && len(dst.Data) == len(a.Data) {
+			sum = dst
+		} else {
+			sum = nn.New(a.Shape...)
+		}
+		x, y, o := a.Data, b.Data[:len(a.Data)], sum.Data[:len(a.Data)]
+		switch op {
+		case opAddRelu:
+			for i := range o {
+				o[i] = max(x[i]+y[i], 0)
+			}
+			return Value{Float: sum}, nil
+		case opAddRelu6:
+			for i := range o {
+				o[i] = min(max(x[i]+y[i], 0), 6)
+			}
+			return Value{Float: sum}, nil
+		}
+		for i := range o {
+			o[i] = x[i] + y[i]
+		}
+	} else {
+		var err error
+		if sum, err = nn.Binary(nn.Add, a, b); err != nil {
+			return Value{}, err
+		}
+	}
+	// sum is this node's own tensor: activate it in place.
+	o := sum.Data
+	switch op {
+	case opAddRelu:
+		for i, v := range o {
+			o[i] = max(v, 0)
+		}
+		return Value{Float: sum}, nil
+	case opAddRelu6:
+		for i, v := range o {
+			o[i] = min(max(v, 0), 6)
+		}
+		return Value{Float: sum}, nil
+	}
+	alpha := in[2].Float
+	if k := len(alpha.Data); k > 0 && len(sum.Shape) > 0 && sum.Shape[len(sum.Shape)-1] == k && perChannel(alpha.Shape, len(sum.Shape)) {
+		for i := 0; i < len(o); i += k {
+			row := o[i : i+k]
+			for j, v := range row {
+				if v < 0 {
+					row[j] = v * alpha.Data[j]
+				}
+			}
+		}
+		return Value{Float: sum}, nil
+	}
+	t, err := nn.PReLUBroadcast(sum, alpha)
+	return Value{Float: t}, err
 }
 
 // perChannel reports whether shape (of rank at most rank) is 1 everywhere

@@ -13,7 +13,9 @@ import (
 // bias and activation fused into its epilogue — with channel counts that
 // reach them, including counts that are not multiples of 8, against the
 // plain reference loops.
-func TestWideChannelsMatchReference(t *testing.T) {
+func TestWideChannelsMatchReference(t *testing.T) { atEachLevel(t, testWideChannelsMatchReference) }
+
+func testWideChannelsMatchReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	chans := []int{8, 13, 24, 31, 32, 40, 47, 64, 96, 100}
 	for i := 0; i < 60; i++ {

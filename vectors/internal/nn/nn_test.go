@@ -70,7 +70,9 @@ func randWindow(r *rand.Rand, h, w, kh, kw int, dilate bool) Window {
 	return p
 }
 
-func TestConv2DMatchesReference(t *testing.T) {
+func TestConv2DMatchesReference(t *testing.T) { atEachLevel(t, testConv2DMatchesReference) }
+
+func testConv2DMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 120; i++ {
 		n, h, w, c, co := 1+r.IntN(2), 1+r.IntN(12), 1+r.IntN(12), 1+r.IntN(9), 1+r.IntN(17)
@@ -101,7 +103,9 @@ func TestConv2DMatchesReference(t *testing.T) {
 	}
 }
 
-func TestDepthwiseMatchesReference(t *testing.T) {
+func TestDepthwiseMatchesReference(t *testing.T) { atEachLevel(t, testDepthwiseMatchesReference) }
+
+func testDepthwiseMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 120; i++ {
 		n, h, w, c, m := 1+r.IntN(2), 1+r.IntN(12), 1+r.IntN(12), 1+r.IntN(9), 1+r.IntN(3)
@@ -129,7 +133,9 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 	}
 }
 
-func TestConvLargeParallel(t *testing.T) {
+func TestConvLargeParallel(t *testing.T) { atEachLevel(t, testConvLargeParallel) }
+
+func testConvLargeParallel(t *testing.T) {
 	// Big enough to split across goroutines and gonum's parallel GEMM.
 	r := rand.New(rand.NewPCG(5, 6))
 	x, f := randTensor(r, 1, 28, 28, 32), randTensor(r, 3, 3, 32, 48)
@@ -283,7 +289,9 @@ func TestShapeOpsMatchReference(t *testing.T) {
 	}
 }
 
-func TestMatMulMatchesReference(t *testing.T) {
+func TestMatMulMatchesReference(t *testing.T) { atEachLevel(t, testMatMulMatchesReference) }
+
+func testMatMulMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for i := 0; i < 40; i++ {
 		m, k, n := 1+r.IntN(70), 1+r.IntN(70), 1+r.IntN(70)

@@ -2,10 +2,23 @@
 
 package nn
 
-import "golang.org/x/sys/cpu"
+import "github.com/facesign/facesign/vectors/internal/isa"
 
-// hasPackedGEMM reports whether the AVX2+FMA micro-kernel can run here.
-var hasPackedGEMM = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// hasPackedGEMM selects the AVX2+FMA kernels (packed GEMM, depthwise pixel,
+// mulAdd8): at [isa.Selected] level AVX2 or above (FACESIGN_CPU caps it).
+// There is no AVX-512 path yet; level AVX512 runs the AVX2 kernels.
+var hasPackedGEMM = isa.Selected() >= isa.AVX2
+
+// setLevel points the dispatch at level l (which must be supported) and
+// returns the level it replaces. Tests only: no kernel may run meanwhile.
+func setLevel(l isa.Level) isa.Level {
+	old := isa.Generic
+	if hasPackedGEMM {
+		old = isa.AVX2
+	}
+	hasPackedGEMM = l >= isa.AVX2
+	return old
+}
 
 // sgemmKernel6x16 is implemented in sgemm_amd64.s.
 //

@@ -2,6 +2,11 @@
 
 package nn
 
+import "github.com/facesign/facesign/vectors/internal/isa"
+
+// setLevel is a no-op: only the Go kernels exist here ([isa.Generic]).
+func setLevel(isa.Level) isa.Level { return isa.Generic }
+
 // Without the assembly micro-kernel every product goes to gonum.
 const hasPackedGEMM = false
 

@@ -21,7 +21,9 @@ func refGemm(m, n, k int, a, b []float32) []float32 {
 	return c
 }
 
-func TestGemmPathsMatchReference(t *testing.T) {
+func TestGemmPathsMatchReference(t *testing.T) { atEachLevel(t, testGemmPathsMatchReference) }
+
+func testGemmPathsMatchReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 257}, {13, 33, 300}, {64, 64, 64}, {100, 3, 27}, {3, 100, 520}}
 	for i := 0; i < 30; i++ {
@@ -70,7 +72,9 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
-func TestMulAddMatchesScalar(t *testing.T) {
+func TestMulAddMatchesScalar(t *testing.T) { atEachLevel(t, testMulAddMatchesScalar) }
+
+func testMulAddMatchesScalar(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for n := 0; n < 70; n++ {
 		dst, a, b := randSlice(r, n), randSlice(r, n), randSlice(r, n)

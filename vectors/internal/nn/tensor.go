@@ -42,7 +42,7 @@ func New(shape ...int) *Tensor {
 	if err != nil {
 		panic(err)
 	}
-	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
+	return &Tensor{Shape: append([]int(nil), shape...), Data: zeroed(n)}
 }
 
 // FromData wraps data (without copying) as a tensor of the given shape.

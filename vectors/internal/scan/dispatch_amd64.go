@@ -5,13 +5,27 @@ package scan
 import (
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	"github.com/facesign/facesign/vectors/internal/isa"
 )
 
 // useAVX2 selects the assembly kernels: they need AVX2 (integer 256-bit
-// ops) and FMA3. The machines FaceSign targets have both; AVX-512 is not
-// used (the scan is memory-bound and AVX2 already exceeds the bandwidth).
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// ops) and FMA3, which isa level AVX2 guarantees. The level is
+// [isa.Selected] (FACESIGN_CPU caps it); AVX-512 has no kernel of its own
+// (the scan is memory-bound and AVX2 already exceeds the bandwidth), so
+// level AVX512 runs the AVX2 kernels.
+var useAVX2 = isa.Selected() >= isa.AVX2
+
+// setLevel points the dispatch at level l (which must be supported) and
+// returns the level it replaces. Tests only: the kernels are not safe to
+// call while it runs.
+func setLevel(l isa.Level) isa.Level {
+	old := isa.Generic
+	if useAVX2 {
+		old = isa.AVX2
+	}
+	useAVX2 = l >= isa.AVX2
+	return old
+}
 
 // Accel names the kernel set in use: "go" or "avx2".
 func Accel() string {

@@ -2,6 +2,11 @@
 
 package scan
 
+import "github.com/facesign/facesign/vectors/internal/isa"
+
+// setLevel is a no-op: only the Go twins exist here ([isa.Generic]).
+func setLevel(isa.Level) isa.Level { return isa.Generic }
+
 // Accel names the kernel set in use: "go" or "avx2".
 func Accel() string { return "go" }
 

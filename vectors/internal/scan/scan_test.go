@@ -73,7 +73,9 @@ func bitsEqual(a, b []float32) bool {
 	return len(a) == len(b)
 }
 
-func TestDotF32BlocksTwin(t *testing.T) {
+func TestDotF32BlocksTwin(t *testing.T) { atEachLevel(t, testDotF32BlocksTwin) }
+
+func testDotF32BlocksTwin(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, dim := range dims {
 		for _, nblk := range []int{1, 2, 3, 5} {
@@ -117,7 +119,9 @@ func ref64(a, b []float32) float64 {
 	return s
 }
 
-func TestDotF32GroupTwin(t *testing.T) {
+func TestDotF32GroupTwin(t *testing.T) { atEachLevel(t, testDotF32GroupTwin) }
+
+func testDotF32GroupTwin(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dim := range dims {
 		for _, nq := range []int{1, 4, F32Group} {
@@ -159,7 +163,9 @@ func TestDotF32GroupTwin(t *testing.T) {
 	}
 }
 
-func TestDotF32Blocks4Twin(t *testing.T) {
+func TestDotF32Blocks4Twin(t *testing.T) { atEachLevel(t, testDotF32Blocks4Twin) }
+
+func testDotF32Blocks4Twin(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, dim := range dims {
 		for _, c := range []struct{ stride, nblk int }{{1, 1}, {2, 1}, {3, 2}, {5, 5}} {
@@ -190,7 +196,9 @@ func TestDotF32Blocks4Twin(t *testing.T) {
 	}
 }
 
-func TestDotI8Twin(t *testing.T) {
+func TestDotI8Twin(t *testing.T) { atEachLevel(t, testDotI8Twin) }
+
+func testDotI8Twin(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, dim := range dims {
 		for _, nblk := range []int{1, 2, 5} {
@@ -249,7 +257,9 @@ func TestDotI8Twin(t *testing.T) {
 	}
 }
 
-func TestDotI8Blocks4Twin(t *testing.T) {
+func TestDotI8Blocks4Twin(t *testing.T) { atEachLevel(t, testDotI8Blocks4Twin) }
+
+func testDotI8Blocks4Twin(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, dim := range dims {
 		for _, c := range []struct{ stride, nblk int }{{1, 1}, {2, 1}, {3, 2}, {5, 5}} {
@@ -375,7 +385,9 @@ func TestFMA32(t *testing.T) {
 	check(-1e-25, 1e-20, 3e-45)
 }
 
-func TestRead(t *testing.T) {
+func TestRead(t *testing.T) { atEachLevel(t, testRead) }
+
+func testRead(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, n := range []int{256, 512, 4096, 256 * 1001} {
 		buf := make([]byte, n)
