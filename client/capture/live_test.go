@@ -41,6 +41,7 @@ func TestLiveGuideFraming(t *testing.T) {
 		{"off to the side", mod(func(o *Observation) { o.FaceX = 0 }), GuideCentre},
 		{"too low", mod(func(o *Observation) { o.FaceY = 330 }), GuideCentre},
 		{"dark", mod(func(o *Observation) { o.Brightness = 30 }), GuideMoreLight},
+		{"dim but measurable", mod(func(o *Observation) { o.Brightness = 44.5 }), GuideLookAtCamera}, // head-turn-a's 40° turn
 		{"good", framed(0, 0.02), GuideLookAtCamera},
 	}
 	for _, tc := range tests {
