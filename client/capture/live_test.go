@@ -175,8 +175,8 @@ func TestLiveBadInput(t *testing.T) {
 // frames reach the enclave's parallax (vectors.Parallax); a turn that does
 // not is refused and changes nothing, and the person is still asked for it.
 func TestLiveParallax(t *testing.T) {
-	front := [5]vectors.Point{vectors.LeftEye: {300, 200}, vectors.RightEye: {340, 200}, vectors.Nose: {320, 220},
-		vectors.LeftMouth: {305, 240}, vectors.RightMouth: {335, 240}}
+	front := [5]vectors.Point{vectors.LeftEye: {X: 300, Y: 200}, vectors.RightEye: {X: 340, Y: 200}, vectors.Nose: {X: 320, Y: 220},
+		vectors.LeftMouth: {X: 305, Y: 240}, vectors.RightMouth: {X: 335, Y: 240}}
 	// with is a well-framed observation whose nose sits dx eye distances
 	// out of the face's plane relative to front.
 	with := func(yaw float32, dx float32) Observation {
