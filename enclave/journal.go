@@ -376,6 +376,21 @@ func (m *MemLog) Set(seq int, rec []byte) {
 // canonicalUUID reports whether s is a UUID in its canonical text form
 // (36 characters, lower-case hex, hyphens at 8, 13, 18 and 23), the only
 // form the journal stores, so that the text round-trips through 16 bytes.
+// parseUniqueID parses e's unique ID. The gallery keeps unique IDs as 16
+// bytes and answers them in canonical form (lowercase, hyphenated), so an
+// ID in any other form would come back changed: it is refused as
+// [ErrBadEntry].
+func parseUniqueID(e Entry) (uuid.UUID, error) {
+	if !canonicalUUID(e.UniqueID) {
+		return uuid.UUID{}, fmt.Errorf("%w: %s: unique id is not a canonical UUID", ErrBadEntry, e.Op)
+	}
+	u, err := uuid.Parse(e.UniqueID)
+	if err != nil || u.String() != e.UniqueID {
+		return uuid.UUID{}, fmt.Errorf("%w: %s: unique id is not a canonical UUID", ErrBadEntry, e.Op)
+	}
+	return u, nil
+}
+
 func canonicalUUID(s string) bool {
 	if len(s) != 36 {
 		return false

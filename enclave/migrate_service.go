@@ -44,14 +44,17 @@ const (
 // nextGallery is the gallery of the engine a migration moves to. Its
 // identities are the ones of the main gallery that have a new-engine
 // vector, and those enrolled during the migration (which are in no other
-// map). It is searched exactly, under the lock.
+// map). It is searched exactly, under the lock. Like the main gallery's
+// tables (service.go), its tables hold no pointers: an identity of both
+// galleries is kept once, in the main gallery, and named here by its
+// unique ID.
 type nextGallery struct {
 	engine vectors.Engine
 	th     vectors.Thresholds
 	index  Index
-	ids    map[int]*identity // slot → identity
-	slots  map[string]int    // unique ID → slot
-	only   int               // identities in this gallery alone
+	ids    map[int]uuid.UUID      // slot → unique ID
+	slots  map[uuid.UUID]int      // unique ID → slot
+	only   map[uuid.UUID][32]byte // the entropy of each identity in this gallery alone
 }
 
 // engineJournal is a [Journal] that records which engines its log holds
@@ -119,8 +122,37 @@ func (s *Service) newNextGallery() (*nextGallery, error) {
 		return nil, err
 	}
 	m := s.policy.Migration
-	return &nextGallery{engine: s.nextEngine, index: idx, ids: map[int]*identity{}, slots: map[string]int{},
-		th: vectors.Thresholds{Match: m.MatchThreshold, New: m.NewThreshold, Margin: m.Margin}}, nil
+	g := newNextTables(s.nextEngine, idx)
+	g.th = vectors.Thresholds{Match: m.MatchThreshold, New: m.NewThreshold, Margin: m.Margin}
+	return g, nil
+}
+
+// newNextTables is a next gallery of engine e on idx with empty tables.
+func newNextTables(e vectors.Engine, idx Index) *nextGallery {
+	return &nextGallery{engine: e, index: idx, ids: map[int]uuid.UUID{}, slots: map[uuid.UUID]int{}, only: map[uuid.UUID][32]byte{}}
+}
+
+// nextIdentityLocked is the identity whose new-engine vector is in slot of
+// the next gallery: the main gallery's, or one the next gallery holds
+// alone (which keeps no vector in the main gallery: its slots are −1).
+// Called with s.mu held.
+func (s *Service) nextIdentityLocked(slot int) (identity, bool) {
+	uid, ok := s.next.ids[slot]
+	if !ok {
+		return identity{}, false
+	}
+	if entropy, only := s.next.only[uid]; only {
+		id := identity{uniqueID: uid, entropy: entropy}
+		for i := range id.slots {
+			id.slots[i] = -1
+		}
+		return id, true
+	}
+	key, ok := s.byID[uid]
+	if !ok {
+		return identity{}, false
+	}
+	return s.ids[key], true
 }
 
 // fuseNext fuses the frames' new-engine vectors, as fuse does theirs.
@@ -138,32 +170,34 @@ func fuseNext(obs []Observation) (vectors.FaceVector, error) {
 // nothing; anything else — either ambiguous, or the two engines finding
 // different identities — is ambiguous (never hand one person's entropy to
 // another). needNext reports an identity the new engine does not hold yet.
-// Called with s.mu held.
-func (s *Service) combineLocked(d Decision, nv []float32) (Outcome, *identity, bool, error) {
+// The identity is returned when the outcome is existing. Called with s.mu
+// held.
+func (s *Service) combineLocked(d Decision, nv []float32) (Outcome, identity, bool, error) {
 	ms, err := s.next.index.Search(nv, 2)
 	if err != nil {
-		return 0, nil, false, fmt.Errorf("enclave: search: %w", err)
+		return 0, identity{}, false, fmt.Errorf("enclave: search: %w", err)
 	}
 	vm := make([]vectors.Match, len(ms))
 	for i, m := range ms {
 		vm[i] = vectors.Match{Slot: vectors.Slot(m.Slot), Score: m.Score}
 	}
 	dn := vectors.Decide(s.nextThresholdsLocked(), vm)
-	var old, found *identity
+	var old, found identity
+	var hasOld, hasFound bool
 	if d.Outcome == OutcomeExisting {
-		old = s.ids[d.Slot]
+		old, hasOld = s.ids[d.Slot]
 	}
 	if dn.Outcome == OutcomeExisting {
-		found = s.next.ids[int(dn.Slot)]
+		found, hasFound = s.nextIdentityLocked(int(dn.Slot))
 	}
 	switch {
 	case d.Outcome == OutcomeAmbiguous || dn.Outcome == OutcomeAmbiguous:
-		return OutcomeAmbiguous, nil, false, nil
-	case old == nil && found == nil:
-		return OutcomeNew, nil, false, nil
-	case old != nil && found != nil && old != found:
-		return OutcomeAmbiguous, nil, false, nil
-	case old != nil:
+		return OutcomeAmbiguous, identity{}, false, nil
+	case !hasOld && !hasFound:
+		return OutcomeNew, identity{}, false, nil
+	case hasOld && hasFound && old.uniqueID != found.uniqueID: // one unique ID names one identity (addLocked)
+		return OutcomeAmbiguous, identity{}, false, nil
+	case hasOld:
 		_, has := s.next.slots[old.uniqueID]
 		return OutcomeExisting, old, !has, nil
 	}
@@ -182,16 +216,30 @@ func (s *Service) nextThresholdsLocked() vectors.Thresholds {
 
 // addNextVectorLocked gives an identity of the main gallery its
 // new-engine vector. Called with s.mu held.
-func (s *Service) addNextVectorLocked(id *identity, v []float32) {
-	if _, has := s.next.slots[id.uniqueID]; has {
+func (s *Service) addNextVectorLocked(uid uuid.UUID, v []float32) {
+	if _, has := s.next.slots[uid]; has {
 		return
 	}
 	slot, err := s.next.index.Add(v)
+	if err == nil {
+		err = s.holdNextSlotLocked(slot)
+	}
 	if err != nil {
 		s.fail(fmt.Errorf("enclave: new-engine vector after write: %w", err))
 		return
 	}
-	s.next.ids[slot], s.next.slots[id.uniqueID] = id, slot
+	s.next.ids[slot], s.next.slots[uid] = uid, slot
+}
+
+// holdNextSlotLocked checks that a slot the next gallery's index handed out
+// is not held already (see [Service.heldLocked]); if it is, it takes the
+// vector out again. Called with s.mu held.
+func (s *Service) holdNextSlotLocked(slot int) error {
+	if _, held := s.next.ids[slot]; held {
+		_ = s.next.index.Remove(slot)
+		return fmt.Errorf("new-engine index slot %d handed out while held", slot)
+	}
+	return nil
 }
 
 // addOnlyNextLocked enrols an identity under the new engine only. Called
@@ -207,13 +255,16 @@ func (s *Service) addOnlyNextLocked(id *identity, v []float32) error {
 	if err != nil {
 		return err
 	}
-	s.next.ids[slot], s.next.slots[id.uniqueID] = id, slot
-	s.next.only++
+	if err := s.holdNextSlotLocked(slot); err != nil {
+		return err
+	}
+	s.next.ids[slot], s.next.slots[id.uniqueID] = id.uniqueID, slot
+	s.next.only[id.uniqueID] = id.entropy
 	return nil
 }
 
 // removeNextLocked drops an identity's new-engine vector, if any.
-func (s *Service) removeNextLocked(uid string) {
+func (s *Service) removeNextLocked(uid uuid.UUID) {
 	if s.next == nil {
 		return
 	}
@@ -227,13 +278,12 @@ func (s *Service) removeNextLocked(uid string) {
 // removeOnlyNextLocked deletes an identity the main gallery does not hold:
 // one enrolled during the migration, or (final mode) one of the old engine
 // alone, whose vector this enclave never loaded.
-func (s *Service) removeOnlyNextLocked(uid string) error {
+func (s *Service) removeOnlyNextLocked(uid uuid.UUID) error {
 	if s.next != nil {
-		if slot, ok := s.next.slots[uid]; ok {
-			id := s.next.ids[slot]
+		if _, ok := s.next.only[uid]; ok {
 			s.removeNextLocked(uid)
-			s.next.only--
-			clear(id.entropy[:])
+			s.next.only[uid] = [32]byte{} // overwrite the entropy in place, then drop it
+			delete(s.next.only, uid)
 			return nil
 		}
 	}
@@ -266,11 +316,14 @@ func (s *Service) applyMigrationLocked(e Entry) (bool, error) {
 		}
 		switch s.mode {
 		case modeDual:
-			id, ok := s.byID[e.UniqueID]
-			if !ok {
+			u, err := parseUniqueID(e)
+			if err != nil {
+				return true, err
+			}
+			if _, ok := s.byID[u]; !ok {
 				return true, errors.New("new-engine vector of an identity that is not enrolled")
 			}
-			s.addNextVectorLocked(id, vals)
+			s.addNextVectorLocked(u, vals)
 			return true, nil
 		case modeFinal:
 			return true, s.addIdentityLocked(e, vals)
@@ -293,10 +346,19 @@ func (s *Service) applyMigrationLocked(e Entry) (bool, error) {
 		}
 		switch s.mode {
 		case modeDual:
-			id := &identity{uniqueID: e.UniqueID}
+			u, err := parseUniqueID(e)
+			if err != nil {
+				return true, err
+			}
+			if len(e.Entropy) != 32 {
+				return true, fmt.Errorf("%w: %s: entropy of %d bytes", ErrBadEntry, e.Op, len(e.Entropy))
+			}
+			id := &identity{uniqueID: u}
 			copy(id.entropy[:], e.Entropy)
 			clear(e.Entropy)
-			return true, s.addOnlyNextLocked(id, vals)
+			err = s.addOnlyNextLocked(id, vals)
+			clear(id.entropy[:])
+			return true, err
 		case modeFinal:
 			return true, s.addIdentityLocked(e, vals)
 		}
@@ -320,13 +382,19 @@ func (s *Service) entryVector(e Entry) ([]float32, error) {
 
 // addIdentityLocked enrols e's identity in the main gallery (final mode).
 func (s *Service) addIdentityLocked(e Entry, vals []float32) error {
-	if _, err := uuid.Parse(e.UniqueID); err != nil || len(e.Entropy) != 32 {
-		return errors.New("malformed entry")
+	u, err := parseUniqueID(e)
+	if err != nil {
+		return err
 	}
-	id := &identity{uniqueID: e.UniqueID}
+	if len(e.Entropy) != 32 {
+		return fmt.Errorf("%w: %s: entropy of %d bytes", ErrBadEntry, e.Op, len(e.Entropy))
+	}
+	id := &identity{uniqueID: u}
 	copy(id.entropy[:], e.Entropy)
 	clear(e.Entropy)
-	return s.addLocked(id, vals)
+	err = s.addLocked(id, vals)
+	clear(id.entropy[:])
+	return err
 }
 
 // beginMigrationLocked applies an OpMigrate: dual mode if it moves to this

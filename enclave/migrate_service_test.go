@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 // TestMigrationDecision: the decision while migrating combines the two
@@ -25,39 +25,49 @@ func TestMigrationDecision(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	const d = 64
-	enrol := func(uid string, person int) *identity {
-		id := &identity{uniqueID: uid}
+	uid := func(n byte) uuid.UUID { return uuid.UUID{15: n} }
+	entropy := func(n byte) [32]byte { return [32]byte(bytes.Repeat([]byte{n}, 32)) }
+	enrol := func(u uuid.UUID, person int) {
+		id := &identity{uniqueID: u, entropy: entropy(u[15])}
 		if err := s.addLocked(id, personVector(person, d)); err != nil {
 			t.Fatal(err)
 		}
-		return id
 	}
-	x, y := enrol("x", 1), enrol("y", 2)
-	enrol("m", 5) // the old engine's view of person 5; the new engine holds w for it
+	x, y, m, z, w := uid(1), uid(2), uid(3), uid(4), uid(5)
+	enrol(x, 1)
+	enrol(y, 2)
+	enrol(m, 5) // the old engine's view of person 5; the new engine holds w for it
 	s.nextEngine = fakeEngine{dim: d}
-	s.next = &nextGallery{engine: s.nextEngine, th: policyThresholds(s.policy), index: NewExactIndex(d), ids: map[int]*identity{}, slots: map[string]int{}}
+	s.next = newNextTables(s.nextEngine, NewExactIndex(d))
+	s.next.th = policyThresholds(s.policy)
 	s.addNextVectorLocked(x, personVector(1, d))
-	z, w := &identity{uniqueID: "z"}, &identity{uniqueID: "w"}
 	for _, c := range []struct {
-		id     *identity
+		id     uuid.UUID
 		person int
 	}{{z, 3}, {w, 5}} {
-		if err := s.addOnlyNextLocked(c.id, personVector(c.person, d)); err != nil {
+		if err := s.addOnlyNextLocked(&identity{uniqueID: c.id, entropy: entropy(c.id[15])}, personVector(c.person, d)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Neither gallery takes a unique ID the other holds.
+	if err := s.addLocked(&identity{uniqueID: z}, personVector(30, d)); err == nil {
+		t.Fatal("the main gallery enrolled a unique ID the new gallery holds alone")
+	}
+	if err := s.addOnlyNextLocked(&identity{uniqueID: y}, personVector(31, d)); err == nil {
+		t.Fatal("the new gallery enrolled a unique ID the main gallery holds")
 	}
 	for _, c := range []struct {
 		name     string
 		person   int
 		outcome  Outcome
-		who      *identity
+		who      uuid.UUID // uuid.Nil: none
 		needNext bool
 	}{
 		{"both engines find it", 1, OutcomeExisting, x, false},
 		{"the old engine alone knows it", 2, OutcomeExisting, y, true},
 		{"enrolled during the migration", 3, OutcomeExisting, z, false},
-		{"new under both", 4, OutcomeNew, nil, false},
-		{"the engines find different identities", 5, OutcomeAmbiguous, nil, false},
+		{"new under both", 4, OutcomeNew, uuid.Nil, false},
+		{"the engines find different identities", 5, OutcomeAmbiguous, uuid.Nil, false},
 	} {
 		q := personVector(c.person, d)
 		ms, err := s.index.Search(q, s.searchK())
@@ -65,21 +75,46 @@ func TestMigrationDecision(t *testing.T) {
 			t.Fatal(err)
 		}
 		o, who, need, err := s.combineLocked(s.decideLocked(s.perIdentityLocked(ms)), q)
-		if err != nil || o != c.outcome || who != c.who || need != c.needNext {
-			t.Errorf("%s: %v %v %v %v, want %v %v %v", c.name, o, who, need, err, c.outcome, c.who, c.needNext)
+		if err != nil || o != c.outcome || who.uniqueID != c.who || need != c.needNext {
+			t.Errorf("%s: %v %v %v %v, want %v %v %v", c.name, o, who.uniqueID, need, err, c.outcome, c.who, c.needNext)
+		}
+		// The identity answered is the one enrolled: its entropy, and
+		// (main gallery) its enrolment slot; one of the new gallery alone
+		// keeps no main-gallery slot.
+		if c.who != uuid.Nil {
+			if who.entropy != entropy(c.who[15]) {
+				t.Errorf("%s: entropy %x…, want %d", c.name, who.entropy[:4], c.who[15])
+			}
+			var none [MaxTemplates]int
+			for i := range none {
+				none[i] = -1
+			}
+			key, main := s.byID[c.who]
+			if main && who.slots[0] != key || !main && who.slots != none {
+				t.Errorf("%s: slots %v", c.name, who.slots)
+			}
 		}
 	}
-	if s.next.only != 2 {
-		t.Fatalf("%d identities in the new gallery alone, want 2", s.next.only)
+	if len(s.next.only) != 2 {
+		t.Fatalf("%d identities in the new gallery alone, want 2", len(s.next.only))
 	}
-	if err := s.removeLocked("z"); err != nil || s.next.only != 1 {
-		t.Fatalf("deleting an identity of the new gallery alone: %v (%d left)", err, s.next.only)
+	if err := s.removeLocked(z); err != nil || len(s.next.only) != 1 {
+		t.Fatalf("deleting an identity of the new gallery alone: %v (%d left)", err, len(s.next.only))
 	}
-	if err := s.removeLocked("x"); err != nil {
+	if _, has := s.next.slots[z]; has {
+		t.Fatal("a deleted identity of the new gallery alone kept its vector")
+	}
+	if err := s.removeLocked(x); err != nil {
 		t.Fatal(err)
 	}
-	if _, has := s.next.slots["x"]; has {
+	if _, has := s.next.slots[x]; has {
 		t.Fatal("a deleted identity kept its new-engine vector")
+	}
+	if err := s.removeLocked(z); err == nil {
+		t.Fatal("deleted an identity twice")
+	}
+	if n := s.next.index.Len(); n != len(s.next.ids) || n != len(s.next.slots) || n != 1 {
+		t.Fatalf("new gallery: %d vectors, %d slots, %d unique IDs; want 1 (w)", n, len(s.next.ids), len(s.next.slots))
 	}
 }
 
@@ -93,10 +128,10 @@ func TestMigrationWritesNoTemplates(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	const d = 64
-	x := &identity{uniqueID: "00000000-0000-4000-8000-000000000001"}
-	if err := s.addLocked(x, personVector(1, d)); err != nil {
+	if err := s.addLocked(&identity{uniqueID: uuid.MustParse("00000000-0000-4000-8000-000000000001")}, personVector(1, d)); err != nil {
 		t.Fatal(err)
 	}
+	x := s.ids[s.byID[uuid.MustParse("00000000-0000-4000-8000-000000000001")]]
 	// Another view of person 1: a strong match, not a near-copy.
 	v := personVector(1, d)
 	w := personVector(77, d)
@@ -112,7 +147,8 @@ func TestMigrationWritesNoTemplates(t *testing.T) {
 		t.Fatalf("outside a migration: %s at %d, want a template at 1", e.Op, e.Template)
 	}
 	s.nextEngine = fakeEngine{dim: d}
-	s.next = &nextGallery{engine: s.nextEngine, th: policyThresholds(s.policy), index: NewExactIndex(d), ids: map[int]*identity{}, slots: map[string]int{}}
+	s.next = newNextTables(s.nextEngine, NewExactIndex(d))
+	s.next.th = policyThresholds(s.policy)
 	nv := personVector(1, d)
 	for _, c := range []struct {
 		needNext bool
@@ -184,12 +220,13 @@ func TestMigrationRule(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextEngine = next
-	s.next = &nextGallery{engine: next, th: policyThresholds(s.policy), index: NewExactIndex(64), ids: map[int]*identity{}, slots: map[string]int{}}
+	s.next = newNextTables(next, NewExactIndex(64))
+	s.next.th = policyThresholds(s.policy)
 	if s.nextRule, err = newThresholdRule(m.AsPolicy(), &c, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 6 { // the old gallery is larger: its size must not count
-		if err := s.addLocked(&identity{uniqueID: fmt.Sprintf("old-%d", i)}, personVector(100+i, 64)); err != nil {
+		if err := s.addLocked(&identity{uniqueID: uuid.UUID{0: 1, 15: byte(i)}}, personVector(100+i, 64)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +238,7 @@ func TestMigrationRule(t *testing.T) {
 		if n > 0 && got == s.next.th {
 			t.Fatalf("%d new-engine vectors: the fixed thresholds were used", n)
 		}
-		if err := s.addOnlyNextLocked(&identity{uniqueID: fmt.Sprintf("new-%d", n)}, personVector(200+n, 64)); err != nil {
+		if err := s.addOnlyNextLocked(&identity{uniqueID: uuid.UUID{0: 2, 15: byte(n)}}, personVector(200+n, 64)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -81,12 +81,12 @@ func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64, k int) 
 	if len(touched) == 0 {
 		return scanned, true
 	}
-	owners := map[*identity]bool{}
+	owners := map[int]bool{} // by enrolment slot
 	for _, m := range scanned {
 		if _, t := touched[m.Slot]; !t {
-			if id, live := s.ids[m.Slot]; live {
+			if key, live := s.ownerLocked(m.Slot); live {
 				out = append(out, m)
-				owners[id] = true
+				owners[key] = true
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64, k int) 
 		if vec == nil {
 			continue
 		}
-		if _, live := s.ids[slot]; !live {
+		if _, live := s.ownerLocked(slot); !live {
 			continue
 		}
 		out = append(out, Match{Slot: slot, Score: exactScore(vec, q)})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 // bestPerIdentity is the plain reference the optimistic scan is checked
@@ -16,7 +17,8 @@ import (
 func bestPerIdentity(t *testing.T, s *Service, q []float32) []Match {
 	t.Helper()
 	var out []Match
-	for _, id := range s.byID {
+	for _, key := range s.byID {
+		id := s.ids[key]
 		best := float32(-2)
 		for _, slot := range id.slots {
 			if slot < 0 {
@@ -45,9 +47,9 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 			t.Run(fmt.Sprintf("K=%d/%d", k, trial), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(trial), uint64(k)))
 				pol := wire.Policy{MaxTemplates: k, MatchThreshold: 0.6, NewThreshold: 0.4, Margin: 0.1}
-				s := &Service{policy: pol, index: NewExactIndex(dim), ids: map[int]*identity{}, byID: map[string]*identity{}, inflight: map[uint64]int{}}
+				s := &Service{policy: pol, index: NewExactIndex(dim), ids: map[int]identity{}, tmpl: map[int]int{}, byID: map[uuid.UUID]int{}, inflight: map[uint64]int{}}
 				n := 0
-				person := map[*identity]int{}
+				person := map[int]int{} // enrolment slot → person
 				add := func() {
 					n++
 					p := r.IntN(50) + 1
@@ -56,32 +58,32 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 						v = personVector(1000+n, dim)
 					}
 					s.mu.Lock()
-					id := &identity{uniqueID: fmt.Sprint("id", n)}
+					id := &identity{uniqueID: uuid.UUID{0: byte(n), 1: byte(n >> 8)}}
 					if err := s.addLocked(id, v); err != nil {
 						t.Fatal(err)
 					}
-					person[id] = p
+					person[id.slots[0]] = p
 					s.mu.Unlock()
 				}
-				someone := func() *identity {
-					ids := slices.Collect(func(yield func(*identity) bool) {
-						for _, id := range s.byID {
-							if !yield(id) {
+				// someone returns the enrolment slot of a random identity.
+				someone := func() (int, bool) {
+					keys := slices.Sorted(func(yield func(int) bool) {
+						for _, key := range s.byID {
+							if !yield(key) {
 								return
 							}
 						}
 					})
-					if len(ids) == 0 {
-						return nil
+					if len(keys) == 0 {
+						return 0, false
 					}
-					slices.SortFunc(ids, func(a, b *identity) int { return a.slots[0] - b.slots[0] })
-					return ids[r.IntN(len(ids))]
+					return keys[r.IntN(len(keys))], true
 				}
 				remove := func() {
 					s.mu.Lock()
 					defer s.mu.Unlock()
-					if id := someone(); id != nil {
-						if err := s.removeLocked(id.uniqueID); err != nil {
+					if key, ok := someone(); ok {
+						if err := s.removeLocked(s.ids[key].uniqueID); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -89,12 +91,12 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 				template := func() {
 					s.mu.Lock()
 					defer s.mu.Unlock()
-					id := someone()
-					if id == nil || k < 2 {
+					key, ok := someone()
+					if !ok || k < 2 {
 						return
 					}
 					// Another view of the same person, or (rarely) someone else's.
-					v := personVector(person[id], dim)
+					v := personVector(person[key], dim)
 					w := personVector(2000+r.IntN(1000), dim)
 					mix := float32(0.3)
 					if r.IntN(5) == 0 {
@@ -104,7 +106,7 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 						v[i] += mix * w[i]
 					}
 					vectors.Normalize(v)
-					if err := s.addTemplateLocked(id, 1+r.IntN(k-1), v); err != nil {
+					if err := s.addTemplateLocked(key, 1+r.IntN(k-1), v); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -145,6 +147,7 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 				}
 				gotIDs := s.perIdentityLocked(got)
 				want := bestPerIdentity(t, s, q)
+				checkTablesLocked(t, s)
 				s.endScanLocked(g0)
 				s.endScanLocked(other)
 				if len(s.changes) != 0 || len(s.inflight) != 0 {

@@ -330,7 +330,7 @@ func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.
 			if err != nil {
 				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusExisting, who.uniqueID, who.entropy[:]), nil
+			return s.answer(wire.StatusExisting, who.uniqueID.String(), who.entropy[:]), nil
 		}
 		if route == wire.RouteEnroll {
 			return s.enrolNew(ctx, v, nv)
@@ -346,9 +346,10 @@ func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.
 			}
 			return s.answer(wire.StatusNotFound, "", nil), nil
 		}
-		uid := who.uniqueID
+		u := who.uniqueID
+		uid := u.String()
 		var applyErr error
-		err := s.appendLocked(ctx, Entry{Op: OpDelete, UniqueID: uid}, func() { applyErr = s.removeLocked(uid) })
+		err := s.appendLocked(ctx, Entry{Op: OpDelete, UniqueID: uid}, func() { applyErr = s.removeLocked(u) })
 		if err != nil {
 			return s.writeFailed(err)
 		}
@@ -372,13 +373,13 @@ func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.
 //   - otherwise an [OpNone] record of the same size.
 //
 // Called with s.mu held.
-func (s *Service) existingWriteLocked(who *identity, v, nv []float32, needNext bool, best float32) (Entry, func()) {
+func (s *Service) existingWriteLocked(who identity, v, nv []float32, needNext bool, best float32) (Entry, func()) {
 	if s.next != nil {
 		if !needNext {
 			return Entry{Op: OpNone}, nil
 		}
-		return Entry{Op: OpEngineVector, UniqueID: who.uniqueID, Engine: s.next.engine.ID(), Vector: vectorBytes(nv)},
-			func() { s.addNextVectorLocked(who, nv) }
+		return Entry{Op: OpEngineVector, UniqueID: who.uniqueID.String(), Engine: s.next.engine.ID(), Vector: vectorBytes(nv)},
+			func() { s.addNextVectorLocked(who.uniqueID, nv) }
 	}
 	pos, keep, err := s.templatePositionLocked(who, v, best)
 	if err != nil {
@@ -388,8 +389,9 @@ func (s *Service) existingWriteLocked(who *identity, v, nv []float32, needNext b
 	if !keep {
 		return Entry{Op: OpNone}, nil
 	}
-	return Entry{Op: OpAddTemplate, UniqueID: who.uniqueID, Template: pos, Vector: vectorBytes(v)}, func() {
-		if err := s.addTemplateLocked(who, pos, v); err != nil {
+	key := who.slots[0] // the identity's name in the gallery (service.go)
+	return Entry{Op: OpAddTemplate, UniqueID: who.uniqueID.String(), Template: pos, Vector: vectorBytes(v)}, func() {
+		if err := s.addTemplateLocked(key, pos, v); err != nil {
 			// Durable but not in memory: the identity is searched with one
 			// vector fewer until the next boot replays it. Its answer stands.
 			s.log.Error("template apply after write failed", "err", err)
@@ -436,15 +438,15 @@ func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector, nv []float
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err)), nil
 	}
 	uid := u.String()
-	if _, taken := s.byID[uid]; taken { // 2⁻¹²² — but never hand out an ID twice
+	if _, taken := s.byID[u]; taken { // 2⁻¹²² — but never hand out an ID twice
 		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
 	}
 	if s.next != nil {
-		if _, taken := s.next.slots[uid]; taken {
+		if _, taken := s.next.slots[u]; taken {
 			return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
 		}
 	}
-	id := &identity{uniqueID: uid}
+	id := &identity{uniqueID: u}
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err)), nil
 	}
@@ -459,58 +461,80 @@ func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector, nv []float
 	}
 	err = s.appendLocked(ctx, e, apply)
 	clear(e.Vector)
+	// The gallery keeps its own copy of the entropy (when the write was
+	// durable, acknowledged or not): this one is cleared either way.
+	defer clear(id.entropy[:])
 	if applyErr != nil {
 		// Durable but not in memory: stop serving rather than risk a second ID.
 		s.fail(fmt.Errorf("enclave: apply after write: %w", applyErr))
 		return s.rejected(fmt.Errorf("enclave: apply after write: %w", applyErr)), nil
 	}
 	if err != nil {
-		if !errors.Is(err, ErrJournalUnacked) {
-			clear(id.entropy[:])
-		}
 		return s.writeFailed(err)
 	}
 	return s.answer(wire.StatusNew, uid, id.entropy[:]), nil
 }
 
-// addLocked enrols id with v as its enrolment vector (position 0).
+// addLocked enrols id with v as its enrolment vector (position 0); the
+// gallery keeps a copy of *id, named by that slot. A unique ID the next
+// gallery holds (migrate_service.go) is refused too: a unique ID names one
+// identity.
 func (s *Service) addLocked(id *identity, v []float32) error {
 	if _, dup := s.byID[id.uniqueID]; dup {
 		return fmt.Errorf("unique id enrolled twice")
+	}
+	if s.next != nil {
+		if _, dup := s.next.only[id.uniqueID]; dup {
+			return fmt.Errorf("unique id enrolled twice")
+		}
 	}
 	slot, err := s.index.Add(v)
 	if err != nil {
 		return err
 	}
+	if s.heldLocked(slot) {
+		_ = s.index.Remove(slot) // never searched as the holder's
+		s.recordLocked(slot, nil)
+		return fmt.Errorf("index slot %d handed out while held", slot)
+	}
 	for i := range id.slots {
 		id.slots[i] = -1
 	}
 	id.slots[0] = slot
-	s.ids[slot] = id
-	s.byID[id.uniqueID] = id
+	s.ids[slot] = *id
+	s.byID[id.uniqueID] = slot
 	s.recordLocked(slot, v)
 	return nil
 }
 
-// removeLocked removes the identity uid with every vector it keeps.
-func (s *Service) removeLocked(uid string) error {
-	id, ok := s.byID[uid]
+// removeLocked removes the identity uid with every vector it keeps. Its
+// templates go first and its enrolment slot last, so that an identity a
+// failed removal leaves behind still holds the slot it is named by.
+func (s *Service) removeLocked(uid uuid.UUID) error {
+	key, ok := s.byID[uid]
 	if !ok {
 		return s.removeOnlyNextLocked(uid) // migrate_service.go
 	}
 	s.removeNextLocked(uid) // migrate_service.go
-	for pos, slot := range id.slots {
+	id := s.ids[key]
+	for pos := len(id.slots) - 1; pos >= 0; pos-- {
+		slot := id.slots[pos]
 		if slot < 0 {
 			continue
 		}
 		if err := s.index.Remove(slot); err != nil {
+			s.ids[key] = id // the slots removed so far stay removed
 			return err
 		}
-		delete(s.ids, slot)
+		if pos > 0 {
+			delete(s.tmpl, slot)
+		}
 		id.slots[pos] = -1
 		s.recordLocked(slot, nil)
 	}
 	clear(id.entropy[:])
+	s.ids[key] = identity{} // overwrite the stored entropy in place, then drop it
+	delete(s.ids, key)
 	delete(s.byID, uid)
 	return nil
 }
@@ -544,16 +568,26 @@ func (s *Service) applyLocked(e Entry) error {
 	case OpNone:
 		return nil
 	case OpAdd:
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
+		}
 		vals, err := vector()
 		if err != nil {
 			return err
 		}
-		id := &identity{uniqueID: e.UniqueID}
+		id := &identity{uniqueID: u}
 		copy(id.entropy[:], e.Entropy)
 		clear(e.Entropy)
-		return s.addLocked(id, vals)
+		err = s.addLocked(id, vals)
+		clear(id.entropy[:])
+		return err
 	case OpAddTemplate:
-		id, ok := s.byID[e.UniqueID]
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
+		}
+		key, ok := s.byID[u]
 		if !ok {
 			return errors.New("template of an identity that is not enrolled")
 		}
@@ -561,9 +595,13 @@ func (s *Service) applyLocked(e Entry) error {
 		if err != nil {
 			return err
 		}
-		return s.addTemplateLocked(id, e.Template, vals)
+		return s.addTemplateLocked(key, e.Template, vals)
 	case OpDelete:
-		return s.removeLocked(e.UniqueID)
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
+		}
+		return s.removeLocked(u)
 	}
 	return fmt.Errorf("unknown journal op %q", e.Op)
 }

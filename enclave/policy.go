@@ -127,7 +127,7 @@ func (s *Service) PreloadSynthetic(ctx context.Context, n int, rand io.Reader) e
 		if err != nil {
 			return err
 		}
-		id := &identity{uniqueID: u.String()}
+		id := &identity{uniqueID: u}
 		if err := s.addLocked(id, v); err != nil {
 			return fmt.Errorf("enclave: preload: %w", err)
 		}

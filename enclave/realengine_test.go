@@ -121,6 +121,14 @@ func BenchmarkRealEnrol(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			h := &harness{t: b, log: &MemLog{}, clock: &clock{t: testStart}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
 			h.startWith(eng, func(c *Config) {
+				if gallery > 0 {
+					// A synthetic gallery is far past the rule's capacity
+					// (arcface-fused's curve: 36 vectors), where every
+					// decision is refused: benchmark it at the engine's
+					// fixed thresholds, as the enclave's FixedThresholds
+					// option does for load tests.
+					c.Policy = FixedPolicy(eng)
+				}
 				c.Policy.Actions = []string{wire.ActionTurnLeft, wire.ActionTurnRight}
 				c.FrameWorkers = workers
 				c.StageClock = time.Now

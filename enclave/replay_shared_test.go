@@ -69,7 +69,7 @@ func TestBootThroughSharedReplayKeepsEveryIdentity(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i == 7 {
-				if len(m) > 0 && s.ids[m[0].Slot].uniqueID == ids[7] {
+				if len(m) > 0 && s.ids[m[0].Slot].uniqueID.String() == ids[7] {
 					t.Fatal("the deleted identity is back")
 				}
 				return
@@ -78,7 +78,7 @@ func TestBootThroughSharedReplayKeepsEveryIdentity(t *testing.T) {
 				t.Fatalf("person %d: best match %+v", i, m)
 			}
 			id := s.ids[m[0].Slot]
-			if id.uniqueID != ids[i] || id.entropy != [32]byte(slices.Repeat([]byte{byte(i + 1)}, 32)) {
+			if id.uniqueID.String() != ids[i] || id.entropy != [32]byte(slices.Repeat([]byte{byte(i + 1)}, 32)) {
 				t.Fatalf("person %d found as %s with entropy %x", i, id.uniqueID, id.entropy[:4])
 			}
 		})

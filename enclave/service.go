@@ -19,6 +19,7 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 var errZeroTime = errors.New("enclave: zero time")
@@ -94,14 +95,21 @@ type Service struct {
 	stages     *stageStats
 	stageNow   func() time.Time
 
-	mu       sync.Mutex // the decide + write critical section
-	index    Index
-	ids      map[int]*identity    // by index slot: every slot of every identity
-	byID     map[string]*identity // by unique ID
-	dormant  int                  // template records replayed at positions ≥ the policy's K (kept, not searched)
-	gen      uint64               // bumped on every index change
-	inflight map[uint64]int       // start generation → unlocked scans in flight
-	changes  []change             // index changes since the oldest in-flight scan began
+	mu    sync.Mutex // the decide + write critical section
+	index Index
+	// ids, tmpl and byID hold no pointers, so the garbage collector does
+	// not walk them: at 10⁶ identities, pointer-holding tables made every
+	// GC cycle scan millions of objects, several times per enrolment. An
+	// identity is named by its enrolment slot (position 0), which never
+	// changes while it is enrolled. The next gallery's tables
+	// (migrate_service.go) hold no pointers either.
+	ids      map[int]identity  // enrolment slot → identity
+	tmpl     map[int]int       // template slot (positions 1…) → its identity's enrolment slot
+	byID     map[uuid.UUID]int // unique ID → enrolment slot
+	dormant  int               // template records replayed at positions ≥ the policy's K (kept, not searched)
+	gen      uint64            // bumped on every index change
+	inflight map[uint64]int    // start generation → unlocked scans in flight
+	changes  []change          // index changes since the oldest in-flight scan began
 	// replayVec is the scratch vector replay decodes into (boot only).
 	replayVec []float32
 
@@ -121,7 +129,7 @@ type Service struct {
 }
 
 type identity struct {
-	uniqueID string
+	uniqueID uuid.UUID // answered in its canonical string form
 	entropy  [32]byte
 	// slots holds the index slot of each vector the identity keeps, by
 	// position: [0] the enrolment vector, [1…] further templates; −1: none.
@@ -179,8 +187,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		log:        cfg.Logger,
 		liveness:   cfg.Liveness,
 		index:      cfg.Index,
-		ids:        map[int]*identity{},
-		byID:       map[string]*identity{},
+		ids:        map[int]identity{},
+		tmpl:       map[int]int{},
+		byID:       map[uuid.UUID]int{},
 		inflight:   map[uint64]int{},
 		fatal:      make(chan struct{}),
 		nextEngine: cfg.NextEngine,
@@ -326,7 +335,7 @@ func (s *Service) Identities() int {
 	defer s.mu.Unlock()
 	n := len(s.byID)
 	if s.next != nil {
-		n += s.next.only
+		n += len(s.next.only)
 	}
 	return n
 }

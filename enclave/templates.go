@@ -1,6 +1,7 @@
 package enclave
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/facesign/facesign/wire"
@@ -72,11 +73,11 @@ func (s *Service) perIdentityLocked(ms []Match) []Match {
 	out := make([]Match, 0, len(ms))
 	seen := make(map[int]bool, len(ms))
 	for _, m := range ms {
-		id, ok := s.ids[m.Slot]
+		key, ok := s.ownerLocked(m.Slot)
 		if !ok {
 			continue
 		}
-		if key := id.slots[0]; !seen[key] {
+		if !seen[key] {
 			seen[key] = true
 			out = append(out, Match{Slot: key, Score: m.Score})
 		}
@@ -84,10 +85,29 @@ func (s *Service) perIdentityLocked(ms []Match) []Match {
 	return out
 }
 
+// ownerLocked returns the enrolment slot of the identity that keeps a
+// vector in slot; ok is false when no identity does. Called with s.mu held.
+func (s *Service) ownerLocked(slot int) (key int, ok bool) {
+	if _, ok := s.ids[slot]; ok {
+		return slot, true
+	}
+	key, ok = s.tmpl[slot]
+	return key, ok
+}
+
+// heldLocked reports whether an identity keeps a vector in slot. A slot the
+// index hands out must not be held: identities are named by their
+// enrolment slot, so a reused held slot would give one identity's name to
+// another. Called with s.mu held.
+func (s *Service) heldLocked(slot int) bool {
+	_, held := s.ownerLocked(slot)
+	return held
+}
+
 // templatePositionLocked decides whether capture v, which matched id with
 // best score best, becomes one of id's templates, and at which position
 // (see the rule above). Called with s.mu held.
-func (s *Service) templatePositionLocked(id *identity, v []float32, best float32) (int, bool, error) {
+func (s *Service) templatePositionLocked(id identity, v []float32, best float32) (int, bool, error) {
 	k := templatesK(s.policy)
 	if k < 2 || !(best >= s.policy.TemplateMatch) {
 		return 0, false, nil
@@ -121,21 +141,26 @@ func (s *Service) templatePositionLocked(id *identity, v []float32, best float32
 	return nearest, nearest > 0, nil
 }
 
-// addTemplateLocked stores v as id's template at pos (1 … MaxTemplates−1),
-// replacing the template there. A position at or beyond the policy's K is
-// not searched (a journal written under a larger K): its vector stays in
-// the journal, and the record is counted in s.dormant. Called with s.mu
-// held.
-func (s *Service) addTemplateLocked(id *identity, pos int, v []float32) error {
+// addTemplateLocked stores v as a template at pos (1 … MaxTemplates−1) of
+// the identity whose enrolment slot is key, replacing the template there.
+// A position at or beyond the policy's K is not searched (a journal written
+// under a larger K): its vector stays in the journal, and the record is
+// counted in s.dormant. Called with s.mu held.
+func (s *Service) addTemplateLocked(key, pos int, v []float32) error {
 	if pos < 1 || pos >= MaxTemplates {
 		return fmt.Errorf("template position %d outside 1…%d", pos, MaxTemplates-1)
+	}
+	id, ok := s.ids[key]
+	if !ok {
+		return errors.New("template of an identity that is not enrolled")
 	}
 	if old := id.slots[pos]; old >= 0 {
 		if err := s.index.Remove(old); err != nil {
 			return err
 		}
-		delete(s.ids, old)
+		delete(s.tmpl, old)
 		id.slots[pos] = -1
+		s.ids[key] = id
 		s.recordLocked(old, nil)
 	}
 	if pos >= templatesK(s.policy) {
@@ -146,8 +171,14 @@ func (s *Service) addTemplateLocked(id *identity, pos int, v []float32) error {
 	if err != nil {
 		return err
 	}
+	if s.heldLocked(slot) {
+		_ = s.index.Remove(slot) // never searched as the holder's
+		s.recordLocked(slot, nil)
+		return fmt.Errorf("index slot %d handed out while held", slot)
+	}
 	id.slots[pos] = slot
-	s.ids[slot] = id
+	s.ids[key] = id
+	s.tmpl[slot] = key
 	s.recordLocked(slot, v)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 // withTemplates sets the template part of the test policy: K = k, strong
@@ -241,14 +242,14 @@ func TestTemplatePosition(t *testing.T) {
 	}
 	// The identity: enrolment e0 = axis 0; templates at axes 0+1, 0+2.
 	pol := wire.Policy{MaxTemplates: 4, MatchThreshold: 0.6, TemplateMatch: 0.8, TemplateNovel: 0.97}
-	s := &Service{policy: pol, index: NewExactIndex(dim), ids: map[int]*identity{}, byID: map[string]*identity{}, inflight: map[uint64]int{}}
-	id := &identity{uniqueID: "x"}
-	if err := s.addLocked(id, unit(1)); err != nil {
+	s := &Service{policy: pol, index: NewExactIndex(dim), ids: map[int]identity{}, tmpl: map[int]int{}, byID: map[uuid.UUID]int{}, inflight: map[uint64]int{}}
+	if err := s.addLocked(&identity{uniqueID: uuid.UUID{0: 1}}, unit(1)); err != nil {
 		t.Fatal(err)
 	}
+	key := s.byID[uuid.UUID{0: 1}]
 	pos := func(v []float32, best float32) (int, bool) {
 		t.Helper()
-		p, ok, err := s.templatePositionLocked(id, v, best)
+		p, ok, err := s.templatePositionLocked(s.ids[key], v, best)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +274,7 @@ func TestTemplatePosition(t *testing.T) {
 	}
 	must := func(p int, v []float32) {
 		t.Helper()
-		if err := s.addTemplateLocked(id, p, v); err != nil {
+		if err := s.addTemplateLocked(key, p, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -298,16 +299,16 @@ func TestTemplatePosition(t *testing.T) {
 	if p, ok := pos(unit(1, 0.2, 0.2, 0.2), 0.9); !ok || p == 0 {
 		t.Fatalf("position %d %v", p, ok)
 	}
-	if s.index.Len() != 4 || len(s.ids) != 4 {
-		t.Fatalf("%d vectors, %d slots mapped", s.index.Len(), len(s.ids))
+	if s.index.Len() != 4 || len(s.ids) != 1 || len(s.tmpl) != 3 {
+		t.Fatalf("%d vectors, %d identities, %d template slots mapped", s.index.Len(), len(s.ids), len(s.tmpl))
 	}
 	// Replacing keeps the count and holds the new vector.
 	nv := unit(1, 0, 0.9, 0.3)
 	must(2, nv)
-	if s.index.Len() != 4 || id.slots[2] < 0 {
+	if s.index.Len() != 4 || s.ids[key].slots[2] < 0 {
 		t.Fatalf("%d vectors after a replacement", s.index.Len())
 	}
-	if got, err := s.index.Vector(id.slots[2]); err != nil || exactScore(got, nv) < 0.9999 {
+	if got, err := s.index.Vector(s.ids[key].slots[2]); err != nil || exactScore(got, nv) < 0.9999 {
 		t.Fatalf("position 2 holds %v, %v", got, err)
 	}
 	// K = 1 keeps nothing.
