@@ -133,6 +133,11 @@ func LoadCA(dir string) (*CA, error) {
 // its verifiers trust. A half-present or corrupt CA is an error, never
 // silently replaced.
 func LoadOrCreateCA(dir string, rand io.Reader, now time.Time) (*CA, error) {
+	if interruptedCreation(filepath.Join(dir, CARootFile), filepath.Join(dir, CAKeyFile)) {
+		if err := os.Remove(filepath.Join(dir, CAKeyFile)); err != nil {
+			return nil, err
+		}
+	}
 	_, errCert := os.Stat(filepath.Join(dir, CARootFile))
 	_, errKey := os.Stat(filepath.Join(dir, CAKeyFile))
 	if errors.Is(errCert, fs.ErrNotExist) && errors.Is(errKey, fs.ErrNotExist) {
@@ -166,8 +171,17 @@ func (ca *CA) Save(dir string) error {
 }
 
 func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	// Written whole under a temporary name, then linked into place: a
+	// process killed meanwhile leaves no partial file at path, and the
+	// link fails if path exists (nothing is overwritten).
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
@@ -178,7 +192,21 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp, path)
+}
+
+// interruptedCreation reports a CA directory where a creation was cut short:
+// the key was written and the root, always written last and the only part
+// ever handed out, was not. Nothing can have used such a key, so the caller
+// may remove it and create the CA again. Only one process creates a data
+// directory's CAs at a time (the parent, before it starts anything else).
+func interruptedCreation(rootPath, keyPath string) bool {
+	_, errRoot := os.Stat(rootPath)
+	_, errKey := os.Stat(keyPath)
+	return errors.Is(errRoot, fs.ErrNotExist) && errKey == nil
 }
 
 // Root returns the root certificate: the trust anchor a verifier must pass

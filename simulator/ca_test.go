@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +71,8 @@ func TestLoadCARejects(t *testing.T) {
 		want      error
 	}{
 		{"key missing", read(good, CARootFile), nil, fs.ErrNotExist},
-		{"cert missing", nil, read(good, CAKeyFile), fs.ErrNotExist},
+		// A key without its root is an interrupted creation, made afresh:
+		// TestInterruptedCACreation.
 		{"mismatched key", read(good, CARootFile), read(other, CAKeyFile), ErrCA},
 		{"garbage cert", []byte("not pem"), read(good, CAKeyFile), ErrCA},
 		{"key in cert file", read(good, CAKeyFile), read(good, CAKeyFile), ErrCA},
@@ -98,5 +100,56 @@ func TestLoadCARejects(t *testing.T) {
 	}
 	if _, err := NewCA(nil, epoch); !errors.Is(err, ErrCA) {
 		t.Fatalf("nil rand: %v", err)
+	}
+}
+
+// TestInterruptedCACreation: a process killed after writing a CA's key and
+// before its root (the root is written last, and only the root is handed
+// out) leaves a key alone; the next start makes the CA afresh instead of
+// failing. A root without its key stays an error: the root may be in use.
+func TestInterruptedCACreation(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name      string
+		root, key string
+		load      func(dir string) error
+	}{
+		{"attestation CA", CARootFile, CAKeyFile, func(dir string) error { _, err := LoadOrCreateCA(dir, rand.Reader, now); return err }},
+		{"service CA", ServiceCARootFile, ServiceCAKeyFile, func(dir string) error { _, err := LoadOrCreateServiceCA(dir, rand.Reader, now); return err }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := c.load(dir); err != nil {
+				t.Fatal(err)
+			}
+			// The crash: the root never reached the disk.
+			if err := os.Remove(filepath.Join(dir, c.root)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.load(dir); err != nil {
+				t.Fatalf("after an interrupted creation: %v", err)
+			}
+			for _, f := range []string{c.root, c.key} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+			}
+			if err := c.load(dir); err != nil { // and it loads as it is from now on
+				t.Fatal(err)
+			}
+			// A root whose key is gone is not recreated.
+			if err := os.Remove(filepath.Join(dir, c.key)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.load(dir); err == nil {
+				t.Fatal("a root without its key was accepted")
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Fatalf("temporary file left: %s", e.Name())
+				}
+			}
+		})
 	}
 }

@@ -92,6 +92,11 @@ func NewServiceCA(rand io.Reader, now time.Time) (*ServiceCA, error) {
 // LoadOrCreateServiceCA loads the service CA saved in dir, or makes one and
 // saves it there on first use.
 func LoadOrCreateServiceCA(dir string, rand io.Reader, now time.Time) (*ServiceCA, error) {
+	if interruptedCreation(filepath.Join(dir, ServiceCARootFile), filepath.Join(dir, ServiceCAKeyFile)) {
+		if err := os.Remove(filepath.Join(dir, ServiceCAKeyFile)); err != nil {
+			return nil, err
+		}
+	}
 	certPEM, cerr := os.ReadFile(filepath.Join(dir, ServiceCARootFile))
 	keyPEM, kerr := os.ReadFile(filepath.Join(dir, ServiceCAKeyFile))
 	if errors.Is(cerr, fs.ErrNotExist) && errors.Is(kerr, fs.ErrNotExist) {
