@@ -12,7 +12,7 @@ REPRO     := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w
 WASM_PKGS := ./client/js ./client/wallet ./wire ./attest ./internal/cborenc ./internal/base58
 WASM_SKIP := TestNoSimulatorImport|TestInteropJS
 
-.PHONY: all build wasm page test test-page test-arm64 test-short lint vulncheck bench bench-faiss bench-scale crash eval demo run eif node-deps tools clean
+.PHONY: all build wasm page test test-page test-arm64 test-short lint vulncheck bench bench-faiss bench-scale crash crash-fleet bench-fleet eval demo run eif node-deps tools clean
 
 all: build
 
@@ -47,6 +47,9 @@ node-deps:
 		fi; \
 	done
 
+# test runs every package, among them the fleet's: internal/fleettest (16 concurrent enrolments of
+# one face over three enclaves, the rolling image upgrade, the engine migration, a foreign image
+# refused) and internal/crashtest's TestCrashFleet (3 cycles; make crash-fleet runs 200).
 test: node-deps
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	# the pure-Go twins of the assembly kernels, as the code in use
@@ -104,6 +107,14 @@ eval: build
 # crash runs the issue's 200 SIGKILL cycles against the simulator (make test runs 5).
 crash:
 	FACESIGN_CRASH_CYCLES=200 $(GO) test -count=1 -run TestCrash -timeout 3h -v ./internal/crashtest
+
+# crash-fleet runs the issue's 200 cycles across a fleet of three enclaves on one store (make test runs 3).
+crash-fleet:
+	FACESIGN_CRASH_FLEET_CYCLES=200 $(GO) test -count=1 -run TestCrashFleet -timeout 6h -v ./internal/crashtest
+
+# bench-fleet measures login throughput of a simulator fleet at N = 1, 2, 3 enclaves (docs/fleet.md).
+bench-fleet: build
+	./scripts/bench-fleet.sh
 
 # bench-scale times one search at N = 10^5, 10^6 and 4·10^6.
 bench-scale:

@@ -50,6 +50,18 @@
 // template is an [OpAddTemplate] record written instead of the [OpNone]
 // record, so it costs no extra write; a delete removes every template.
 //
+// # Several enclaves, engine migrations
+//
+// Several enclaves may share one log (fleet.go, docs/fleet.md): each
+// appends at the sequence number after the last record it saw, and one that
+// loses the number catches up ([Follower]) and decides again, so every
+// answer comes from a view that misses no acknowledged record. With
+// Config.NextEngine the gallery migrates to another engine
+// (migrate_service.go): both engines embed every capture, a face is new only
+// when new under both galleries, a returning person gets the new engine's
+// vector as the request's one record, and the policy names both engines
+// (wire.Policy.Migration). No templates are kept while a migration runs.
+//
 // # Memory and time
 //
 // At most [Config.MaxConcurrent] requests are past the queue, and at most
@@ -58,6 +70,10 @@
 // MaxPixels bytes plus the engine's working tensors per frame, whatever
 // the number of requests. A request holds its encoded frames (at most
 // MaxFrames × MaxFrameBytes) and, per frame, an [Observation] of a few KiB.
+// The identity tables, the next gallery's during a migration too, hold no
+// pointers (16-byte unique IDs, identities by value, each named by its
+// enrolment slot), so the garbage collector does not walk them however many
+// identities are enrolled.
 // Every face request is timed stage by stage (wire.StageNames); the
 // histograms, durations and counts only, are served on GET /stages for the
 // parent's /metrics (docs/engine-perf.md).
@@ -79,6 +95,11 @@
 //     unique ID.
 //   - [Decide] never picks among several matching identities: one person's
 //     entropy is never handed to another.
+//   - A unique ID is kept as 16 bytes and answered in canonical form; a
+//     journal entry whose unique ID is in any other form is refused
+//     ([ErrBadEntry]) and changes nothing, so every ID comes back exactly as
+//     it was written, and one unique ID names one identity across both
+//     galleries of a migration.
 //   - Under a policy with a threshold rule (thresholds.go, [RulePolicy]) the
 //     thresholds follow the number of enrolled vectors (templates included:
 //     a stranger is compared with each), so a stranger clears

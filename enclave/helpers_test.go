@@ -285,6 +285,7 @@ type harness struct {
 	dataKey []byte
 	tap     *tap
 	nsm     *simulator.NSM
+	seed    uint64 // varies the randomness of harnesses that share a log
 }
 
 // tap records every byte that crosses the enclave's HTTP boundary.
@@ -334,11 +335,11 @@ func (h *harness) start(opts ...harnessOpt) { h.startWith(fakeEngine{dim: 64}, o
 
 func (h *harness) startWith(eng vectors.Engine, opts ...harnessOpt) {
 	t := h.t
-	j, err := NewSealedJournal(h.log, h.dataKey, seededRand(2), eng.Dim())
+	j, err := NewSealedJournal(h.log, h.dataKey, seededRand(2+1000*h.seed), eng.Dim())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.nsm = newSimNSM(t, h.clock.Now, 1)
+	h.nsm = newSimNSM(t, h.clock.Now, 1+1000*h.seed)
 	pol := testPolicy(eng)
 	if _, fake := eng.(fakeEngine); !fake {
 		pol = DefaultPolicy(eng)

@@ -58,10 +58,13 @@ func (h *HostLog) Put(ctx context.Context, seq uint64, rec []byte) error {
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
-	if res.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("%w: PUT log %d: %s", ErrHostStatus, seq, res.Status)
+	switch res.StatusCode {
+	case http.StatusNoContent:
+		return nil
+	case http.StatusConflict: // another record holds seq (docs/protocol.md §7)
+		return fmt.Errorf("%w: %w: PUT log %d: %s", ErrLogConflict, ErrHostStatus, seq, res.Status)
 	}
-	return nil
+	return fmt.Errorf("%w: PUT log %d: %s", ErrHostStatus, seq, res.Status)
 }
 
 // Read implements [Log]. It reads the framed stream seq(8) ‖ len(4) ‖ record.

@@ -48,6 +48,13 @@ type Entry struct {
 	// Template is the position an OpAddTemplate writes (1 … MaxTemplates−1);
 	// 0 and absent from the encoding for every other op.
 	Template int `cbor:"template,omitempty"`
+	// Engine names the face engine Vector belongs to when it is not the
+	// log's current engine (an engine migration, migration.go); OpMigrate
+	// and OpMigrateEnd name the engine they start or complete. Empty (and
+	// absent from the encoding) otherwise.
+	Engine string `cbor:"engine,omitempty"`
+	// Dim is the vector dimension of the engine an OpMigrate starts.
+	Dim int `cbor:"dim,omitempty"`
 }
 
 // ErrBadEntry reports a journal entry of the wrong shape: an unknown op, a
@@ -55,22 +62,49 @@ type Entry struct {
 // template position out of range, or fields an op does not carry.
 var ErrBadEntry = errors.New("enclave: malformed journal entry")
 
-// CheckEntry checks the shape of e for vectors of dim dimensions (not
-// whether it fits the gallery: an add of an enrolled identity has the right
-// shape). Unique IDs must be in canonical UUID text form. The error wraps
-// [ErrBadEntry].
+// maxEntryDim bounds the dimension an [OpMigrate] may name.
+const maxEntryDim = 4096
+
+// CheckEntry checks the shape of e as the log stores it, for vectors of dim
+// dimensions — the dimension of the engine e's vector belongs to: the
+// log's current engine, or for an entry naming Engine (during a migration,
+// migration.go) the migration's. It does not check whether e fits the
+// gallery (an add of an enrolled identity has the right shape). Unique IDs
+// must be in canonical UUID text form. The error wraps [ErrBadEntry].
 func CheckEntry(e Entry, dim int) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrBadEntry, e.Op, fmt.Sprintf(format, args...))
 	}
-	if e.Op == OpNone {
-		if e.UniqueID != "" || len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 {
+	switch e.Op {
+	case OpNone:
+		if e.UniqueID != "" || len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 || e.Engine != "" || e.Dim != 0 {
 			return bad("carries data")
+		}
+		return nil
+	case OpMigrate:
+		switch {
+		case e.UniqueID != "" || len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0:
+			return bad("carries data")
+		case e.Engine == "":
+			return bad("names no engine")
+		case e.Dim <= 0 || e.Dim > maxEntryDim:
+			return bad("dimension %d outside 1…%d", e.Dim, maxEntryDim)
+		}
+		return nil
+	case OpMigrateEnd:
+		switch {
+		case e.UniqueID != "" || len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 || e.Dim != 0:
+			return bad("carries data")
+		case e.Engine == "":
+			return bad("names no engine")
 		}
 		return nil
 	}
 	if !canonicalUUID(e.UniqueID) {
 		return bad("unique id is not a canonical UUID")
+	}
+	if e.Dim != 0 {
+		return bad("carries a dimension")
 	}
 	switch e.Op {
 	case OpAdd:
@@ -86,13 +120,26 @@ func CheckEntry(e Entry, dim int) error {
 		switch {
 		case len(e.Entropy) != 0:
 			return bad("carries entropy")
+		case e.Engine != "":
+			return bad("names engine %q (templates are kept under the log's current engine only)", e.Engine)
 		case len(e.Vector) != 4*dim:
 			return bad("vector of %d bytes, want %d", len(e.Vector), 4*dim)
 		case e.Template < 1 || e.Template >= MaxTemplates:
 			return bad("template position %d outside 1…%d", e.Template, MaxTemplates-1)
 		}
+	case OpEngineVector:
+		switch {
+		case len(e.Entropy) != 0:
+			return bad("carries entropy")
+		case e.Engine == "":
+			return bad("names no engine")
+		case len(e.Vector) != 4*dim:
+			return bad("vector of %d bytes, want %d", len(e.Vector), 4*dim)
+		case e.Template != 0:
+			return bad("template position %d", e.Template)
+		}
 	case OpDelete:
-		if len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 {
+		if len(e.Entropy) != 0 || len(e.Vector) != 0 || e.Template != 0 || e.Engine != "" {
 			return bad("carries data")
 		}
 	default:
@@ -122,7 +169,9 @@ var _ Journal = (*SealedJournal)(nil)
 // storage, seen from the enclave. Nothing it returns is trusted.
 type Log interface {
 	// Put stores rec at seq and returns once it is durable. Storing the same
-	// bytes twice is not an error; different bytes at a used seq is.
+	// bytes twice is not an error; different bytes at a used seq is
+	// [ErrLogConflict] and changes nothing (the store creates a record only
+	// where none exists, which is what lets several enclaves share a log).
 	Put(ctx context.Context, seq uint64, rec []byte) error
 	// Read calls fn for each record with sequence ≥ from, in increasing order.
 	Read(ctx context.Context, from uint64, fn func(seq uint64, rec []byte) error) error
@@ -214,6 +263,9 @@ func (j *SealedJournal) Append(ctx context.Context, e Entry) error {
 	rec := j.aead.Seal(nonce, nonce, padded, j.aad(j.next))
 	clear(padded)
 	if err := j.log.Put(ctx, j.next, rec); err != nil {
+		if errors.Is(err, ErrLogConflict) { // another writer took it: see fleet.go
+			return fmt.Errorf("%w: seq %d: %w", ErrJournalBehind, j.next, err)
+		}
 		return fmt.Errorf("%w: seq %d: %w", ErrJournalWrite, j.next, err)
 	}
 	j.next++
@@ -229,19 +281,9 @@ func (j *SealedJournal) Replay(ctx context.Context, apply func(Entry) error) err
 		if seq != next {
 			return fmt.Errorf("%w: record %d where %d was expected", ErrJournalCorrupt, seq, next)
 		}
-		if len(rec) != j.RecordSize() {
-			return fmt.Errorf("%w: record %d is %d bytes, want %d", ErrJournalCorrupt, seq, len(rec), j.RecordSize())
-		}
-		ns := j.aead.NonceSize()
-		plain, err := j.aead.Open(nil, rec[:ns], rec[ns:], j.aad(seq))
+		e, err := j.open(seq, rec)
 		if err != nil {
-			return fmt.Errorf("%w: record %d does not open", ErrJournalCorrupt, seq)
-		}
-		var e Entry
-		err = wire.UnmarshalPadded(plain, &e)
-		clear(plain)
-		if err != nil {
-			return fmt.Errorf("%w: record %d: %v", ErrJournalCorrupt, seq, err)
+			return err
 		}
 		if err := apply(e); err != nil {
 			return fmt.Errorf("%w: record %d: %w", ErrJournalCorrupt, seq, err)
@@ -282,7 +324,7 @@ func (m *MemLog) Put(_ context.Context, seq uint64, rec []byte) error {
 	switch {
 	case seq < uint64(len(m.recs)):
 		if string(m.recs[seq]) != string(rec) {
-			return fmt.Errorf("memlog: seq %d exists with other bytes", seq)
+			return fmt.Errorf("%w: memlog seq %d", ErrLogConflict, seq)
 		}
 	case seq == uint64(len(m.recs)):
 		m.recs = append(m.recs, append([]byte(nil), rec...))
@@ -334,6 +376,21 @@ func (m *MemLog) Set(seq int, rec []byte) {
 // canonicalUUID reports whether s is a UUID in its canonical text form
 // (36 characters, lower-case hex, hyphens at 8, 13, 18 and 23), the only
 // form the journal stores, so that the text round-trips through 16 bytes.
+// parseUniqueID parses e's unique ID. The gallery keeps unique IDs as 16
+// bytes and answers them in canonical form (lowercase, hyphenated), so an
+// ID in any other form would come back changed: it is refused as
+// [ErrBadEntry].
+func parseUniqueID(e Entry) (uuid.UUID, error) {
+	if !canonicalUUID(e.UniqueID) {
+		return uuid.UUID{}, fmt.Errorf("%w: %s: unique id is not a canonical UUID", ErrBadEntry, e.Op)
+	}
+	u, err := uuid.Parse(e.UniqueID)
+	if err != nil || u.String() != e.UniqueID {
+		return uuid.UUID{}, fmt.Errorf("%w: %s: unique id is not a canonical UUID", ErrBadEntry, e.Op)
+	}
+	return u, nil
+}
+
 func canonicalUUID(s string) bool {
 	if len(s) != 36 {
 		return false

@@ -23,6 +23,9 @@ type Observation struct {
 	Patch []uint8
 	// Digest is SHA-256 of the encoded frame.
 	Digest [32]byte
+	// NextVector is the embedding of Faces[0] by the engine a migration
+	// moves to (docs/fleet.md); empty when no migration runs.
+	NextVector vectors.FaceVector
 	// Quality is the frame's weight in the capture's fused vector
 	// ([vectors.Quality] of Faces[0]: detector score, pose, sharpness,
 	// face size), positive when Vector is set.
@@ -424,72 +427,9 @@ func maxParallax(frames []Observation) float64 {
 	return best
 }
 
-func parallax(a, b [5]vectors.Point) float64 {
-	src := [4]vectors.Point{a[vectors.LeftEye], a[vectors.RightEye], a[vectors.LeftMouth], a[vectors.RightMouth]}
-	dst := [4]vectors.Point{b[vectors.LeftEye], b[vectors.RightEye], b[vectors.LeftMouth], b[vectors.RightMouth]}
-	h, ok := homography(src, dst)
-	if !ok {
-		return 0
-	}
-	px, py, ok := h.apply(float64(a[vectors.Nose].X), float64(a[vectors.Nose].Y))
-	if !ok {
-		return 0
-	}
-	eye := math.Hypot(float64(b[vectors.RightEye].X-b[vectors.LeftEye].X), float64(b[vectors.RightEye].Y-b[vectors.LeftEye].Y))
-	if eye < 1 {
-		return 0
-	}
-	return math.Hypot(px-float64(b[vectors.Nose].X), py-float64(b[vectors.Nose].Y)) / eye
-}
-
-type homog [9]float64
-
-func (h homog) apply(x, y float64) (float64, float64, bool) {
-	w := h[6]*x + h[7]*y + h[8]
-	if math.Abs(w) < 1e-9 {
-		return 0, 0, false
-	}
-	return (h[0]*x + h[1]*y + h[2]) / w, (h[3]*x + h[4]*y + h[5]) / w, true
-}
-
-// homography solves the 8×8 direct linear system for the projective map of
-// four point pairs (h33 = 1) by Gaussian elimination with partial pivoting.
-func homography(src, dst [4]vectors.Point) (homog, bool) {
-	var m [8][9]float64
-	for i := 0; i < 4; i++ {
-		x, y := float64(src[i].X), float64(src[i].Y)
-		u, v := float64(dst[i].X), float64(dst[i].Y)
-		m[2*i] = [9]float64{x, y, 1, 0, 0, 0, -u * x, -u * y, u}
-		m[2*i+1] = [9]float64{0, 0, 0, x, y, 1, -v * x, -v * y, v}
-	}
-	for col := 0; col < 8; col++ {
-		p := col
-		for r := col + 1; r < 8; r++ {
-			if math.Abs(m[r][col]) > math.Abs(m[p][col]) {
-				p = r
-			}
-		}
-		if math.Abs(m[p][col]) < 1e-12 {
-			return homog{}, false
-		}
-		m[col], m[p] = m[p], m[col]
-		for r := 0; r < 8; r++ {
-			if r == col {
-				continue
-			}
-			f := m[r][col] / m[col][col]
-			for k := col; k < 9; k++ {
-				m[r][k] -= f * m[col][k]
-			}
-		}
-	}
-	var h homog
-	for i := 0; i < 8; i++ {
-		h[i] = m[i][8] / m[i][i]
-	}
-	h[8] = 1
-	return h, true
-}
+// parallax is [vectors.Parallax]: the rule's measurement lives in vectors so
+// that a device can apply the same one before it sends (client/capture).
+func parallax(a, b [5]vectors.Point) float64 { return vectors.Parallax(a, b) }
 
 func abs32(f float32) float32 {
 	if f < 0 {

@@ -81,7 +81,7 @@ func (s *Service) correctLocked(q []float32, scanned []Match, g0 uint64, k int) 
 	if len(touched) == 0 {
 		return scanned, true
 	}
-	owners := map[int]bool{}
+	owners := map[int]bool{} // by enrolment slot
 	for _, m := range scanned {
 		if _, t := touched[m.Slot]; !t {
 			if key, live := s.ownerLocked(m.Slot); live {

@@ -147,6 +147,7 @@ func TestOptimisticScanMatchesLockedScan(t *testing.T) {
 				}
 				gotIDs := s.perIdentityLocked(got)
 				want := bestPerIdentity(t, s, q)
+				checkTablesLocked(t, s)
 				s.endScanLocked(g0)
 				s.endScanLocked(other)
 				if len(s.changes) != 0 || len(s.inflight) != 0 {

@@ -57,14 +57,20 @@ func (s *Service) runFace(ctx context.Context, route string, pt []byte) wire.Res
 	}
 	t.enter(stSearch)
 	fused, err := fuse(obs)
+	var next vectors.FaceVector // the migration engine's (migrate_service.go)
+	if err == nil && s.nextEngine != nil {
+		next, err = fuseNext(obs)
+	}
 	for i := range obs {
 		clear(obs[i].Vector.Values)
+		clear(obs[i].NextVector.Values)
 	}
 	if err != nil {
 		return s.rejectAfterWrite(ctx, err)
 	}
 	defer clear(fused.Values)
-	return s.decideAndCommit(ctx, route, fused)
+	defer clear(next.Values)
+	return s.decideAndCommit(ctx, route, fused, next.Values)
 }
 
 // observe checks the request's limits and challenge, decodes every frame,
@@ -102,6 +108,7 @@ func (s *Service) observe(ctx context.Context, req *wire.FaceRequest) ([]Observa
 	fail := func(err error) ([]Observation, error) {
 		for i := range obs {
 			clear(obs[i].Vector.Values)
+			clear(obs[i].NextVector.Values)
 		}
 		return nil, err
 	}
@@ -168,6 +175,13 @@ func (s *Service) observeFrame(i int, data []byte, lim imageio.Limits, minFace f
 		return Observation{}, engineError(i, "embed", err)
 	}
 	o.Vector = v
+	if s.nextEngine != nil {
+		// Migrating: the new engine embeds the same face (one detection).
+		if o.NextVector, err = s.nextEngine.Embed(img, faces[0]); err != nil {
+			return Observation{}, engineError(i, "embed", err)
+		}
+		fl.lap(stEmbed)
+	}
 	o.Quality = vectors.Quality(faces[0], img)
 	o.Patch = grayPatch(img, faces[0].Box)
 	fl.lap(stAlign)
@@ -192,15 +206,6 @@ func (s *Service) embed(img image.Image, f vectors.Face, fl *frameLaps) (vectors
 	v, err := s.engine.Embed(img, f)
 	fl.lap(stEmbed)
 	return v, err
-}
-
-// append makes the request's one journal write, timed as the journal stage.
-func (s *Service) append(ctx context.Context, e Entry) error {
-	t := timerFrom(ctx)
-	prev := t.enter(stJournal)
-	err := s.journal.Append(ctx, e)
-	t.enter(prev)
-	return err
 }
 
 // engineError maps the engine's face errors to client codes; anything else
@@ -257,8 +262,13 @@ func grayPatch(img *image.RGBA, box vectors.Box) []uint8 {
 }
 
 // decideAndCommit searches, decides and writes under the one lock, so that
-// concurrent enrolments of one face cannot both see an empty gallery.
-func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector) wire.Response {
+// concurrent enrolments of one face cannot both see an empty gallery. When
+// other enclaves share the log (fleet.go) and one of them took the
+// sequence number first, the write changed nothing: the service catches up
+// on the records it missed and decides again, on the gallery as it now is.
+// nv is the capture's vector under the engine a migration moves to (nil
+// when none runs).
+func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.FaceVector, nv []float32) wire.Response {
 	k := s.searchK()
 	g0 := s.beginScan()
 	scanned, scanErr := s.index.Search(v.Values, k) // unlocked: see optimistic.go
@@ -269,126 +279,223 @@ func (s *Service) decideAndCommit(ctx context.Context, route string, v vectors.F
 	if scanErr != nil {
 		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", scanErr))
 	}
+	for attempt := 1; ; attempt++ {
+		resp, err := s.decideOnceLocked(ctx, route, v, nv, scanned, g0, k)
+		if !errors.Is(err, ErrJournalBehind) {
+			return resp
+		}
+		if attempt == maxCatchUps {
+			return s.unavailable(err)
+		}
+		// The caught-up changes land in s.changes, so the next decision's
+		// correction of the unlocked scan covers them (optimistic.go).
+		if err := s.catchUpLocked(ctx); err != nil {
+			return s.unavailable(err)
+		}
+	}
+}
+
+// decideOnceLocked decides on the current gallery and makes the one write.
+// It returns an error only when the write lost its sequence number to
+// another enclave (ErrJournalBehind): nothing changed, decide again.
+func (s *Service) decideOnceLocked(ctx context.Context, route string, v vectors.FaceVector, nv []float32, scanned []Match, g0 uint64, k int) (wire.Response, error) {
 	matches, ok := s.correctLocked(v.Values, scanned, g0, k)
 	if !ok {
 		var err error
 		if matches, err = s.index.Search(v.Values, templatesK(s.policy)+1); err != nil {
-			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err))
+			return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: search: %w", err)), nil
 		}
 	}
 	d := s.decideLocked(s.perIdentityLocked(matches))
-	if d.Outcome == OutcomeAmbiguous {
-		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera"))
+	outcome, who := d.Outcome, s.ids[d.Slot]
+	var needNext bool // an identity the old engine found gets its new-engine vector
+	if s.next != nil {
+		if nv == nil { // the migration began after this capture was embedded
+			return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeUnavailable, "the gallery is moving to a new engine; retry")), nil
+		}
+		var err error
+		if outcome, who, needNext, err = s.combineLocked(d, nv); err != nil {
+			return s.rejectAfterWriteLocked(ctx, err), nil
+		}
+	}
+	if outcome == OutcomeAmbiguous {
+		return s.rejectAfterWriteLocked(ctx, wire.Errorf(wire.CodeAmbiguousMatch, "the face is close to more than one identity or to none clearly; record again in good light, facing the camera")), nil
 	}
 	switch route {
-	case wire.RouteEnroll:
-		if d.Outcome == OutcomeExisting {
-			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, d.Slot, v.Values, d.Best); err != nil {
-				return s.unavailable(err)
+	case wire.RouteEnroll, wire.RouteLogin:
+		if outcome == OutcomeExisting {
+			write, applied := s.existingWriteLocked(who, v.Values, nv, needNext, d.Best)
+			err := s.appendLocked(ctx, write, applied)
+			clear(write.Vector)
+			if err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
+			return s.answer(wire.StatusExisting, who.uniqueID.String(), who.entropy[:]), nil
 		}
-		return s.enrolNew(ctx, v)
-	case wire.RouteLogin:
-		if d.Outcome == OutcomeExisting {
-			id := s.ids[d.Slot]
-			if err := s.commitExistingLocked(ctx, d.Slot, v.Values, d.Best); err != nil {
-				return s.unavailable(err)
-			}
-			return s.answer(wire.StatusExisting, id.uniqueID.String(), id.entropy[:])
+		if route == wire.RouteEnroll {
+			return s.enrolNew(ctx, v, nv)
 		}
-		if err := s.append(ctx, Entry{Op: OpNone}); err != nil {
-			return s.unavailable(err)
+		if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+			return s.writeFailed(err)
 		}
-		return s.answer(wire.StatusNotFound, "", nil)
+		return s.answer(wire.StatusNotFound, "", nil), nil
 	case wire.RouteDelete:
-		if d.Outcome != OutcomeExisting {
-			if err := s.append(ctx, Entry{Op: OpNone}); err != nil {
-				return s.unavailable(err)
+		if outcome != OutcomeExisting {
+			if err := s.appendLocked(ctx, Entry{Op: OpNone}, nil); err != nil {
+				return s.writeFailed(err)
 			}
-			return s.answer(wire.StatusNotFound, "", nil)
+			return s.answer(wire.StatusNotFound, "", nil), nil
 		}
-		id := s.ids[d.Slot]
-		uid := id.uniqueID.String()
-		if err := s.append(ctx, Entry{Op: OpDelete, UniqueID: uid}); err != nil {
-			return s.unavailable(err)
+		u := who.uniqueID
+		uid := u.String()
+		var applyErr error
+		err := s.appendLocked(ctx, Entry{Op: OpDelete, UniqueID: uid}, func() { applyErr = s.removeLocked(u) })
+		if err != nil {
+			return s.writeFailed(err)
 		}
-		if err := s.removeLocked(id.uniqueID); err != nil {
-			return s.rejected(fmt.Errorf("enclave: delete after write: %w", err))
+		if applyErr != nil {
+			return s.rejected(fmt.Errorf("enclave: delete after write: %w", applyErr)), nil
 		}
-		return s.answer(wire.StatusDeleted, uid, nil)
+		return s.answer(wire.StatusDeleted, uid, nil), nil
 	}
-	return s.rejected(fmt.Errorf("enclave: no face route %q", route))
+	return s.rejected(fmt.Errorf("enclave: no face route %q", route)), nil
 }
 
-// commitExistingLocked makes the one write of a request that matched the
-// identity whose enrolment slot is key:
-// an [OpAddTemplate] record when capture v becomes one of id's templates
-// (templates.go), otherwise an [OpNone] record of the same size. The
-// template enters the index only after the write is durable. Called with
-// s.mu held.
-func (s *Service) commitExistingLocked(ctx context.Context, key int, v []float32, best float32) error {
-	id := s.ids[key]
-	pos, keep, err := s.templatePositionLocked(id, v, best)
+// existingWriteLocked is the one write of an enrol or login that matched
+// who, and what applies it to the gallery once it is durable:
+//
+//   - while a migration runs, who's new-engine vector ([OpEngineVector])
+//     when the new engine does not hold it yet (migrate_service.go);
+//     no templates are kept while it runs (they are kept under the log's
+//     current engine only, and its end drops the old engine's);
+//   - otherwise an [OpAddTemplate] record when capture v becomes one of
+//     who's templates (templates.go);
+//   - otherwise an [OpNone] record of the same size.
+//
+// Called with s.mu held.
+func (s *Service) existingWriteLocked(who identity, v, nv []float32, needNext bool, best float32) (Entry, func()) {
+	if s.next != nil {
+		if !needNext {
+			return Entry{Op: OpNone}, nil
+		}
+		return Entry{Op: OpEngineVector, UniqueID: who.uniqueID.String(), Engine: s.next.engine.ID(), Vector: vectorBytes(nv)},
+			func() { s.addNextVectorLocked(who.uniqueID, nv) }
+	}
+	pos, keep, err := s.templatePositionLocked(who, v, best)
 	if err != nil {
 		s.log.Error("template check failed; no template kept", "err", err)
 		keep = false
 	}
 	if !keep {
-		return s.append(ctx, Entry{Op: OpNone})
+		return Entry{Op: OpNone}, nil
 	}
-	e := Entry{Op: OpAddTemplate, UniqueID: id.uniqueID.String(), Template: pos, Vector: vectorBytes(v)}
-	err = s.append(ctx, e)
-	clear(e.Vector)
-	if err != nil {
-		return err
+	key := who.slots[0] // the identity's name in the gallery (service.go)
+	return Entry{Op: OpAddTemplate, UniqueID: who.uniqueID.String(), Template: pos, Vector: vectorBytes(v)}, func() {
+		if err := s.addTemplateLocked(key, pos, v); err != nil {
+			// Durable but not in memory: the identity is searched with one
+			// vector fewer until the next boot replays it. Its answer stands.
+			s.log.Error("template apply after write failed", "err", err)
+		}
 	}
-	if err := s.addTemplateLocked(key, pos, v); err != nil {
-		// Durable but not in memory: the identity is searched with one
-		// vector fewer until the next boot replays it. Its answer stands.
-		s.log.Error("template apply after write failed", "err", err)
-	}
-	return nil
 }
 
-func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector) wire.Response {
+// maxCatchUps bounds how often one request loses its sequence number to
+// other enclaves before it is answered "unavailable".
+const maxCatchUps = 16
+
+// appendLocked makes e durable. applied, if set, applies e to the gallery;
+// it runs when the write is durable — acknowledged (nil) or durable
+// without an acknowledgement (ErrJournalUnacked: the record is part of the
+// state, so the gallery must hold it, but the request gets no answer from
+// it). A journal that reports corruption stops the service. Called with
+// s.mu held.
+func (s *Service) appendLocked(ctx context.Context, e Entry, applied func()) error {
+	t := timerFrom(ctx)
+	prev := t.enter(stJournal)
+	err := s.journal.Append(ctx, e)
+	t.enter(prev)
+	if (err == nil || errors.Is(err, ErrJournalUnacked)) && applied != nil {
+		applied()
+	}
+	if errors.Is(err, ErrJournalCorrupt) {
+		s.fail(err)
+	}
+	return err
+}
+
+// writeFailed answers a request whose write failed: decide again after a
+// lost sequence number, else unavailable.
+func (s *Service) writeFailed(err error) (wire.Response, error) {
+	if errors.Is(err, ErrJournalBehind) {
+		return wire.Response{}, err
+	}
+	return s.unavailable(err), nil
+}
+
+func (s *Service) enrolNew(ctx context.Context, v vectors.FaceVector, nv []float32) (wire.Response, error) {
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: unique id: %w", err)), nil
 	}
 	uid := u.String()
 	if _, taken := s.byID[u]; taken { // 2⁻¹²² — but never hand out an ID twice
-		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision"))
+		return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
 	}
-	var id identity
-	id.uniqueID = u
+	if s.next != nil {
+		if _, taken := s.next.slots[u]; taken {
+			return s.rejectAfterWriteLocked(ctx, errors.New("enclave: unique id collision")), nil
+		}
+	}
+	id := &identity{uniqueID: u}
 	if _, err := io.ReadFull(s.rand, id.entropy[:]); err != nil {
-		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err))
+		return s.rejectAfterWriteLocked(ctx, fmt.Errorf("enclave: entropy: %w", err)), nil
 	}
 	e := Entry{Op: OpAdd, UniqueID: uid, Entropy: id.entropy[:], Vector: vectorBytes(v.Values)}
-	err = s.append(ctx, e)
+	var applyErr error
+	apply := func() { applyErr = s.addLocked(id, v.Values) }
+	if s.next != nil {
+		// Migrating: a new person is enrolled under the new engine only.
+		clear(e.Vector)
+		e.Engine, e.Vector = s.next.engine.ID(), vectorBytes(nv)
+		apply = func() { applyErr = s.addOnlyNextLocked(id, nv) }
+	}
+	err = s.appendLocked(ctx, e, apply)
 	clear(e.Vector)
-	if err != nil {
-		clear(id.entropy[:])
-		return s.unavailable(err)
-	}
-	if err := s.addLocked(&id, v.Values); err != nil {
+	// The gallery keeps its own copy of the entropy (when the write was
+	// durable, acknowledged or not): this one is cleared either way.
+	defer clear(id.entropy[:])
+	if applyErr != nil {
 		// Durable but not in memory: stop serving rather than risk a second ID.
-		s.ready.Store(false)
-		return s.rejected(fmt.Errorf("enclave: apply after write: %w", err))
+		s.fail(fmt.Errorf("enclave: apply after write: %w", applyErr))
+		return s.rejected(fmt.Errorf("enclave: apply after write: %w", applyErr)), nil
 	}
-	return s.answer(wire.StatusNew, uid, id.entropy[:])
+	if err != nil {
+		return s.writeFailed(err)
+	}
+	return s.answer(wire.StatusNew, uid, id.entropy[:]), nil
 }
 
-// addLocked enrols id with v as its enrolment vector (position 0).
+// addLocked enrols id with v as its enrolment vector (position 0); the
+// gallery keeps a copy of *id, named by that slot. A unique ID the next
+// gallery holds (migrate_service.go) is refused too: a unique ID names one
+// identity.
 func (s *Service) addLocked(id *identity, v []float32) error {
 	if _, dup := s.byID[id.uniqueID]; dup {
 		return fmt.Errorf("unique id enrolled twice")
 	}
+	if s.next != nil {
+		if _, dup := s.next.only[id.uniqueID]; dup {
+			return fmt.Errorf("unique id enrolled twice")
+		}
+	}
 	slot, err := s.index.Add(v)
 	if err != nil {
 		return err
+	}
+	if s.heldLocked(slot) {
+		_ = s.index.Remove(slot) // never searched as the holder's
+		s.recordLocked(slot, nil)
+		return fmt.Errorf("index slot %d handed out while held", slot)
 	}
 	for i := range id.slots {
 		id.slots[i] = -1
@@ -400,14 +507,18 @@ func (s *Service) addLocked(id *identity, v []float32) error {
 	return nil
 }
 
-// removeLocked removes the identity uid with every vector it keeps.
+// removeLocked removes the identity uid with every vector it keeps. Its
+// templates go first and its enrolment slot last, so that an identity a
+// failed removal leaves behind still holds the slot it is named by.
 func (s *Service) removeLocked(uid uuid.UUID) error {
 	key, ok := s.byID[uid]
 	if !ok {
-		return fmt.Errorf("unique id not enrolled")
+		return s.removeOnlyNextLocked(uid) // migrate_service.go
 	}
+	s.removeNextLocked(uid) // migrate_service.go
 	id := s.ids[key]
-	for pos, slot := range id.slots {
+	for pos := len(id.slots) - 1; pos >= 0; pos-- {
+		slot := id.slots[pos]
 		if slot < 0 {
 			continue
 		}
@@ -415,11 +526,14 @@ func (s *Service) removeLocked(uid uuid.UUID) error {
 			s.ids[key] = id // the slots removed so far stay removed
 			return err
 		}
-		delete(s.tmpl, slot)
+		if pos > 0 {
+			delete(s.tmpl, slot)
+		}
 		id.slots[pos] = -1
 		s.recordLocked(slot, nil)
 	}
-	s.ids[key] = identity{} // overwrite the entropy in place, then drop it
+	clear(id.entropy[:])
+	s.ids[key] = identity{} // overwrite the stored entropy in place, then drop it
 	delete(s.ids, key)
 	delete(s.byID, uid)
 	return nil
@@ -429,6 +543,15 @@ func (s *Service) removeLocked(uid uuid.UUID) error {
 func (s *Service) apply(e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.applyLocked(e)
+}
+
+// applyLocked applies one journal entry (at boot, or caught up from other
+// enclaves' writes) to the gallery. Called with s.mu held.
+func (s *Service) applyLocked(e Entry) error {
+	if handled, err := s.applyMigrationLocked(e); handled { // migrate_service.go
+		return err
+	}
 	dim := s.engine.Dim()
 	if err := CheckEntry(e, dim); err != nil {
 		return err
@@ -445,9 +568,9 @@ func (s *Service) apply(e Entry) error {
 	case OpNone:
 		return nil
 	case OpAdd:
-		u, err := uuid.Parse(e.UniqueID)
-		if err != nil || u.String() != e.UniqueID || len(e.Entropy) != 32 {
-			return errors.New("malformed add entry")
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
 		}
 		vals, err := vector()
 		if err != nil {
@@ -456,11 +579,13 @@ func (s *Service) apply(e Entry) error {
 		id := &identity{uniqueID: u}
 		copy(id.entropy[:], e.Entropy)
 		clear(e.Entropy)
-		return s.addLocked(id, vals)
+		err = s.addLocked(id, vals)
+		clear(id.entropy[:])
+		return err
 	case OpAddTemplate:
-		u, err := uuid.Parse(e.UniqueID)
-		if err != nil || u.String() != e.UniqueID {
-			return errors.New("malformed template entry")
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
 		}
 		key, ok := s.byID[u]
 		if !ok {
@@ -472,9 +597,9 @@ func (s *Service) apply(e Entry) error {
 		}
 		return s.addTemplateLocked(key, e.Template, vals)
 	case OpDelete:
-		u, err := uuid.Parse(e.UniqueID)
-		if err != nil || u.String() != e.UniqueID {
-			return errors.New("malformed delete entry")
+		u, err := parseUniqueID(e)
+		if err != nil {
+			return err
 		}
 		return s.removeLocked(u)
 	}
@@ -544,12 +669,25 @@ func (s *Service) unavailable(err error) wire.Response {
 // rejectAfterWrite makes the one write of a refused request (a record
 // indistinguishable from any other) and refuses.
 func (s *Service) rejectAfterWrite(ctx context.Context, err error) wire.Response {
-	if werr := s.append(ctx, Entry{Op: OpNone}); werr != nil {
-		return s.unavailable(werr)
-	}
-	return s.rejected(err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejectAfterWriteLocked(ctx, err)
 }
 
+// rejectAfterWriteLocked is rejectAfterWrite with s.mu held. Nothing is
+// decided on the gallery, so a lost sequence number only means catching up
+// and writing again.
 func (s *Service) rejectAfterWriteLocked(ctx context.Context, err error) wire.Response {
-	return s.rejectAfterWrite(ctx, err)
+	for attempt := 1; ; attempt++ {
+		werr := s.appendLocked(ctx, Entry{Op: OpNone}, nil)
+		if werr == nil {
+			return s.rejected(err)
+		}
+		if !errors.Is(werr, ErrJournalBehind) || attempt == maxCatchUps {
+			return s.unavailable(werr)
+		}
+		if cerr := s.catchUpLocked(ctx); cerr != nil {
+			return s.unavailable(cerr)
+		}
+	}
 }

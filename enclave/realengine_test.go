@@ -92,9 +92,7 @@ func TestRealEngineEndToEnd(t *testing.T) {
 //	go test ./enclave -run '^$' -bench BenchmarkRealEnrol -benchtime 5x -cpu 2
 //
 // FACESIGN_BENCH_GALLERY=N preloads N synthetic identities first (the
-// issue's figure is for 10⁶; the default engine's 704-d float32
-// identities take 2816 B each) and decides by the engine's fixed
-// thresholds ([FixedPolicy]): such a gallery is past its curve's capacity.
+// issue's figure is for 10⁶; 128-d float32 identities take 512 B each).
 func BenchmarkRealEnrol(b *testing.B) {
 	eng, err := vectors.Open(faceengine.Name)
 	if err != nil {
@@ -124,9 +122,11 @@ func BenchmarkRealEnrol(b *testing.B) {
 			h := &harness{t: b, log: &MemLog{}, clock: &clock{t: testStart}, dataKey: bytes.Repeat([]byte{0x42}, 32), tap: &tap{}}
 			h.startWith(eng, func(c *Config) {
 				if gallery > 0 {
-					// Synthetic galleries lie past the engine's curve
-					// capacity: its fixed thresholds, as sim-enclave
-					// --fixed-thresholds runs them.
+					// A synthetic gallery is far past the rule's capacity
+					// (arcface-fused's curve: 36 vectors), where every
+					// decision is refused: benchmark it at the engine's
+					// fixed thresholds, as the enclave's FixedThresholds
+					// option does for load tests.
 					c.Policy = FixedPolicy(eng)
 				}
 				c.Policy.Actions = []string{wire.ActionTurnLeft, wire.ActionTurnRight}

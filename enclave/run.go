@@ -41,6 +41,9 @@ type RunConfig struct {
 	NewJournal func(ctx context.Context, log Log, rand io.Reader, dim int) (Journal, error)
 	// Engine names the registered face engine ([DefaultEngine] if empty).
 	Engine string
+	// NextEngine names the engine the gallery migrates to (docs/fleet.md);
+	// empty when none. The policy then names both ([MigratingPolicy]).
+	NextEngine string
 	// Preload adds that many synthetic identities after boot (benchmarks).
 	Preload int
 	// FixedThresholds runs [FixedPolicy] instead of [DefaultPolicy]: the
@@ -52,7 +55,14 @@ type RunConfig struct {
 	Logger          *slog.Logger
 	// Now is the clock (time.Now in the binaries).
 	Now func() time.Time
+	// FollowInterval is how often the enclave polls a log other enclaves
+	// share, to keep its gallery current ([Service.Follow]); 0 means
+	// [DefaultFollowInterval].
+	FollowInterval time.Duration
 }
+
+// DefaultFollowInterval is how often an enclave polls the shared log.
+const DefaultFollowInterval = 500 * time.Millisecond
 
 // Run boots the enclave and serves its API until ctx ends. It is the whole of
 // both enclave binaries (production and simulator) apart from the choice of
@@ -76,6 +86,21 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if err != nil {
 		return fmt.Errorf("enclave: engine: %w", err)
 	}
+	policy := DefaultPolicy(eng)
+	if rc.FixedThresholds {
+		policy = FixedPolicy(eng)
+		log.Warn("fixed decision thresholds at any gallery size (benchmarks only): past the capacity of the engine's curve, strangers may be handed other people's identities")
+	}
+	var next vectors.Engine
+	if rc.NextEngine != "" {
+		if next, err = vectors.Open(rc.NextEngine); err != nil {
+			return fmt.Errorf("enclave: next engine: %w", err)
+		}
+		policy.Migration = migrationPolicy(next) // MigratingPolicy
+		if rc.FixedThresholds {
+			policy.Migration = migrationOf(FixedPolicy(next))
+		}
+	}
 	hostLog := NewHostLog(rc.Parent.Dialer())
 	var j Journal
 	if rc.NewJournal != nil {
@@ -92,18 +117,14 @@ func Run(ctx context.Context, rc RunConfig) error {
 	}
 	defer l.Close()
 	log.Info("enclave booting", "listen", rc.Listen.String(), "parent", rc.Parent.String(), "engine", eng.ID(), "kernels", vectors.KernelLevel())
-	policy := DefaultPolicy(eng)
-	if rc.FixedThresholds {
-		policy = FixedPolicy(eng)
-		log.Warn("fixed decision thresholds at any gallery size (benchmarks only): past the capacity of the engine's curve, strangers may be handed other people's identities")
-	}
 	svc, err := New(ctx, Config{
-		Attester: rc.Attester,
-		Engine:   eng,
-		Policy:   policy,
-		Journal:  j,
-		Now:      rc.Now,
-		Logger:   log,
+		Attester:   rc.Attester,
+		Engine:     eng,
+		NextEngine: next,
+		Policy:     policy,
+		Journal:    j,
+		Now:        rc.Now,
+		Logger:     log,
 	})
 	if err != nil {
 		return err
@@ -114,7 +135,23 @@ func Run(ctx context.Context, rc RunConfig) error {
 		}
 		log.Info("preloaded synthetic identities", "n", rc.Preload)
 	}
-	return svc.Serve(ctx, l)
+	every := rc.FollowInterval
+	if every <= 0 {
+		every = DefaultFollowInterval
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go svc.Follow(ctx, every)
+	served := make(chan error, 1)
+	go func() { served <- svc.Serve(ctx, l) }()
+	select {
+	case err := <-served:
+		return err
+	case <-svc.Fatal():
+		cancel()
+		<-served
+		return fmt.Errorf("enclave: stopped: %w", svc.Err())
+	}
 }
 
 // NewDataKey draws a 32-byte data key from rand.

@@ -60,6 +60,14 @@ type Config struct {
 	// StageClock times the pipeline's stages for the stage histograms
 	// (GET /stages); nil means Now. Only durations are taken from it.
 	StageClock func() time.Time
+	// NextEngine is the engine the gallery migrates to (docs/fleet.md),
+	// nil when none: every capture then runs through both engines. The
+	// policy's Migration must name it. Needs the sealed state journal.
+	NextEngine vectors.Engine
+	// NextCurve is the calibration curve of the migration's rule, when the
+	// policy's Migration has one (default: the one vectors/calib ships for
+	// the next engine); it must be the one the rule names.
+	NextCurve *calib.Curve
 }
 
 // Service is the enclave: it holds the keys, the gallery and the identities,
@@ -93,7 +101,8 @@ type Service struct {
 	// not walk them: at 10⁶ identities, pointer-holding tables made every
 	// GC cycle scan millions of objects, several times per enrolment. An
 	// identity is named by its enrolment slot (position 0), which never
-	// changes while it is enrolled.
+	// changes while it is enrolled. The next gallery's tables
+	// (migrate_service.go) hold no pointers either.
 	ids      map[int]identity  // enrolment slot → identity
 	tmpl     map[int]int       // template slot (positions 1…) → its identity's enrolment slot
 	byID     map[uuid.UUID]int // unique ID → enrolment slot
@@ -105,6 +114,18 @@ type Service struct {
 	replayVec []float32
 
 	ready atomic.Bool
+
+	// Engine migrations (migrate_service.go).
+	nextEngine vectors.Engine
+	nextRule   *thresholdRule // the migration's rule; nil: its fixed thresholds
+	next       *nextGallery
+	mode       migrationMode
+
+	// Several enclaves on one log (follow.go).
+	caughtUp atomic.Uint64 // records applied from other enclaves' writes
+	fatal    chan struct{} // closed by fail
+	failOnce sync.Once
+	fatalErr error
 }
 
 type identity struct {
@@ -149,24 +170,29 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := checkPolicy(p); err != nil {
 		return nil, err
 	}
+	if err := checkMigrationConfig(p, cfg.NextEngine); err != nil {
+		return nil, err
+	}
 	ph, err := p.Hash()
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		att:      cfg.Attester,
-		rand:     &lockedReader{r: cfg.Attester.Random()},
-		engine:   cfg.Engine,
-		policy:   p,
-		journal:  cfg.Journal,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		liveness: cfg.Liveness,
-		index:    cfg.Index,
-		ids:      map[int]identity{},
-		tmpl:     map[int]int{},
-		byID:     map[uuid.UUID]int{},
-		inflight: map[uint64]int{},
+		att:        cfg.Attester,
+		rand:       &lockedReader{r: cfg.Attester.Random()},
+		engine:     cfg.Engine,
+		policy:     p,
+		journal:    cfg.Journal,
+		now:        cfg.Now,
+		log:        cfg.Logger,
+		liveness:   cfg.Liveness,
+		index:      cfg.Index,
+		ids:        map[int]identity{},
+		tmpl:       map[int]int{},
+		byID:       map[uuid.UUID]int{},
+		inflight:   map[uint64]int{},
+		fatal:      make(chan struct{}),
+		nextEngine: cfg.NextEngine,
 	}
 	s.policyHash = ph
 	if s.log == nil {
@@ -174,6 +200,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if s.rule, err = newThresholdRule(p, cfg.Curve, s.log); err != nil {
 		return nil, err
+	}
+	if p.Migration != nil {
+		if s.nextRule, err = newThresholdRule(p.Migration.AsPolicy(), cfg.NextCurve, s.log); err != nil {
+			return nil, fmt.Errorf("enclave: policy migration: %w", err)
+		}
+	} else if cfg.NextCurve != nil {
+		return nil, fmt.Errorf("%w: a next-engine curve is configured without a migration", ErrRule)
 	}
 	if s.liveness == nil {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))
@@ -207,12 +240,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := s.makeKeys(); err != nil {
 		return nil, err
 	}
+	if ej, ok := s.journal.(engineJournal); ok {
+		ej.UseEngine(p.Engine) // recorded in the header of a new log
+	}
 	replay := s.journal.Replay
 	if r, ok := s.journal.(sharedReplayer); ok {
 		replay = r.ReplayShared // apply copies what it keeps
 	}
 	if err := replay(ctx, s.apply); err != nil {
 		return nil, fmt.Errorf("enclave: replay: %w", err)
+	}
+	if err := s.settleEngines(ctx); err != nil {
+		return nil, err
 	}
 	if s.rule != nil {
 		s.rule.at(s.index.Len()) // logs a gallery already over capacity
@@ -294,7 +333,11 @@ func (s *Service) Ready() bool { return s.ready.Load() }
 func (s *Service) Identities() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.byID)
+	n := len(s.byID)
+	if s.next != nil {
+		n += len(s.next.only)
+	}
+	return n
 }
 
 // Vectors is the number of vectors the 1:N search compares a capture with:
@@ -319,6 +362,7 @@ func (s *Service) Handler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.HandleFunc("GET "+wire.RouteStatus, s.handleStatus)
 	mux.HandleFunc("GET "+wire.RouteAttestation, s.handleAttestation)
 	mux.HandleFunc("GET "+wire.RouteStages, s.handleStages)
 	mux.HandleFunc("POST "+wire.RouteChallenge, s.sealed(wire.RouteChallenge, s.challenge))

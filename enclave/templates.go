@@ -1,6 +1,7 @@
 package enclave
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/facesign/facesign/wire"
@@ -94,6 +95,15 @@ func (s *Service) ownerLocked(slot int) (key int, ok bool) {
 	return key, ok
 }
 
+// heldLocked reports whether an identity keeps a vector in slot. A slot the
+// index hands out must not be held: identities are named by their
+// enrolment slot, so a reused held slot would give one identity's name to
+// another. Called with s.mu held.
+func (s *Service) heldLocked(slot int) bool {
+	_, held := s.ownerLocked(slot)
+	return held
+}
+
 // templatePositionLocked decides whether capture v, which matched id with
 // best score best, becomes one of id's templates, and at which position
 // (see the rule above). Called with s.mu held.
@@ -142,7 +152,7 @@ func (s *Service) addTemplateLocked(key, pos int, v []float32) error {
 	}
 	id, ok := s.ids[key]
 	if !ok {
-		return fmt.Errorf("template of an identity that is not enrolled")
+		return errors.New("template of an identity that is not enrolled")
 	}
 	if old := id.slots[pos]; old >= 0 {
 		if err := s.index.Remove(old); err != nil {
@@ -160,6 +170,11 @@ func (s *Service) addTemplateLocked(key, pos int, v []float32) error {
 	slot, err := s.index.Add(v)
 	if err != nil {
 		return err
+	}
+	if s.heldLocked(slot) {
+		_ = s.index.Remove(slot) // never searched as the holder's
+		s.recordLocked(slot, nil)
+		return fmt.Errorf("index slot %d handed out while held", slot)
 	}
 	id.slots[pos] = slot
 	s.ids[key] = id

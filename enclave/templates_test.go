@@ -408,6 +408,27 @@ func TestCheckEntry(t *testing.T) {
 		{Entry{Op: OpDelete, UniqueID: id, Template: 2}, false},
 		{Entry{Op: OpDelete, UniqueID: "alice"}, false},
 		{Entry{Op: "merge", UniqueID: id}, false},
+		// An engine migration's entries (migration.go); dim is the
+		// dimension of the engine the vector belongs to.
+		{Entry{Op: OpMigrate, Engine: "next", Dim: 512}, true},
+		{Entry{Op: OpMigrateEnd, Engine: "next"}, true},
+		{Entry{Op: OpEngineVector, UniqueID: id, Engine: "next", Vector: vec}, true},
+		{Entry{Op: OpAdd, UniqueID: id, Engine: "next", Entropy: ent, Vector: vec}, true},
+		{Entry{Op: OpMigrate, Engine: "next"}, false},
+		{Entry{Op: OpMigrate, Engine: "next", Dim: 4097}, false},
+		{Entry{Op: OpMigrate, Dim: 512}, false},
+		{Entry{Op: OpMigrate, Engine: "next", Dim: 512, UniqueID: id}, false},
+		{Entry{Op: OpMigrateEnd}, false},
+		{Entry{Op: OpMigrateEnd, Engine: "next", Dim: 512}, false},
+		{Entry{Op: OpEngineVector, UniqueID: id, Vector: vec}, false},
+		{Entry{Op: OpEngineVector, UniqueID: id, Engine: "next", Vector: vec, Entropy: ent}, false},
+		{Entry{Op: OpEngineVector, UniqueID: id, Engine: "next", Vector: vec[:12]}, false},
+		{Entry{Op: OpEngineVector, UniqueID: id, Engine: "next", Vector: vec, Template: 1}, false},
+		{Entry{Op: OpAddTemplate, UniqueID: id, Engine: "next", Template: 1, Vector: vec}, false},
+		{Entry{Op: OpAdd, UniqueID: id, Entropy: ent, Vector: vec, Dim: 4}, false},
+		{Entry{Op: OpDelete, UniqueID: id, Engine: "next"}, false},
+		{Entry{Op: OpNone, Engine: "next"}, false},
+		{Entry{Op: OpNone, Dim: 4}, false},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i, tt.e.Op), func(t *testing.T) {

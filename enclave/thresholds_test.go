@@ -22,6 +22,12 @@ import (
 // handful of people, so tests can cross it.
 func fakeCurve(t testing.TB) calib.Curve {
 	t.Helper()
+	return fakeCurveFor(t, fakeEngine{dim: 64})
+}
+
+// fakeCurveFor is fakeCurve measured for engine e.
+func fakeCurveFor(t testing.TB, e vectors.Engine) calib.Curve {
+	t.Helper()
 	r := rand.New(rand.NewPCG(12, 1))
 	gen := make([]float32, 2000)
 	for i := range gen {
@@ -31,7 +37,6 @@ func fakeCurve(t testing.TB) calib.Curve {
 	for i := range imp {
 		imp[i] = float32(0.125 * r.NormFloat64())
 	}
-	e := fakeEngine{dim: 64}
 	c, err := calib.Build(calib.Input{Engine: e.ID(), ModelSHA256: e.ModelSHA256(), Margin: 0.1,
 		Scores: calib.ScoresOf(gen, imp), Source: calib.Source{Dataset: "synthetic: the fake engine's population", Split: "all", Command: "enclave tests"}})
 	if err != nil {

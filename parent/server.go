@@ -149,6 +149,9 @@ func New(cfg Config) (*Server, error) {
 	if s.pm, err = newPolicyMetrics(s.reg); err != nil {
 		return nil, err
 	}
+	if err := s.reg.Register(newEnclaveCollector(s)); err != nil {
+		return nil, err
+	}
 	if cfg.RatePerSecond > 0 {
 		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst, cfg.MaxRateKeys)
 	}

@@ -108,10 +108,7 @@ func OpenDirSnapshots(dir string, o SnapshotOptions) (*DirSnapshots, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("parent: open snapshots: %w", err)
 	}
-	tmps, _ := filepath.Glob(filepath.Join(dir, snapshotTmp+"*"))
-	for _, t := range tmps {
-		_ = os.Remove(t) // an interrupted put, never acknowledged
-	}
+	removeStaleTemps(dir, snapshotTmp) // interrupted puts, never acknowledged
 	return &DirSnapshots{dir: dir, opts: o.withDefaults()}, nil
 }
 
@@ -163,7 +160,7 @@ func (s *DirSnapshots) PutSnapshot(ctx context.Context, seq uint64, r io.Reader)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.dir, snapshotTmp+"*")
+	f, err := os.CreateTemp(s.dir, tempPattern(snapshotTmp))
 	if err != nil {
 		return fmt.Errorf("parent: snapshot put: %w", err)
 	}

@@ -38,7 +38,12 @@ var ErrRecordTooLarge = errors.New("parent: log record too large")
 // DirStore is a [Store] on a local directory: one file per record named by
 // its zero-padded sequence number. Writes go to a temporary file that is
 // fsynced, hard-linked into place (never overwriting) and followed by an
-// fsync of the directory, so an acknowledged record survives a crash.
+// fsync of the directory, so an acknowledged record survives a crash. The
+// hard link is the conditional create: it fails when the name exists, so
+// several processes may share one directory (the simulator's fleet, where
+// every parent writes the one log) and of two writers of one sequence
+// number exactly one succeeds; the other gets [ErrConflict] (or nil, for
+// the same bytes).
 type DirStore struct {
 	dir string
 	mu  sync.Mutex // serialises Put so a conflict check and its link are atomic
@@ -56,11 +61,9 @@ func OpenDirStore(dir string) (*DirStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("parent: open store: %w", err)
 	}
-	// Temporary files of an interrupted Put were never acknowledged.
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-	for _, t := range tmps {
-		_ = os.Remove(t)
-	}
+	// Temporary files of an interrupted Put were never acknowledged; those
+	// of another live parent sharing the directory are left alone.
+	removeStaleTemps(dir, ".tmp-")
 	return &DirStore{dir: dir}, nil
 }
 
@@ -87,7 +90,7 @@ func (s *DirStore) Put(ctx context.Context, seq uint64, rec []byte) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("parent: store put: %w", err)
 	}
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
+	f, err := os.CreateTemp(s.dir, tempPattern(".tmp-"))
 	if err != nil {
 		return fmt.Errorf("parent: store put: %w", err)
 	}
@@ -105,6 +108,10 @@ func (s *DirStore) Put(ctx context.Context, seq uint64, rec []byte) error {
 		return fmt.Errorf("parent: store put: %w", err)
 	}
 	if err := os.Link(tmp, final); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			// Another process sharing the directory created it first.
+			return s.compare(final, seq, rec)
+		}
 		return fmt.Errorf("parent: store put: %w", err)
 	}
 	if err := syncDir(s.dir); err != nil {
@@ -148,6 +155,19 @@ func (s *DirStore) Scan(ctx context.Context, from uint64, fn func(seq uint64, re
 		if err := fn(seq, rec); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// compare settles a Put that found seq taken: the same bytes are an
+// idempotent retry, anything else a conflict.
+func (s *DirStore) compare(final string, seq uint64, rec []byte) error {
+	old, err := os.ReadFile(final)
+	if err != nil {
+		return fmt.Errorf("parent: store put: %w", err)
+	}
+	if !bytes.Equal(old, rec) {
+		return fmt.Errorf("%w (seq %d)", ErrConflict, seq)
 	}
 	return nil
 }

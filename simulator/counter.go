@@ -21,8 +21,14 @@ import (
 // keeps outside the parent's control: a DynamoDB table updated only with
 // conditional writes. It speaks the subset of the DynamoDB JSON protocol
 // (DynamoDB_20120810, awsJson1_0) the enclave's counter client sends —
-// GetItem with ConsistentRead, and UpdateItem "SET n = :new" conditioned on
-// "attribute_not_exists(n)" or "n = :old" — so that client runs unchanged.
+// GetItem with ConsistentRead; UpdateItem "SET n = :new" conditioned on
+// "attribute_not_exists(n)" or "n = :old"; and UpdateItem "SET n = :new,
+// head = :head" (the counter that binds the log's chain hash, which
+// several enclaves sharing one log move) conditioned on
+// "attribute_not_exists(n)", "n = :old AND head = :oldhead" or "n = :old
+// AND NOT begins_with(head, :oldprefix)" — so that client runs unchanged.
+// Each condition is checked and the item written under one lock, as
+// DynamoDB applies a conditional update atomically.
 //
 // What it can show: the enclave refuses a log older than the counter, two
 // writers collide, and (with [Counters.RequireCredentials]) only the sealed
@@ -35,6 +41,7 @@ type Counters struct {
 	mu        sync.Mutex
 	dir       string
 	vals      map[string]uint64 // table/key → value
+	heads     map[string]string // table/key → the head attribute, if set
 	principal *principal        // the only signer allowed; nil: any SigV4 request
 }
 
@@ -43,14 +50,39 @@ type principal struct{ id, secret string }
 
 var _ http.Handler = (*Counters)(nil)
 
-// NewCounters returns a counter service persisting to dir (counters.json,
-// fsynced before each answer), or in memory when dir is empty.
+// counterItem is one item as counters-v2.json stores it.
+type counterItem struct {
+	N    uint64 `json:"n"`
+	Head string `json:"head,omitempty"`
+}
+
+// NewCounters returns a counter service persisting to dir
+// (counters-v2.json, fsynced before each answer; a counters.json written
+// before heads existed is read once and carried over), or in memory when
+// dir is empty.
 func NewCounters(dir string) (*Counters, error) {
-	c := &Counters{dir: dir, vals: map[string]uint64{}}
+	c := &Counters{dir: dir, vals: map[string]uint64{}, heads: map[string]string{}}
 	if dir == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "counters.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "counters-v2.json"))
+	if err == nil {
+		var items map[string]counterItem
+		if err := json.Unmarshal(b, &items); err != nil {
+			return nil, fmt.Errorf("simulator: counters-v2.json: %w", err)
+		}
+		for k, it := range items {
+			c.vals[k] = it.N
+			if it.Head != "" {
+				c.heads[k] = it.Head
+			}
+		}
+		return c, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("simulator: counters: %w", err)
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "counters.json"))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return c, nil
@@ -143,11 +175,15 @@ func (c *Counters) saveLocked() error {
 	if c.dir == "" {
 		return nil
 	}
-	b, err := json.Marshal(c.vals)
+	items := make(map[string]counterItem, len(c.vals))
+	for k, v := range c.vals {
+		items[k] = counterItem{N: v, Head: c.heads[k]}
+	}
+	b, err := json.Marshal(items)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(c.dir, "counters.json.tmp")
+	tmp := filepath.Join(c.dir, "counters-v2.json.tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
@@ -163,7 +199,7 @@ func (c *Counters) saveLocked() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(c.dir, "counters.json")); err != nil {
+	if err := os.Rename(tmp, filepath.Join(c.dir, "counters-v2.json")); err != nil {
 		return err
 	}
 	d, err := os.Open(c.dir)
@@ -254,42 +290,13 @@ func (c *Counters) serve(r *http.Request) (any, error) {
 			return struct{}{}, nil
 		}
 		n := strconv.FormatUint(v, 10)
-		return map[string]any{"Item": map[string]attr{"id": id, "n": {N: &n}}}, nil
+		item := map[string]attr{"id": id, "n": {N: &n}}
+		if h, ok := c.heads[name]; ok {
+			item["head"] = attr{S: &h}
+		}
+		return map[string]any{"Item": item}, nil
 	case "DynamoDB_20120810.UpdateItem":
-		if req.UpdateExpression != "SET n = :new" {
-			return nil, ddbErr("ValidationException", "only \"SET n = :new\" is simulated")
-		}
-		nv, err := number(req.ExpressionAttributeValues[":new"])
-		if err != nil {
-			return nil, err
-		}
-		cur, exists := c.vals[name]
-		switch req.ConditionExpression {
-		case "attribute_not_exists(n)":
-			if exists {
-				return nil, ddbErr("ConditionalCheckFailedException", "The conditional request failed")
-			}
-		case "n = :old":
-			old, err := number(req.ExpressionAttributeValues[":old"])
-			if err != nil {
-				return nil, err
-			}
-			if !exists || cur != old {
-				return nil, ddbErr("ConditionalCheckFailedException", "The conditional request failed")
-			}
-		default:
-			return nil, ddbErr("ValidationException", "unconditional updates are not simulated")
-		}
-		c.vals[name] = nv
-		if err := c.saveLocked(); err != nil {
-			if exists {
-				c.vals[name] = cur
-			} else {
-				delete(c.vals, name)
-			}
-			return nil, err
-		}
-		return struct{}{}, nil
+		return c.update(name, req)
 	default:
 		return nil, ddbErr("UnknownOperationException", "operation %q is not simulated", r.Header.Get("X-Amz-Target"))
 	}
@@ -304,4 +311,81 @@ func number(a attr) (uint64, error) {
 		return 0, ddbErr("ValidationException", "number %q: %v", *a.N, err)
 	}
 	return v, nil
+}
+
+// update applies one conditional UpdateItem (see [Counters]). Called with
+// c.mu held.
+func (c *Counters) update(name string, req ddbRequest) (any, error) {
+	vals := req.ExpressionAttributeValues
+	var newHead *string
+	switch req.UpdateExpression {
+	case "SET n = :new":
+	case "SET n = :new, head = :head":
+		h := vals[":head"].S
+		if h == nil {
+			return nil, ddbErr("ValidationException", "expected a string :head")
+		}
+		newHead = h
+	default:
+		return nil, ddbErr("ValidationException", "only \"SET n = :new\" and \"SET n = :new, head = :head\" are simulated")
+	}
+	nv, err := number(vals[":new"])
+	if err != nil {
+		return nil, err
+	}
+	cur, exists := c.vals[name]
+	curHead, hasHead := c.heads[name]
+	fail := ddbErr("ConditionalCheckFailedException", "The conditional request failed")
+	switch req.ConditionExpression {
+	case "attribute_not_exists(n)":
+		if exists {
+			return nil, fail
+		}
+	case "n = :old", "n = :old AND head = :oldhead", "n = :old AND NOT begins_with(head, :oldprefix)":
+		old, err := number(vals[":old"])
+		if err != nil {
+			return nil, err
+		}
+		if !exists || cur != old {
+			return nil, fail
+		}
+		switch req.ConditionExpression {
+		case "n = :old AND head = :oldhead":
+			want := vals[":oldhead"].S
+			if want == nil {
+				return nil, ddbErr("ValidationException", "expected a string :oldhead")
+			}
+			if !hasHead || curHead != *want {
+				return nil, fail
+			}
+		case "n = :old AND NOT begins_with(head, :oldprefix)":
+			prefix := vals[":oldprefix"].S
+			if prefix == nil {
+				return nil, ddbErr("ValidationException", "expected a string :oldprefix")
+			}
+			if hasHead && strings.HasPrefix(curHead, *prefix) {
+				return nil, fail
+			}
+		}
+	default:
+		return nil, ddbErr("ValidationException", "condition %q is not simulated", req.ConditionExpression)
+	}
+	c.vals[name] = nv
+	if newHead != nil {
+		c.heads[name] = *newHead
+	}
+	if err := c.saveLocked(); err != nil {
+		if exists {
+			c.vals[name] = cur
+		} else {
+			delete(c.vals, name)
+		}
+		if hasHead {
+			c.heads[name] = curHead
+		} else {
+			delete(c.heads, name)
+		}
+		return nil, err
+	}
+	return struct{}{}, nil
 }

@@ -86,6 +86,35 @@ type Policy struct {
 	// Rule, when set, derives the thresholds from the gallery size (absent
 	// from the encoding when nil).
 	Rule *ThresholdRule `cbor:"threshold_rule,omitempty"`
+	// Migration, when set, names the engine the enclave is migrating the
+	// gallery to and its thresholds (docs/fleet.md): every capture
+	// runs through both engines, and a face is new only when it is new
+	// under both galleries. Absent from the encoding when nil, so the
+	// hashes of policies without a migration are unchanged.
+	Migration *MigrationPolicy `cbor:"migration,omitempty"`
+}
+
+// MigrationPolicy is the new engine of an engine migration: its identity
+// and model, and the decision thresholds it decides with — fixed, or, when
+// Rule is set, derived from the size of the new engine's gallery as
+// [Policy.Rule] derives the current engine's (the fixed thresholds are then
+// zero, and Margin is the curve's).
+type MigrationPolicy struct {
+	Engine         string  `cbor:"engine"`
+	ModelSHA256    []byte  `cbor:"model_sha256"`
+	MatchThreshold float32 `cbor:"match_threshold"`
+	NewThreshold   float32 `cbor:"new_threshold"`
+	Margin         float32 `cbor:"margin"`
+	// Rule is absent from the encoding when nil, so migrations with fixed
+	// thresholds hash as before.
+	Rule *ThresholdRule `cbor:"threshold_rule,omitempty"`
+}
+
+// AsPolicy is the decision part of m as a [Policy] of the new engine: its
+// engine, model, thresholds and rule (everything else zero).
+func (m MigrationPolicy) AsPolicy() Policy {
+	return Policy{Engine: m.Engine, ModelSHA256: m.ModelSHA256, MatchThreshold: m.MatchThreshold,
+		NewThreshold: m.NewThreshold, Margin: m.Margin, Rule: m.Rule}
 }
 
 // ThresholdRule derives the decision thresholds from the number N of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/wire"
 )
 
@@ -39,6 +40,8 @@ type Observation struct {
 	Width, Height int
 	// Brightness is the mean luma (0..255) inside the face box.
 	Brightness float32
+	// Five are the face's alignment points (pixels), for [vectors.Parallax].
+	Five [5]vectors.Point
 }
 
 // Framing says when a face is placed well enough to measure. The enclave
@@ -55,7 +58,14 @@ type Framing struct {
 
 // DefaultFraming is the framing a phone or laptop camera meets easily at
 // arm's length in an ordinary room.
-var DefaultFraming = Framing{MinEyeDistance: 18, MinFaceShare: 0.2, MaxFaceShare: 0.9, MaxOffCentre: 0.3, MinBrightness: 50}
+//
+// MinBrightness is 40: the enclave has no brightness rule, so this one must
+// only stop frames too dark to measure, never a good turn. At 50 it
+// refused person A's 40° turns of the real recordings (head-turn-a frames
+// 32–35: the face box's mean luma 44.5, the lit cheek turned away, the
+// face measured as well as in the frontal frames); the page then waited a
+// whole loop of the video for the next turn.
+var DefaultFraming = Framing{MinEyeDistance: 18, MinFaceShare: 0.2, MaxFaceShare: 0.9, MaxOffCentre: 0.3, MinBrightness: 40}
 
 // GuideCode is what the page should tell the person; the page maps each to
 // a sentence in its own language.
@@ -110,7 +120,14 @@ const (
 type kept struct {
 	data []byte
 	f    Frame
+	five [5]vectors.Point
 }
+
+// RelaxedParallax is the enclave's default parallax rule (0.15 eye
+// distances between two frames of a challenge with a turn;
+// enclave.DefaultLivenessConfig) with a margin for rounding: the device
+// measures the same bytes with the same detector.
+const RelaxedParallax = 0.155
 
 // Live assembles the frames answering one challenge from a camera. It is not
 // safe for concurrent use. Frames it keeps are its own copies; [Live.Wipe]
@@ -120,6 +137,13 @@ type Live struct {
 	min, max int
 	t        Thresholds
 	framing  Framing
+
+	// MinParallax, when positive, is the parallax ([vectors.Parallax], in
+	// eye distances) the kept frames must reach between two of them before
+	// a turn counts as done, as the enclave requires of a challenge with a
+	// turn: a turn too small to lift the nose out of the face's plane is
+	// not yet a turn (the person is still asked for it). Zero: no check.
+	MinParallax float64
 
 	neutral int // neutral frames to collect first
 	step    int
@@ -200,8 +224,9 @@ func (l *Live) fresh(f Frame) bool {
 	return true
 }
 
-// qualifies reports whether f advances the current phase.
-func (l *Live) qualifies(f Frame) bool {
+// qualifies reports whether f, with alignment points five, advances the
+// current phase.
+func (l *Live) qualifies(f Frame, five [5]vectors.Point) bool {
 	if !l.fresh(f) {
 		return false
 	}
@@ -211,9 +236,29 @@ func (l *Live) qualifies(f Frame) bool {
 	case phaseRest:
 		return l.t.doesNot(l.actions[l.step], f)
 	case phaseDo:
-		return l.t.does(l.actions[l.step], f)
+		a := l.actions[l.step]
+		return l.t.does(a, f) && (!isTurn(a) || l.parallax(five) >= l.MinParallax)
 	}
 	return false
+}
+
+func isTurn(a string) bool { return a == wire.ActionTurnLeft || a == wire.ActionTurnRight }
+
+// parallax is the largest [vectors.Parallax] between two of the kept frames
+// and a frame with points five, as the enclave measures it over a capture
+// (every ordered pair of frames, earlier frame first).
+func (l *Live) parallax(five [5]vectors.Point) float64 {
+	if l.MinParallax <= 0 {
+		return 0
+	}
+	best := 0.0
+	for i, k := range l.frames {
+		best = max(best, vectors.Parallax(k.five, five))
+		for _, k2 := range l.frames[i+1:] {
+			best = max(best, vectors.Parallax(k.five, k2.five))
+		}
+	}
+	return best
 }
 
 // restCode is what to ask for before action a.
@@ -249,7 +294,7 @@ func (l *Live) Guide(o Observation) Guidance {
 	case phaseDo:
 		g.Code = GuideAction
 	}
-	g.Candidate = l.qualifies(f)
+	g.Candidate = l.qualifies(f, o.Five)
 	return g
 }
 
@@ -259,10 +304,10 @@ func (l *Live) Guide(o Observation) Guidance {
 // guidance for what comes next. A frame that does not qualify changes
 // nothing.
 func (l *Live) Offer(data []byte, o Observation) (bool, Guidance) {
-	if l.wiped || l.ph == phaseDone || len(data) == 0 || l.framingCode(o) != "" || !l.qualifies(frameOf(o)) || len(l.frames) >= l.max {
+	if l.wiped || l.ph == phaseDone || len(data) == 0 || l.framingCode(o) != "" || !l.qualifies(frameOf(o), o.Five) || len(l.frames) >= l.max {
 		return false, l.next()
 	}
-	l.frames = append(l.frames, kept{data: slices.Clone(data), f: frameOf(o)})
+	l.frames = append(l.frames, kept{data: slices.Clone(data), f: frameOf(o), five: o.Five})
 	switch l.ph {
 	case phaseNeutral:
 		if l.neutral--; l.neutral == 0 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/wire"
 )
 
@@ -41,6 +42,7 @@ func TestLiveGuideFraming(t *testing.T) {
 		{"off to the side", mod(func(o *Observation) { o.FaceX = 0 }), GuideCentre},
 		{"too low", mod(func(o *Observation) { o.FaceY = 330 }), GuideCentre},
 		{"dark", mod(func(o *Observation) { o.Brightness = 30 }), GuideMoreLight},
+		{"dim but measurable", mod(func(o *Observation) { o.Brightness = 44.5 }), GuideLookAtCamera}, // head-turn-a's 40° turn
 		{"good", framed(0, 0.02), GuideLookAtCamera},
 	}
 	for _, tc := range tests {
@@ -166,6 +168,66 @@ func TestLiveBadInput(t *testing.T) {
 	}
 	if l.step != before.step || l.ph != before.ph || len(l.frames) != 0 {
 		t.Fatal("refused frames changed the capture")
+	}
+}
+
+// TestLiveParallax: with MinParallax set, a turn counts only once two kept
+// frames reach the enclave's parallax (vectors.Parallax); a turn that does
+// not is refused and changes nothing, and the person is still asked for it.
+func TestLiveParallax(t *testing.T) {
+	front := [5]vectors.Point{vectors.LeftEye: {X: 300, Y: 200}, vectors.RightEye: {X: 340, Y: 200}, vectors.Nose: {X: 320, Y: 220},
+		vectors.LeftMouth: {X: 305, Y: 240}, vectors.RightMouth: {X: 335, Y: 240}}
+	// with is a well-framed observation whose nose sits dx eye distances
+	// out of the face's plane relative to front.
+	with := func(yaw float32, dx float32) Observation {
+		o := framed(yaw, 0.02)
+		o.Five = front
+		o.Five[vectors.Nose].X += dx * 40
+		return o
+	}
+	tests := []struct {
+		name        string
+		minParallax float64
+		turn        Observation
+		kept        bool
+	}{
+		{"no rule: any turn past the threshold", 0, with(25, 0), true},
+		{"a turn as flat as a photo", RelaxedParallax, with(25, 0), false},
+		{"a turn just short of the rule", RelaxedParallax, with(25, 0.15), false},
+		{"a turn past the rule", RelaxedParallax, with(25, 0.2), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLive(t, wire.ActionTurnLeft, wire.ActionOpenMouth)
+			l.MinParallax = tc.minParallax
+			if ok, _ := l.Offer([]byte("front"), with(0, 0)); !ok {
+				t.Fatal("neutral frame refused")
+			}
+			if g := l.Guide(tc.turn); g.Candidate != tc.kept || g.Code != GuideAction {
+				t.Fatalf("guidance %+v, want candidate %v", g, tc.kept)
+			}
+			ok, g := l.Offer([]byte("turn"), tc.turn)
+			if ok != tc.kept {
+				t.Fatalf("kept %v, want %v", ok, tc.kept)
+			}
+			if !ok && (g.Code != GuideAction || g.Action != wire.ActionTurnLeft || len(l.frames) != 1 || l.step != 0) {
+				t.Fatalf("a refused turn changed the capture: %+v, %d frames", g, len(l.frames))
+			}
+			if ok && (l.step != 1 || g.Action != wire.ActionOpenMouth) {
+				t.Fatalf("after the turn: step %d, %+v", l.step, g)
+			}
+		})
+	}
+	// Open the mouth: no turn, no parallax needed.
+	l := newLive(t, wire.ActionOpenMouth)
+	l.MinParallax = RelaxedParallax
+	for _, o := range []Observation{with(0, 0), with(2, 0), with(4, 0)} { // the policy's 4 frames: 3 neutral + the action
+		l.Offer([]byte("f"), o)
+	}
+	open := with(1, 0)
+	open.MouthOpen = 0.5
+	if ok, _ := l.Offer([]byte("open"), open); !ok || !l.Done() {
+		t.Fatalf("open mouth refused (%v) or not done", ok)
 	}
 }
 

@@ -91,6 +91,7 @@ func observe(img *image.RGBA, faces []vectors.Face) Observation {
 	l, r := f.Five[vectors.LeftEye], f.Five[vectors.RightEye]
 	o.EyeDistance = float32(math.Hypot(float64(l.X-r.X), float64(l.Y-r.Y)))
 	o.FaceX, o.FaceY, o.FaceW, o.FaceH = f.Box.X, f.Box.Y, f.Box.W, f.Box.H
+	o.Five = f.Five
 	o.Brightness = Brightness(img, image.Rect(int(f.Box.X), int(f.Box.Y), int(f.Box.X+f.Box.W), int(f.Box.Y+f.Box.H)))
 	return o
 }

@@ -69,6 +69,10 @@ func (jc *jsClient) capture(args []js.Value) (func(context.Context) (any, error)
 		if err != nil {
 			return nil, badArg("%v", err)
 		}
+		// A challenge with a turn needs the enclave's parallax between
+		// two kept frames: a turn too small for it is asked for again
+		// rather than sent and refused (liveness_failed).
+		live.MinParallax = capture.RelaxedParallax
 		c := &jsCapture{jc: jc, id: id, live: live, tr: capture.NewTracker(d)}
 		// BlazeFace is most of a detection's cost in WebAssembly: track
 		// between detections; kept frames get a full detection anyway.

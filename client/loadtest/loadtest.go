@@ -1,8 +1,8 @@
 // Package loadtest measures a running FaceSign stack the way clients load
 // it: each request gets its own challenge, frames picked from a recording to
-// answer it, and one sealed enrolment. It reports enrol latency percentiles
-// (the sealed POST only, challenge excluded) and throughput. It measures; it
-// asserts nothing.
+// answer it, and one sealed enrolment (or login). It reports latency
+// percentiles (the sealed POST only, challenge excluded) and throughput. It
+// measures; it asserts nothing.
 package loadtest
 
 import (
@@ -24,6 +24,14 @@ type Config struct {
 	Frames      []capture.Frame // an analysed recording of one person
 	Tries       int             // challenges per request before giving up on picking
 	Now         func() time.Time
+	// Login sends logins instead of enrolments (the person must be
+	// enrolled: warm up with an enrolment).
+	Login bool
+	// Clients, when set, gives worker i the session Clients[i%len]: behind
+	// a fleet's front each session lives on the enclave it attested, so
+	// one client per worker spreads the load (docs/fleet.md). Otherwise
+	// every worker uses Run's client.
+	Clients []*client.Client
 }
 
 // Stats is the outcome of one run.
@@ -74,10 +82,14 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (Stats, error) {
 	}
 	close(next)
 	start := cfg.Now()
-	for range cfg.Concurrency {
+	for w := range cfg.Concurrency {
+		wc := c
+		if len(cfg.Clients) > 0 {
+			wc = cfg.Clients[w%len(cfg.Clients)]
+		}
 		wg.Go(func() {
 			for range next {
-				d, status, err := one(ctx, c, cfg)
+				d, status, err := one(ctx, wc, cfg)
 				mu.Lock()
 				if err != nil {
 					st.Errors++
@@ -98,7 +110,7 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (Stats, error) {
 	wg.Wait()
 	st.Elapsed = cfg.Now().Sub(start)
 	if len(lat) == 0 {
-		return Stats{}, fmt.Errorf("loadtest: no enrolment succeeded (%v): %v", st.Statuses, first)
+		return Stats{}, fmt.Errorf("loadtest: no request succeeded (%v): %v", st.Statuses, first)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	var sum time.Duration
@@ -125,7 +137,11 @@ func one(ctx context.Context, c *client.Client, cfg Config) (time.Duration, stri
 			return 0, "", err
 		}
 		t0 := cfg.Now()
-		res, err := c.Enroll(ctx, ch, frames)
+		op := c.Enroll
+		if cfg.Login {
+			op = c.Login
+		}
+		res, err := op(ctx, ch, frames)
 		d := cfg.Now().Sub(t0)
 		if err != nil {
 			return 0, "", err

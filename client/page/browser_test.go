@@ -298,14 +298,19 @@ func (s *session) text(sel string) string {
 	return strings.TrimSpace(value(s, chromedp.Evaluate[string](`document.querySelector(`+strconvQuote(sel)+`).textContent`)))
 }
 
+func (s *session) attr(sel, name string) string {
+	s.t.Helper()
+	return value(s, chromedp.Evaluate[string](`document.querySelector(`+strconvQuote(sel)+`).getAttribute(`+strconvQuote(name)+`)||""`))
+}
+
 func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
 
 func (s *session) visibleView() string {
 	return value(s, chromedp.Evaluate[string](`(document.querySelector(".view:not([hidden])")||{}).id||""`))
 }
 
-// person says which moves the person in the video can do, judged from the
-// prompt on screen.
+// person says whether the person in the video can do what the page asks,
+// judged from the text on screen: one prompt, or the list of moves.
 type person func(prompt string) bool
 
 var (
@@ -319,6 +324,7 @@ type outcome struct {
 	view, heading, text, code string
 	facesign, evm             string
 	firstPrompt, took         time.Duration
+	sending                   time.Duration // from "Checking with the secure enclave" to the answer
 	tries                     int
 	timeline                  []string // the prompts seen, with when
 }
@@ -356,6 +362,7 @@ func (s *session) flow(button string, who person, retries int, shots bool) outco
 	o := outcome{tries: 1}
 	seen := map[string]bool{}
 	last := ""
+	var sentAt time.Time
 	deadline := time.Now().Add(tryLimit)
 	for time.Now().Before(deadline) {
 		v := s.visibleView()
@@ -372,12 +379,16 @@ func (s *session) flow(button string, who person, retries int, shots bool) outco
 				seen[p] = true
 				s.shot("prompt-" + strings.ToLower(strings.NewReplacer(" ", "-", "—", "", ",", "", "…", "", "'", "").Replace(p)))
 			}
-			if !who(p) {
-				// Once, then wait for the page to ask for something else.
-				o.timeline = append(o.timeline, fmt.Sprintf("%6.1fs the person presses “other moves”", time.Since(start).Seconds()))
+			// The person reads the list of moves (and the prompt) and asks
+			// for other moves at once when one of them is beyond them.
+			if moves := s.text("#moves"); !who(moves) || !who(p) {
+				try := s.attr("#moves", "data-try")
+				o.timeline = append(o.timeline, fmt.Sprintf("%6.1fs the person reads %q and presses “other moves”", time.Since(start).Seconds(), moves))
 				s.run(chromedp.Click(chromedp.CSS("#b-other-moves")))
-				for i := 0; i < 200 && s.visibleView() == "v-capture" && s.text("#prompt") == p; i++ {
-					time.Sleep(300 * time.Millisecond)
+				// Until the page lists the moves of a new challenge (data-try
+				// counts the lists shown), or leaves the capture.
+				for i := 0; i < 600 && s.visibleView() == "v-capture" && s.attr("#moves", "data-try") == try; i++ {
+					time.Sleep(100 * time.Millisecond)
 				}
 			}
 		} else if v != last {
@@ -386,6 +397,9 @@ func (s *session) flow(button string, who person, retries int, shots bool) outco
 		}
 		switch v {
 		case "v-sending":
+			if sentAt.IsZero() {
+				sentAt = time.Now()
+			}
 			if shots && !seen[v] {
 				seen[v] = true
 				s.shot("sending")
@@ -397,6 +411,9 @@ func (s *session) flow(button string, who person, retries int, shots bool) outco
 				o.facesign, o.evm = s.text("#a-facesign"), s.text("#a-evm")
 			}
 			o.took = time.Since(start)
+			if !sentAt.IsZero() {
+				o.sending = time.Since(sentAt)
+			}
 			return o
 		case "v-problem":
 			s.shot("problem")
@@ -428,7 +445,8 @@ func (s *session) expect(step string, o outcome, ok bool) {
 	if !ok {
 		s.t.Fatalf("%s: %s: %s\nscreenshots: %s/%s-*.png\nconsole:\n%s", s.name, step, o, s.shots, s.name, s.consoleText())
 	}
-	s.t.Logf("%s: %s in %v (%d tries, first prompt after %v)", s.name, step, o.took.Round(time.Second), o.tries, o.firstPrompt.Round(100*time.Millisecond))
+	s.t.Logf("%s: %s in %v (%d tries, first prompt after %v, enclave answer after %v); prompts seen:\n  %s", s.name, step,
+		o.took.Round(time.Second), o.tries, o.firstPrompt.Round(100*time.Millisecond), o.sending.Round(100*time.Millisecond), strings.Join(o.timeline, "\n  "))
 }
 
 // home goes back to the start view with the button the visible view has.

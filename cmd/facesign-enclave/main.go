@@ -69,6 +69,8 @@ func run(ctx context.Context, environ []string, stderr io.Writer, open func() (n
 		Listen:     enclave.Endpoint{Network: "vsock", Port: enclave.EnclavePort},
 		Parent:     enclave.Endpoint{Network: "vsock", CID: enclave.ParentCID, Port: enclave.HostServicesPort},
 		NewJournal: newJournal,
+		Engine:     cfg.Engine,
+		NextEngine: cfg.NextEngine,
 		Logger:     log,
 		Now:        time.Now,
 	})

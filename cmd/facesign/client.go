@@ -396,6 +396,8 @@ func init() {
 			levels    []int
 			perLevel  int
 			warmup    int
+			op        string
+			sessions  int
 		)
 		cmd := &cobra.Command{
 			Use:   "loadtest --server URL [--trust-simulator] --recording DIR",
@@ -404,8 +406,10 @@ func init() {
 and frames picked to answer it) at each --concurrency level and prints one JSON line per level:
 latency percentiles of the sealed enrol request (challenge excluded) and enrolments per second.
 The first enrolment makes the person known; the rest are "existing" answers that search the whole
-gallery. Preload a synthetic gallery into the simulator with its enclave's preload option
-(--enclave-arg=--preload-synthetic=N), and past the engine's capacity add
+gallery. With --op login it logs in instead (after the warm-up enrolment). Behind a fleet's front
+(facesign sim --enclaves N) give each worker its own session with --sessions, or every request goes
+to the one enclave that session attested. Preload a synthetic gallery into the simulator with its
+enclave's preload option (--enclave-arg=--preload-synthetic=N), and past the engine's capacity add
 --enclave-arg=--fixed-thresholds, or the gallery-size rule enrols nobody.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -424,13 +428,25 @@ gallery. Preload a synthetic gallery into the simulator with its enclave's prelo
 					return err
 				}
 				capture.Analyze(an, frames)
+				if op != "enroll" && op != "login" {
+					return &exitError{2, fmt.Errorf("--op %q: want enroll or login", op)}
+				}
+				var clients []*client.Client
+				for range sessions {
+					sc, err := cf.newClient(ctx, cmd.ErrOrStderr())
+					if err != nil {
+						return err
+					}
+					clients = append(clients, sc)
+				}
 				if warmup > 0 {
 					if _, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: 1, Requests: warmup, Frames: frames, Tries: cf.tries, Now: time.Now}); err != nil {
 						return err
 					}
 				}
 				for _, n := range levels {
-					st, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: n, Requests: max(perLevel, n), Frames: frames, Tries: cf.tries, Now: time.Now})
+					st, err := loadtest.Run(ctx, c, loadtest.Config{Concurrency: n, Requests: max(perLevel, n), Frames: frames, Tries: cf.tries, Now: time.Now,
+						Login: op == "login", Clients: clients})
 					if err != nil {
 						return err
 					}
@@ -446,6 +462,8 @@ gallery. Preload a synthetic gallery into the simulator with its enclave's prelo
 		cmd.Flags().IntSliceVar(&levels, "concurrency", []int{1, 8, 32}, "concurrency levels")
 		cmd.Flags().IntVar(&perLevel, "requests", 64, "enrolments per level (at least the concurrency)")
 		cmd.Flags().IntVar(&warmup, "warmup", 1, "enrolments before measuring (the first one enrols the person)")
+		cmd.Flags().StringVar(&op, "op", "enroll", "what to measure: enroll (existing after the first) or login")
+		cmd.Flags().IntVar(&sessions, "sessions", 0, "client sessions (attestations) the workers share round-robin; 0: one for all. Behind a fleet's front each session is served by the enclave it attested: use one per worker")
 		_ = cmd.MarkFlagRequired("recording")
 		return cmd
 	})

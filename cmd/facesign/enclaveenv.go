@@ -17,7 +17,8 @@ func init() {
 			Long: `enclave-env reads the FACESIGN_* variables of its own environment exactly as the production
 enclave binary reads them at boot (package stateboot: FACESIGN_REGION, FACESIGN_KMS_KEY_ARN,
 FACESIGN_COUNTER_TABLE, and the optional FACESIGN_COUNTER_NAME, FACESIGN_COUNTER_CREDENTIALS,
-FACESIGN_SNAPSHOT_EVERY, FACESIGN_KMS_ENDPOINT, FACESIGN_DYNAMODB_ENDPOINT), checks them, and
+FACESIGN_SNAPSHOT_EVERY, FACESIGN_KMS_ENDPOINT, FACESIGN_DYNAMODB_ENDPOINT, FACESIGN_ENGINE,
+FACESIGN_NEXT_ENGINE: docs/fleet.md), checks them, and
 prints one KEY=VALUE line per setting that differs from its default. scripts/eif.sh bakes these
 lines into the application ramdisk's env file, so they are measured (PCR2) and a bad setting
 fails the build instead of the boot. Exit status 2 names the bad variable.`,

@@ -35,6 +35,8 @@ func init() {
 			pageSDK        string
 			noPage         bool
 			pageStep       time.Duration
+			enclaves       int
+			kmsPolicy      string
 		)
 		cmd := &cobra.Command{
 			Use:   "sim",
@@ -48,7 +50,15 @@ enclave exits, sim exits with an error: nothing is restarted.
 The enrolment page (docs/page.md) is served at / when facesign.wasm and wasm_exec.js are found
 in --page-sdk (by default beside this executable: "make build" puts them there); its URL is
 printed on stderr. The simulator's attestation root is served at /v1/simulator/root.pem. Clients must opt in to
-trusting it (--trust-simulator); nobody trusts it by default.`,
+trusting it (--trust-simulator); nobody trusts it by default.
+
+With --enclaves N, sim runs a fleet instead (docs/fleet.md): N enclaves, each with its own parent
+process ("facesign sim-member"), on one shared log, snapshot directory, KMS key and rollback
+counter, behind one front on --addr (attestations round-robin over the ready enclaves, sealed
+requests to the enclave holding their key). A member that dies is started again. The control
+socket DATA/fleet.sock answers GET /members and POST /members/{i}/replace
+{"enclave_args": [...]} (a rolling upgrade, one member at a time). /metrics shows each enclave's
+log position and lag. The fleet's front does not serve the enrolment page.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				exe, err := os.Executable()
@@ -63,6 +73,18 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				if err := parent.CheckOrigins(corsOrigins); err != nil {
 					return &exitError{2, fmt.Errorf("--cors-origin: %w", err)}
 				}
+				if enclaves < 0 {
+					return &exitError{2, fmt.Errorf("--enclaves %d: want 0 (one enclave, no front) or more", enclaves)}
+				}
+				if enclaves > 0 {
+					ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+					defer cancel()
+					return runFleet(ctx, fleetOptions{
+						addr: addr, data: data, stateMode: stateMode, kmsPolicy: kmsPolicy, enclaves: enclaves,
+						snapshotEvery: snapshotEvery, burst: burst, rate: rate, enclaveArgs: enclaveArgs, corsOrigins: corsOrigins,
+						readyTimeout: readyTimeout, stopTimeout: stopTimeout, enclaveTimeout: enclaveTimeout, maxBody: maxBody,
+					}, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				}
 				log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 				// One registry for the public /metrics: the parent's own
 				// metrics and the sealed-state services'.
@@ -70,7 +92,7 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer cancel()
 				if stateMode == "sealed" { // the simulated AWS side and snapshots (simstate.go)
-					args, stopState, err := startSimState(ctx, data, log, reg, snapshotEvery)
+					args, stopState, err := startSimState(ctx, data, kmsPolicy, log, reg, snapshotEvery)
 					if err != nil {
 						return err
 					}
@@ -137,6 +159,8 @@ trusting it (--trust-simulator); nobody trusts it by default.`,
 		f.StringVar(&pageSDK, "page-sdk", exeDir(), "directory with facesign.wasm and wasm_exec.js (make wasm) for the enrolment page at /")
 		f.BoolVar(&noPage, "no-page", false, "do not serve the enrolment page")
 		f.DurationVar(&pageStep, "page-step-timeout", 0, "enrolment page: how long a capture waits for the next move before it stops (0: the page's default, 40s)")
+		f.IntVar(&enclaves, "enclaves", 0, "run a fleet of this many enclaves, each with its own parent, on one log behind one front (docs/fleet.md); 0: one enclave, no front")
+		f.StringVar(&kmsPolicy, "kms-policy", simPolicyExe, "policy of the KMS key made for a new data directory: exe (this executable's PCRs), image:FILE.eif (one image's PCR0-2) or signer:CERT.pem (PCR8: any image signed with it)")
 		f.StringArrayVar(&enclaveArgs, "enclave-arg", nil, "extra argument for sim-enclave (repeatable), e.g. --enclave-arg=--preload-synthetic=10000")
 		return cmd
 	})

@@ -31,6 +31,7 @@ func init() {
 	register(func() *cobra.Command {
 		var (
 			listen, parentAddr, data, eifPath, engine string
+			nextEngine                                string
 			preload                                   int
 			fixed                                     bool
 			sealed                                    simStateFlags
@@ -93,6 +94,7 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 					DataKey:         key,
 					NewJournal:      newJournal,
 					Engine:          engine,
+					NextEngine:      nextEngine,
 					Preload:         preload,
 					FixedThresholds: fixed,
 					Logger:          slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).With("process", "sim-enclave"),
@@ -106,6 +108,7 @@ executable's bytes and PCR2 measures nothing, so they are deterministic and neve
 		f.StringVar(&data, "data", "", "directory for the simulator CA and the simulated enclave's data key")
 		f.StringVar(&eifPath, "eif", "", "take PCR0/1/2 from this enclave image file")
 		f.StringVar(&engine, "engine", enclave.DefaultEngine, "face engine")
+		f.StringVar(&nextEngine, "next-engine", "", "migrate the gallery to this engine (docs/fleet.md): both engines run on every capture")
 		f.IntVar(&preload, "preload-synthetic", 0, "add this many synthetic identities to the gallery after boot (benchmarks; not journaled)")
 		f.BoolVar(&fixed, "fixed-thresholds", false, "decide by the engine's fixed thresholds at any gallery size, not its curve's gallery-size rule (benchmarks with --preload-synthetic past the rule's capacity; never for real identities)")
 		sealed.register(f)

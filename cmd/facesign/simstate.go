@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +35,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/facesign/facesign/attest"
+	"github.com/facesign/facesign/eif"
 	"github.com/facesign/facesign/enclave"
 	"github.com/facesign/facesign/enclave/stateboot"
 	"github.com/facesign/facesign/parent"
@@ -65,56 +67,117 @@ var simCredentials = credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "
 // the parent's sealed-state services (snapshots, credentials, the egress
 // relays: parent.StartStateServices, the code "facesign parent" runs), and
 // returns the sim-enclave arguments that use them, and a function that
-// stops them. The KMS key is made on first use with a policy naming the
-// PCRs sim-enclave will report for this executable: a data directory is
-// bound to the binary that created it, as a Nitro deployment's state is
-// bound to its image.
-func startSimState(ctx context.Context, data string, log *slog.Logger, reg prometheus.Registerer, snapshotEvery int) ([]string, func(), error) {
-	dir, err := filepath.Abs(data)
+// stops them. The KMS key is made on first use with the policy kmsPolicy
+// names (simKeyPolicy; by default the PCRs sim-enclave will report for
+// this executable: a data directory is bound to the binary that created
+// it, as a Nitro deployment's state is bound to its image).
+func startSimState(ctx context.Context, data, kmsPolicy string, log *slog.Logger, reg prometheus.Registerer, snapshotEvery int) ([]string, func(), error) {
+	aws, err := startSimAWS(data, log, kmsPolicy)
 	if err != nil {
 		return nil, nil, err
 	}
+	args, stopServices, err := startSimStateServices(ctx, aws.dir, aws.dir, aws.kmsAddr, aws.ddbAddr, log, reg, snapshotEvery)
+	if err != nil {
+		aws.stop()
+		return nil, nil, err
+	}
+	return args, func() { stopServices(); aws.stop() }, nil
+}
+
+// simAWS is the simulator's "AWS side", shared by every enclave of a data
+// directory: the simulated KMS with the gallery key and the
+// DynamoDB-protocol rollback counter, on loopback with TLS.
+type simAWS struct {
+	dir              string
+	kmsAddr, ddbAddr string // host:port, TLS with the service CA's certificate
+	stop             func()
+}
+
+// simPolicyExe is the KMS key policy of a data directory by default: the
+// PCRs sim-enclave reports for this executable.
+const simPolicyExe = "exe"
+
+// simKeyPolicy turns a --kms-policy value into the simulated key policy:
+// "exe" (PCR0/1/2 of this executable, one binary), "image:FILE.eif" (PCR0,
+// PCR1 and PCR2 of one enclave image) or "signer:CERT.pem" (PCR8 alone:
+// any image signed with that certificate; docs/fleet.md).
+func simKeyPolicy(spec string, now time.Time) (simulator.KMSPolicy, error) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch {
+	case spec == simPolicyExe:
+		pcrs, err := simPCRs("", now)
+		return simulator.KMSPolicy{PCRs: pcrs}, err
+	case kind == "image" && arg != "":
+		pcrs, err := simulator.PCRsFromEIFFile(arg, now)
+		if err != nil {
+			return simulator.KMSPolicy{}, err
+		}
+		return simulator.KMSPolicy{PCRs: map[int][]byte{0: pcrs[0], 1: pcrs[1], 2: pcrs[2]}}, nil
+	case kind == "signer" && arg != "":
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			return simulator.KMSPolicy{}, err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return simulator.KMSPolicy{}, fmt.Errorf("%s holds no PEM certificate", arg)
+		}
+		pcr8 := eif.Extend(blk.Bytes)
+		return simulator.KMSPolicy{PCRs: map[int][]byte{8: pcr8[:]}}, nil
+	}
+	return simulator.KMSPolicy{}, fmt.Errorf("kms policy %q: want exe, image:FILE.eif or signer:CERT.pem", spec)
+}
+
+// startSimAWS starts the "AWS side" for the data directory data, making
+// the simulator CA, the service CA, the KMS key (with the policy spec
+// names, on first use only: the key's policy is fixed when it is made, as
+// on AWS) and the sealed counter credentials if they do not exist yet.
+func startSimAWS(data string, log *slog.Logger, policySpec string) (*simAWS, error) {
+	dir, err := filepath.Abs(data)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range []string{dir, filepath.Join(dir, simKMSDir), filepath.Join(dir, simCounterDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	now := time.Now()
 	ca, err := simulator.LoadOrCreateCA(dir, rand.Reader, now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator CA: %w", err)
+		return nil, fmt.Errorf("simulator CA: %w", err)
 	}
 	tlsCA, err := simulator.LoadOrCreateServiceCA(dir, rand.Reader, now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator service CA: %w", err)
+		return nil, fmt.Errorf("simulator service CA: %w", err)
 	}
 	cert, err := tlsCA.ServerCertificate(rand.Reader, now, simulator.ServiceHost("kms"), simulator.ServiceHost("dynamodb"))
 	if err != nil {
-		return nil, nil, err
-	}
-	pcrs, err := simPCRs("", now)
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	k, err := simulator.NewKMS(simulator.KMSOptions{Roots: []*x509.Certificate{ca.Root()}, Clock: time.Now, Rand: rand.Reader, Dir: filepath.Join(dir, simKMSDir), Region: simulator.SimRegion})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	arn, err := simCreateOnce(filepath.Join(dir, simKMSKeyARN), func() ([]byte, error) {
-		arn, err := k.CreateKey(simulator.KMSPolicy{PCRs: pcrs})
+		policy, err := simKeyPolicy(policySpec, now)
+		if err != nil {
+			return nil, err
+		}
+		arn, err := k.CreateKey(policy)
 		return []byte(arn + "\n"), err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator KMS key: %w", err)
+		return nil, fmt.Errorf("simulator KMS key: %w", err)
 	}
 	keyARN := strings.TrimSpace(string(arn))
 	if !strings.HasPrefix(keyARN, "arn:") {
-		return nil, nil, fmt.Errorf("%s does not hold a key ARN", simKMSKeyARN)
+		return nil, fmt.Errorf("%s does not hold a key ARN", simKMSKeyARN)
 	}
 	// The counter's own credentials, sealed under the key the way a key
 	// administrator does it with "aws kms encrypt" (docs/state.md).
 	var principal []byte
-	blob, err := simCreateOnce(filepath.Join(dir, simCounterCreds), func() ([]byte, error) {
+	_, err = simCreateOnce(filepath.Join(dir, simCounterCreds), func() ([]byte, error) {
 		plain, err := simCounterCredentials()
 		if err != nil {
 			return nil, err
@@ -132,20 +195,17 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, reg prome
 		err = json.Unmarshal(principal, &creds)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
+		return nil, fmt.Errorf("simulator counter credentials: %w", err)
 	}
 	counters, err := simulator.NewCounters(filepath.Join(dir, simCounterDir))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	counters.RequireCredentials(creds.AccessKeyID, creds.SecretAccessKey)
-	snaps, err := parent.OpenDirSnapshots(filepath.Join(dir, simSnapshotDir), parent.SnapshotOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
 
+	a := &simAWS{dir: dir}
 	var closers []func()
-	stop := func() {
+	a.stop = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
@@ -155,8 +215,8 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, reg prome
 	for _, h := range []http.Handler{k, counters} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			stop()
-			return nil, nil, err
+			a.stop()
+			return nil, err
 		}
 		srv := parent.NewHTTPServer(h, log)
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -164,25 +224,52 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, reg prome
 		closers = append(closers, func() { srv.Close() })
 		upstream = append(upstream, ln.Addr().String())
 	}
-	// The parent's sealed-state services: the same code "facesign parent"
-	// runs. The enclave reaches KMS and DynamoDB only through the relays,
-	// with TLS inside it.
+	a.kmsAddr, a.ddbAddr = upstream[0], upstream[1]
+	log.Info("simulated AWS side ready (TLS, simulator service CA)", "kms", a.kmsAddr, "counter", a.ddbAddr)
+	return a, nil
+}
+
+// startSimStateServices starts one parent's sealed-state services — the
+// snapshot and credential routes (snapshots in dir/snapshots, shared by a
+// fleet) and the egress relays to the AWS side at kmsAddr and ddbAddr, all
+// on sockets in sockDir — the same code "facesign parent" runs, and
+// returns the sim-enclave arguments that use them. The enclave reaches KMS
+// and DynamoDB only through the relays, with TLS inside it.
+func startSimStateServices(ctx context.Context, dir, sockDir, kmsAddr, ddbAddr string, log *slog.Logger, reg prometheus.Registerer, snapshotEvery int) ([]string, func(), error) {
+	arn, err := os.ReadFile(filepath.Join(dir, simKMSKeyARN))
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator KMS key: %w", err)
+	}
+	keyARN := strings.TrimSpace(string(arn))
+	blob, err := os.ReadFile(filepath.Join(dir, simCounterCreds))
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator counter credentials: %w", err)
+	}
+	snaps, err := parent.OpenDirSnapshots(filepath.Join(dir, simSnapshotDir), parent.SnapshotOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var closers []func()
+	stop := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
 	ss, err := parent.StartStateServices(ctx, parent.StateServicesConfig{
 		Snapshots:   snaps,
 		Credentials: parent.CredentialsHostConfig{Provider: simCredentials, CounterCredentials: blob},
 		Egress: []parent.EgressSpec{
-			{Name: "kms", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressKMS)}, Upstream: upstream[0]},
-			{Name: "dynamodb", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simEgressDDB)}, Upstream: upstream[1]},
+			{Name: "kms", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(sockDir, simEgressKMS)}, Upstream: kmsAddr},
+			{Name: "dynamodb", Listen: parent.Endpoint{Network: "unix", Address: filepath.Join(sockDir, simEgressDDB)}, Upstream: ddbAddr},
 		},
 		Logger:   log,
 		Registry: reg,
 	})
 	if err != nil {
-		stop()
 		return nil, nil, err
 	}
 	closers = append(closers, func() { _ = ss.Close() })
-	ln, err := (parent.Endpoint{Network: "unix", Address: filepath.Join(dir, simStateSock)}).Listen()
+	ln, err := (parent.Endpoint{Network: "unix", Address: filepath.Join(sockDir, simStateSock)}).Listen()
 	if err != nil {
 		stop()
 		return nil, nil, fmt.Errorf("sealed-state host services: %w", err)
@@ -195,15 +282,14 @@ func startSimState(ctx context.Context, data string, log *slog.Logger, reg prome
 		"--state-region", simulator.SimRegion,
 		"--state-kms-key", keyARN,
 		"--state-counter-table", simCounterTable,
-		"--state-kms-via", "unix:" + filepath.Join(dir, simEgressKMS),
-		"--state-counter-via", "unix:" + filepath.Join(dir, simEgressDDB),
-		"--state-host", "unix:" + filepath.Join(dir, simStateSock),
+		"--state-kms-via", "unix:" + filepath.Join(sockDir, simEgressKMS),
+		"--state-counter-via", "unix:" + filepath.Join(sockDir, simEgressDDB),
+		"--state-host", "unix:" + filepath.Join(sockDir, simStateSock),
 		"--state-tls-roots", filepath.Join(dir, simulator.ServiceCARootFile),
 	}
 	if snapshotEvery > 0 {
 		args = append(args, "--state-snapshot-every", strconv.Itoa(snapshotEvery))
 	}
-	log.Info("simulated AWS side ready (TLS, simulator service CA)", "kms", upstream[0], "counter", upstream[1])
 	return args, stop, nil
 }
 

@@ -49,6 +49,28 @@
 // Append, and stop the enclave on any error it returns: a refused replay
 // keeps nothing, so a retry starts from scratch. With ReplayShared, copy
 // what you keep: the entry's Entropy and Vector are overwritten by the
-// next entry. Only one enclave may write a log: two writers are detected by
-// the counter ([ErrCounterConflict]) and must stop.
+// next entry.
+//
+// # Several enclaves
+//
+// Any number of enclaves may share one log (docs/fleet.md). The store
+// creates a record only where none exists; an append that loses its
+// sequence number returns enclave.ErrJournalBehind and changes nothing:
+// the caller runs [Journal.CatchUp] and decides again. The counter is a
+// [HeadCounter]: it binds the chain hash of the records it acknowledges
+// and moves only from the head it holds, so only one history can ever be
+// acknowledged, and an enclave shown another one stops with [ErrForked].
+// Followers call [Journal.Poll] and [Journal.CatchUp] to keep their
+// gallery current.
+//
+// # Templates and engine migrations
+//
+// Beside each identity's enrolment vector the journal keeps its further
+// templates ([enclave.OpAddTemplate]) and, while the gallery migrates to a
+// new face engine ([enclave.OpMigrate] … [enclave.OpMigrateEnd]), the new
+// engine's vectors; snapshots carry all three, in that order. Templates
+// belong to the log's current engine: the end of a migration drops them
+// with the old engine's vectors ([Journal.Engines], [Journal.Migrated],
+// [Journal.Dropped]). Every entry is checked for shape by
+// [enclave.CheckEntry] against the dimension of the engine it names.
 package state

@@ -400,6 +400,11 @@ func TestBackgroundSnapshotsUnderChurn(t *testing.T) {
 			appendAll(t, j, del(i-1))
 			delete(live, i-1)
 		}
+		if i%300 == 299 {
+			// On a loaded machine the appends can outrun a snapshot for the
+			// whole loop: let each batch's snapshot finish.
+			j.snapWG.Wait()
+		}
 	}
 	j.Close()
 	e.snaps.mu.Lock()

@@ -36,6 +36,22 @@ type snapHeader struct {
 	ChunkEntries int    `cbor:"chunk_entries"`
 	Templates    uint64 `cbor:"templates,omitempty"`     // further templates
 	TemplateSize int    `cbor:"template_size,omitempty"` // bytes per template entry
+
+	// Engine migrations (migration.go); absent when empty, so snapshots
+	// without them read as before. Engine is the log's current engine,
+	// RecordSize the size of the records after Next-1 when it is not the
+	// header's; Mig* the migration in progress, whose MigCount slots
+	// follow the identities and templates in chunks of their own (at
+	// least one, even for none).
+	Engine     string `cbor:"engine,omitempty"`
+	RecordSize int    `cbor:"record_entry_size,omitempty"`
+	MigEngine  string `cbor:"mig_engine,omitempty"`
+	MigDim     int    `cbor:"mig_dim,omitempty"`
+	MigCount   uint64 `cbor:"mig_count,omitempty"`
+	// HeaderHash is SHA-256 of the log's header record (record 0): boot
+	// from a snapshot never reads the chain from the header on, so the
+	// header's clear fields (its engine) are bound here.
+	HeaderHash []byte `cbor:"header_hash,omitempty"`
 }
 
 func (j *Journal) chunkAAD(hdrHash [32]byte, i uint64, final bool) []byte {
@@ -59,14 +75,26 @@ func (j *Journal) Snapshot(ctx context.Context) error {
 		j.mu.Unlock()
 		return fmt.Errorf("%w: no snapshot store", ErrOptions)
 	}
+	if j.acked.N != j.next {
+		j.mu.Unlock()
+		return fmt.Errorf("%w: %d records, %d acknowledged: snapshots are taken of acknowledged state only", ErrNotAcked, j.next, j.acked.N)
+	}
 	next, head, v := j.captureLocked()
 	j.mu.Unlock()
 	return j.writeSnapshot(ctx, next, head, v)
 }
 
 // snapView is what a snapshot reads: copy-on-write views of the
-// identities and of the templates.
-type snapView struct{ ids, tpl *view }
+// identities, of the templates and of a migration's set, with the sets
+// they were taken of (a migration's end replaces the journal's sets while
+// a view is out), and the log's engine and record size at capture.
+type snapView struct {
+	ids, tpl, mig      *view
+	idsOf, migOf       *liveSet[[16]byte]
+	tplOf              *liveSet[tplKey]
+	engine, migEngine  string
+	recordSize, migDim int
+}
 
 func (j *Journal) startSnapshotLocked() {
 	next, head, v := j.captureLocked()
@@ -84,12 +112,16 @@ func (j *Journal) startSnapshotLocked() {
 	}()
 }
 
-// captureLocked takes a copy-on-write view of the live set, so the
-// snapshot can be sealed and written while appends go on. It costs the
-// pages appends and deletes touch while the snapshot is written, not a
-// copy of the gallery.
+// captureLocked takes a copy-on-write view of the live sets (identities,
+// templates, a migration's set), so the snapshot can be sealed and written
+// while appends go on. It costs the pages appends and deletes touch while
+// the snapshot is written, not a copy of the gallery.
 func (j *Journal) captureLocked() (uint64, [32]byte, snapView) {
-	return j.next, j.head, snapView{ids: j.live.capture(), tpl: j.tpl.capture()}
+	v := snapView{ids: j.live.capture(), idsOf: j.live, tpl: j.tpl.capture(), tplOf: j.tpl, engine: j.engine, recordSize: j.entrySize}
+	if j.mig != nil {
+		v.mig, v.migOf, v.migEngine, v.migDim = j.mig.set.capture(), j.mig.set, j.mig.engine, j.mig.dim
+	}
+	return j.next, j.head, v
 }
 
 // writeSnapshot seals v chunk by chunk through one reused buffer and
@@ -97,13 +129,22 @@ func (j *Journal) captureLocked() (uint64, [32]byte, snapView) {
 func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte, v snapView) error {
 	defer func() {
 		j.mu.Lock()
-		j.live.release(v.ids)
-		j.tpl.release(v.tpl)
+		v.idsOf.release(v.ids)
+		v.tplOf.release(v.tpl)
+		if v.mig != nil {
+			v.migOf.release(v.mig)
+		}
 		j.mu.Unlock()
 	}()
-	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(v.ids.count), EntrySize: v.ids.stride, ChunkEntries: chunkEntries}
+	h := snapHeader{LogID: j.logID, Next: next, Head: head[:], Count: uint64(v.ids.count), EntrySize: v.ids.stride, ChunkEntries: chunkEntries,
+		Engine: v.engine, RecordSize: v.recordSize, HeaderHash: j.headerHash[:]}
 	if v.tpl.count > 0 {
 		h.Templates, h.TemplateSize = uint64(v.tpl.count), v.tpl.stride
+	}
+	stride := max(v.ids.stride, v.tpl.stride)
+	if v.mig != nil {
+		h.MigEngine, h.MigDim, h.MigCount = v.migEngine, v.migDim, uint64(v.mig.count)
+		stride = max(stride, v.mig.stride)
 	}
 	hb, err := wire.Marshal(h)
 	if err != nil {
@@ -114,7 +155,7 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		plain := make([]byte, chunkEntries*max(v.ids.stride, v.tpl.stride))
+		plain := make([]byte, chunkEntries*stride)
 		sealed := make([]byte, 12, 12+len(plain)+16)
 		bw := bufio.NewWriterSize(pw, 1<<20)
 		chunk := uint64(0)
@@ -150,11 +191,16 @@ func (j *Journal) writeSnapshot(ctx context.Context, next uint64, head [32]byte,
 			if err := writeFrame(bw, hb); err != nil {
 				return err
 			}
-			if err := section(v.ids, v.ids.count, h.Templates == 0); err != nil {
+			if err := section(v.ids, v.ids.count, h.Templates == 0 && v.mig == nil); err != nil {
 				return err
 			}
 			if h.Templates > 0 {
-				if err := section(v.tpl, v.tpl.count, true); err != nil {
+				if err := section(v.tpl, v.tpl.count, v.mig == nil); err != nil {
+					return err
+				}
+			}
+			if v.mig != nil {
+				if err := section(v.mig, v.mig.count, true); err != nil {
 					return err
 				}
 			}
@@ -210,7 +256,7 @@ func readFrame(r io.Reader, buf []byte, max int) ([]byte, error) {
 
 // loadSnapshot applies the latest snapshot, if any, to the live set and
 // reports whether there was one.
-func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
+func (j *Journal) loadSnapshot(ctx context.Context) (_ bool, err error) {
 	seq, rc, err := j.opts.Snapshots.LatestSnapshot(ctx)
 	if errors.Is(err, ErrNoSnapshot) {
 		return false, nil
@@ -240,8 +286,26 @@ func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 		return bad("belongs to another log")
 	case h.Next != seq || h.Next < 1:
 		return bad("stored under %d but covers %d records", seq, h.Next)
-	case h.EntrySize != j.live.stride || h.ChunkEntries != chunkEntries || len(h.Head) != 32:
+	case h.ChunkEntries != chunkEntries || len(h.Head) != 32:
 		return bad("unexpected parameters")
+	case h.EntrySize < idSize+entropySize+4 || (h.EntrySize-idSize-entropySize)%4 != 0 || (h.EntrySize-idSize-entropySize)/4 > maxDim:
+		return bad("entry size %d", h.EntrySize)
+	case h.RecordSize != 0 && (h.RecordSize < 128 || h.RecordSize > migrationOverhead+4*maxDim):
+		return bad("record entry size %d", h.RecordSize)
+	case h.MigEngine == "" && (h.MigDim != 0 || h.MigCount != 0):
+		return bad("migration fields without a migration")
+	case h.MigEngine != "" && (h.MigDim <= 0 || h.MigDim > maxDim):
+		return bad("migration dimension %d", h.MigDim)
+	case h.HeaderHash != nil && string(h.HeaderHash) != string(j.headerHash[:]):
+		return bad("made for another log header")
+	}
+	// The dimension of the live entries: the header's engine, or the
+	// engine a completed migration moved the log to.
+	if dim := (h.EntrySize - idSize - entropySize) / 4; dim != j.dim {
+		if h.Engine == "" || h.Engine == j.engine {
+			return bad("live entries of %d dimensions, the log's engine makes %d", dim, j.dim)
+		}
+		j.live, j.tpl, j.dim = newLiveSet(dim), newTemplateSet(dim), dim // after a completed migration
 	}
 	switch {
 	case h.Templates == 0 && h.TemplateSize != 0,
@@ -250,11 +314,11 @@ func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 	}
 	hh := sha256.Sum256(hb)
 	rd := sectionReader{j: j, r: r, hh: hh}
-	if err := loadSection(&rd, j.live, h.Count, h.Templates == 0); err != nil {
+	if err := loadSection(&rd, j.live, h.Count, h.Templates == 0 && h.MigEngine == ""); err != nil {
 		return bad("%v", err)
 	}
 	if h.Templates > 0 {
-		if err := loadSection(&rd, j.tpl, h.Templates, true); err != nil {
+		if err := loadSection(&rd, j.tpl, h.Templates, h.MigEngine == ""); err != nil {
 			return bad("%v", err)
 		}
 		// Templates belong to enrolled identities, at positions in range.
@@ -264,12 +328,29 @@ func (j *Journal) loadSnapshot(ctx context.Context) (bool, error) {
 			}
 		}
 	}
+	if h.MigEngine != "" {
+		mig := &migration{engine: h.MigEngine, dim: h.MigDim, set: newLiveSet(h.MigDim)}
+		if err := loadSection(&rd, mig.set, h.MigCount, true); err != nil {
+			return bad("%v", err)
+		}
+		defer func() {
+			if err == nil {
+				j.mig = mig
+			}
+		}()
+	}
+	if h.Engine != "" {
+		j.engine = h.Engine
+	}
+	if h.RecordSize != 0 {
+		j.entrySize = h.RecordSize
+	}
 	if _, err := r.ReadByte(); err != io.EOF {
 		return bad("trailing data")
 	}
 	copy(j.head[:], h.Head)
 	j.next = h.Next
-	j.log.Info("snapshot loaded", "next", h.Next, "identities", h.Count, "templates", h.Templates)
+	j.log.Info("snapshot loaded", "next", h.Next, "identities", h.Count, "templates", h.Templates, "migrating", h.MigCount)
 	return true, nil
 }
 
@@ -350,7 +431,9 @@ func (j *Journal) checkSnapshotHead(seq uint64, rec []byte) error {
 		}
 		return nil
 	}
-	if len(rec) != j.recordSize() {
+	// The record before the snapshot's head may predate a migration's
+	// larger records: any record size the log may hold.
+	if len(rec) < 12+32+128+16 || len(rec) > 12+32+migrationOverhead+4*maxDim+16 {
 		return fmt.Errorf("%w: record %d is %d bytes", ErrCorrupt, seq, len(rec))
 	}
 	plain, err := j.aead.Open(nil, rec[:12], rec[12:], j.recordAAD(seq))

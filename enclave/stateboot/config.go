@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ const (
 	EnvSnapshotEvery      = "FACESIGN_SNAPSHOT_EVERY"      // records between snapshots; "0" disables (default 10000)
 	EnvKMSEndpoint        = "FACESIGN_KMS_ENDPOINT"        // https URL overriding https://kms.REGION.amazonaws.com
 	EnvDynamoDBEndpoint   = "FACESIGN_DYNAMODB_ENDPOINT"   // https URL overriding https://dynamodb.REGION.amazonaws.com
+	EnvEngine             = "FACESIGN_ENGINE"              // the face engine (default: enclave.DefaultEngine)
+	EnvNextEngine         = "FACESIGN_NEXT_ENGINE"         // the engine the gallery migrates to (docs/fleet.md); unset: none
 	// EnvCPU caps the vector kernels' instruction-set level: generic, avx2
 	// or avx512 (default: the best the CPU has). The kernels read it
 	// themselves at process start (vectors.KernelEnv); it is listed here so
@@ -82,6 +85,11 @@ type Config struct {
 	// (https URLs without a path); empty means https://SERVICE.REGION.amazonaws.com
 	// (.amazonaws.com.cn in China regions).
 	KMSEndpoint, DynamoDBEndpoint string
+	// Engine names the face engine ("" means enclave.DefaultEngine), and
+	// NextEngine the engine an engine migration moves the gallery to ("":
+	// none). Both must be registered (vectors.Engines); they are measured
+	// with the rest, so which engines an image runs is part of its PCRs.
+	Engine, NextEngine string
 	// CPU is the FACESIGN_CPU kernel level cap ("" = the best the CPU has).
 	// It is checked here by name only: the machine that builds the image
 	// is not the one that runs it, and the enclave binary refuses to boot
@@ -183,6 +191,15 @@ func (c *Config) Validate() error {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
 	}
+	registered := vectors.Engines()
+	for _, e := range []struct{ setting, v string }{{EnvEngine, c.Engine}, {EnvNextEngine, c.NextEngine}} {
+		if e.v != "" && !slices.Contains(registered, e.v) {
+			return bad(e.setting, "%q is not a registered engine (%s)", e.v, strings.Join(registered, ", "))
+		}
+	}
+	if c.NextEngine != "" && c.NextEngine == c.Engine {
+		return bad(EnvNextEngine, "%q is the engine in use", c.NextEngine)
+	}
 	for _, e := range []struct {
 		setting, service string
 		v                *string
@@ -213,7 +230,7 @@ func defaultHost(service, region string) string {
 // this package knows.
 func FromEnv(environ []string) (Config, error) {
 	known := map[string]bool{}
-	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvCPU} {
+	for _, k := range []string{EnvRegion, EnvKMSKeyARN, EnvCounterTable, EnvCounterName, EnvCounterCredentials, EnvSnapshotEvery, EnvKMSEndpoint, EnvDynamoDBEndpoint, EnvEngine, EnvNextEngine, EnvCPU} {
 		known[k] = true
 	}
 	env := map[string]string{}
@@ -241,6 +258,8 @@ func FromEnv(environ []string) (Config, error) {
 		CounterCredentials: CounterCredentials(env[EnvCounterCredentials]),
 		KMSEndpoint:        env[EnvKMSEndpoint],
 		DynamoDBEndpoint:   env[EnvDynamoDBEndpoint],
+		Engine:             env[EnvEngine],
+		NextEngine:         env[EnvNextEngine],
 		CPU:                env[EnvCPU],
 	}
 	if s, ok := env[EnvSnapshotEvery]; ok {
@@ -280,6 +299,12 @@ func (c Config) Env() []string {
 	}
 	if c.DynamoDBEndpoint != "" && c.DynamoDBEndpoint != "https://"+defaultHost("dynamodb", c.Region) {
 		out = append(out, EnvDynamoDBEndpoint+"="+c.DynamoDBEndpoint)
+	}
+	if c.Engine != "" {
+		out = append(out, EnvEngine+"="+c.Engine)
+	}
+	if c.NextEngine != "" {
+		out = append(out, EnvNextEngine+"="+c.NextEngine)
 	}
 	if c.CPU != "" {
 		out = append(out, EnvCPU+"="+c.CPU)

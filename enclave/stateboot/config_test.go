@@ -51,6 +51,11 @@ func TestFromEnv(t *testing.T) {
 		{"all settings", with("FACESIGN_COUNTER_NAME=prod:gallery", "FACESIGN_COUNTER_CREDENTIALS=instance-role", "FACESIGN_SNAPSHOT_EVERY=500",
 			"FACESIGN_KMS_ENDPOINT=https://kms-fips.eu-west-1.amazonaws.com", "FACESIGN_DYNAMODB_ENDPOINT=https://dynamodb-fips.eu-west-1.amazonaws.com/"), ""},
 		{"snapshots off", with("FACESIGN_SNAPSHOT_EVERY=0"), ""},
+		{"an engine migration", with("FACESIGN_ENGINE=dlibresnet", "FACESIGN_NEXT_ENGINE=mobilefacenet"), ""},
+		{"the migrated engine alone", with("FACESIGN_ENGINE=mobilefacenet"), ""},
+		{"unknown engine", with("FACESIGN_ENGINE=arcface"), `FACESIGN_ENGINE: "arcface" is not a registered engine`},
+		{"unknown next engine", with("FACESIGN_NEXT_ENGINE=arcface"), `FACESIGN_NEXT_ENGINE: "arcface" is not a registered engine`},
+		{"migration to the engine in use", with("FACESIGN_ENGINE=dlibresnet", "FACESIGN_NEXT_ENGINE=dlibresnet"), `FACESIGN_NEXT_ENGINE: "dlibresnet" is the engine in use`},
 		{"kernel level cap", with("FACESIGN_CPU=avx2"), ""},
 		{"kernel level above this CPU's", with("FACESIGN_CPU=avx512"), ""}, // checked by name: the image runs elsewhere
 		{"bad kernel level", with("FACESIGN_CPU=sse4"), `FACESIGN_CPU: "sse4": want generic, avx2 or avx512`},

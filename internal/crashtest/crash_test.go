@@ -94,3 +94,46 @@ func TestCrash(t *testing.T) {
 // defaultSimArgs make snapshots frequent, so kills also land on snapshot
 // uploads and boots load snapshots.
 var defaultSimArgs = []string{"--snapshot-every", "2"}
+
+// TestCrashFleet runs the crash harness across a fleet of three enclaves
+// on one store (RunFleet): FACESIGN_CRASH_FLEET_CYCLES cycles (default 3,
+// to keep `make test` short; the issue's figure is 200: make crash-fleet),
+// seeded by FACESIGN_CRASH_SEED.
+func TestCrashFleet(t *testing.T) {
+	cycles := envInt(t, "FACESIGN_CRASH_FLEET_CYCLES", 3)
+	seed := envInt(t, "FACESIGN_CRASH_SEED", 1)
+	root, err := simtest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := os.Getenv("FACESIGN_CRASH_BIN")
+	if bin == "" {
+		bin = simtest.Build(t)
+	}
+	data, err := os.MkdirTemp("", "fs-crashf-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if !t.Failed() {
+			os.RemoveAll(data)
+		}
+	}()
+	start := time.Now()
+	r, err := RunFleet(context.Background(), Options{
+		Binary: bin, DataDir: data, Recordings: filepath.Join(root, "client/testdata/liveness"),
+		Cycles: cycles, Seed: uint64(seed), SimArgs: defaultSimArgs, Logf: t.Logf, Enclaves: 3,
+	})
+	if r != nil {
+		t.Logf("after %v:\n%s", time.Since(start).Round(time.Second), r)
+	}
+	if err != nil {
+		if r != nil && r.SimLogOnFailure != "" {
+			t.Logf("fleet log tail:\n%s", r.SimLogOnFailure)
+		}
+		t.Fatalf("%v (data directory kept: %s)", err, data)
+	}
+	if r.Cycles != cycles {
+		t.Fatalf("ran %d cycles, want %d", r.Cycles, cycles)
+	}
+}

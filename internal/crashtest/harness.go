@@ -53,6 +53,8 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Logf receives progress; nil discards.
 	Logf func(format string, args ...any)
+	// Enclaves is the fleet size for [RunFleet] (at least 2).
+	Enclaves int
 }
 
 // Report is what a run saw.
@@ -106,19 +108,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	rec, err := demo.LoadRecordings(o.Recordings)
+	people, analysis, err := loadPeople(o.Recordings)
 	if err != nil {
 		return nil, err
 	}
-	analysis, err := capture.LoadAnalysis(filepath.Join(o.Recordings, "analysis.json"))
-	if err != nil {
-		return nil, err
-	}
-	an := analysis.Analyzer(nil)
-	for _, set := range [][]capture.Frame{rec.A1, rec.A2, rec.B1, rec.B2} {
-		capture.Analyze(an, set)
-	}
-	people := []person{{"A", [][]capture.Frame{rec.A1, rec.A2}}, {"B", [][]capture.Frame{rec.B1, rec.B2}}}
 	model := NewModel("A", "B")
 	rng := mrand.New(mrand.NewPCG(o.Seed, 0x6372617368))
 	r := &Report{Answered: map[string]int{}, FinalIDs: map[string]string{}}
@@ -229,6 +222,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return r, nil
 }
 
+// loadPeople reads the two recorded people and the frame analysis that
+// lets the client pick frames performing a challenge's actions.
+func loadPeople(dir string) ([]person, *capture.Analysis, error) {
+	rec, err := demo.LoadRecordings(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	analysis, err := capture.LoadAnalysis(filepath.Join(dir, "analysis.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	an := analysis.Analyzer(nil)
+	for _, set := range [][]capture.Frame{rec.A1, rec.A2, rec.B1, rec.B2} {
+		capture.Analyze(an, set)
+	}
+	return []person{{"A", [][]capture.Frame{rec.A1, rec.A2}}, {"B", [][]capture.Frame{rec.B1, rec.B2}}}, analysis, nil
+}
+
 // workload is the two workers' shared state.
 type workload struct {
 	model  *Model
@@ -242,6 +253,12 @@ type workload struct {
 // and checking every answer against the model. stop cancels the workers,
 // waits for them and returns the violations they found.
 func (w *workload) start(ctx context.Context, c *client.Client, seeds ...uint64) (stop func() error) {
+	return w.startClients(ctx, []*client.Client{c}, seeds...)
+}
+
+// startClients is start with one client per worker (clients[i%len]): in a
+// fleet each client's session lives on the enclave it attested.
+func (w *workload) startClients(ctx context.Context, clients []*client.Client, seeds ...uint64) (stop func() error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var vmu sync.Mutex
@@ -252,7 +269,7 @@ func (w *workload) start(ctx context.Context, c *client.Client, seeds ...uint64)
 			for ctx.Err() == nil {
 				op := []Op{Enroll, Enroll, Login, Delete}[rng.IntN(4)]
 				frames := p.takes[rng.IntN(len(p.takes))]
-				status, id, entropy, reason, err := do(ctx, c, op, frames)
+				status, id, entropy, reason, err := do(ctx, clients[i%len(clients)], op, frames)
 				if errors.Is(err, capture.ErrNoUsableChallenge) {
 					continue // nothing was submitted
 				}

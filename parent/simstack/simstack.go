@@ -81,6 +81,14 @@ type Options struct {
 	// On a busy CPU the enclave queues face requests behind its pipeline
 	// limit, so the simulator wants more than production.
 	EnclaveTimeout time.Duration
+	// LogDir is the sealed log's directory (default DataDir/log). Members
+	// of a fleet share one (docs/fleet.md): the directory store is safe
+	// for several processes.
+	LogDir string
+	// EnclaveDataDir is sim-enclave's --data: where the simulator CA
+	// (sim-root.pem) lives (default DataDir). Members of a fleet share one
+	// CA, so clients trust one root.
+	EnclaveDataDir string
 }
 
 // File names inside the data directory.
@@ -93,11 +101,13 @@ const (
 
 // EnclaveCommandArgs is the command line the child runs with: the listen and
 // parent endpoints and the data directory.
-func EnclaveCommandArgs(dataDir string) []string {
+func EnclaveCommandArgs(dataDir string) []string { return enclaveCommandArgs(dataDir, dataDir) }
+
+func enclaveCommandArgs(sockDir, dataDir string) []string {
 	return []string{
 		"sim-enclave",
-		"--listen", "unix:" + filepath.Join(dataDir, EnclaveSocket),
-		"--parent", "unix:" + filepath.Join(dataDir, ParentSocket),
+		"--listen", "unix:" + filepath.Join(sockDir, EnclaveSocket),
+		"--parent", "unix:" + filepath.Join(sockDir, ParentSocket),
 		"--data", dataDir,
 	}
 }
@@ -149,7 +159,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simstack: host services: %w", err)
 	}
-	store, err := parent.OpenDirStore(filepath.Join(dir, LogDir))
+	logDir, encData := o.LogDir, o.EnclaveDataDir
+	if logDir == "" {
+		logDir = filepath.Join(dir, LogDir)
+	}
+	if encData == "" {
+		encData = dir
+	}
+	store, err := parent.OpenDirStore(logDir)
 	if err != nil {
 		hostLn.Close()
 		return nil, err
@@ -175,7 +192,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.host = parent.NewHTTPServer(host.Handler(), log)
 	go s.host.Serve(hostLn)
 
-	s.cmd = exec.Command(o.Executable, append(EnclaveCommandArgs(dir), o.EnclaveArgs...)...)
+	s.cmd = exec.Command(o.Executable, append(enclaveCommandArgs(dir, encData), o.EnclaveArgs...)...)
 	s.cmd.Stdout, s.cmd.Stderr = o.EnclaveOutput, o.EnclaveOutput
 	s.cmd.SysProcAttr = sysProcAttr()
 	if err := s.cmd.Start(); err != nil {
@@ -229,7 +246,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	probe.Close()
 
-	root, err := os.ReadFile(filepath.Join(dir, RootPEM))
+	root, err := os.ReadFile(filepath.Join(encData, RootPEM))
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("simstack: the simulated enclave wrote no root certificate: %w", err)
@@ -321,3 +338,9 @@ func (s *Stack) Stop(ctx context.Context) error {
 	})
 	return err
 }
+
+// ChildProcAttr is the process attributes simstack starts the enclave
+// with (its own process group; on linux SIGKILL when the starter dies), for
+// callers that start simulator processes of their own (the fleet's
+// members, docs/fleet.md).
+func ChildProcAttr() *syscall.SysProcAttr { return sysProcAttr() }

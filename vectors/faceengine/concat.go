@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sync"
 )
 
 // concat is an embedder made of several networks that read the same aligned
@@ -71,17 +72,26 @@ func newConcat(parts []embedder, weights []float64) (*concat, error) {
 }
 
 // Embed runs every part on crop and returns the weighted concatenation.
+// The parts run at once, each on its own goroutine: they share nothing
+// but the crop, which they only read, and a network's small late layers
+// leave cores idle that the other network's can use.
 func (c *concat) Embed(crop *image.RGBA) ([]float32, error) {
+	vs := make([][]float32, len(c.parts))
+	errs := make([]error, len(c.parts))
+	var wg sync.WaitGroup
+	for i, p := range c.parts {
+		wg.Go(func() { vs[i], errs[i] = p.Embed(crop) })
+	}
+	wg.Wait()
 	out := make([]float32, 0, c.dim)
 	for i, p := range c.parts {
-		v, err := p.Embed(crop)
-		if err != nil {
-			return nil, err
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if len(v) != p.Dim() {
-			return nil, fmt.Errorf("%w: network %d returned %d values, want %d", errConcat, i, len(v), p.Dim())
+		if len(vs[i]) != p.Dim() {
+			return nil, fmt.Errorf("%w: network %d returned %d values, want %d", errConcat, i, len(vs[i]), p.Dim())
 		}
-		for _, x := range v {
+		for _, x := range vs[i] {
 			out = append(out, x*c.scale[i])
 		}
 	}

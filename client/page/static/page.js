@@ -63,6 +63,16 @@
     $("progress").max = n;
     $("progress").value = done;
     $("progress-text").textContent = g.done ? "All " + n + " moves done" : "Move " + Math.min(g.step + 1, n) + " of " + n;
+    // The list of moves: done ones ticked (and said so in words), the
+    // current one marked as the step in progress.
+    const items = $("moves").children;
+    for (let i = 0; i < items.length; i++) {
+      const done = g.done || i < g.step;
+      items[i].classList.toggle("done", done);
+      items[i].querySelector(".visually-hidden").textContent = done ? " (done)" : "";
+      if (!done && i === g.step) items[i].setAttribute("aria-current", "step");
+      else items[i].removeAttribute("aria-current");
+    }
     const line = $("oval-line");
     const good = !["no_face", "several_faces", "move_closer", "move_back", "centre_face", "more_light"].includes(g.code);
     line.classList.toggle("good", good);
@@ -99,8 +109,26 @@
   }
 
   // ---- capture ----
+  // showMoves lists every move of the challenge before the first is asked
+  // for, so that a person who cannot do one of them can ask for other
+  // moves at once instead of after doing the others.
+  function showMoves(actions) {
+    const ol = $("moves");
+    ol.textContent = "";
+    for (const a of actions || []) {
+      const li = document.createElement("li");
+      li.textContent = msgs.action[a] || a;
+      const state = document.createElement("span");
+      state.className = "visually-hidden";
+      li.appendChild(state);
+      ol.appendChild(li);
+    }
+    if (ol.children.length) ol.dataset.try = String(Number(ol.dataset.try) + 1); // a new list
+  }
+
   async function begin() {
     setPrompt(msgs.guide.starting);
+    showMoves([]);
     setProgress({ step: 0, steps: 2, code: "starting" });
     let ch;
     try {
@@ -108,6 +136,8 @@
     } catch (e) {
       return problem(e.code, retryCapture);
     }
+    showMoves(ch.actions);
+    setProgress({ step: 0, steps: ch.actions.length, code: "starting" });
     expiresAt = ch.expiresAt;
     lastProgress = Date.now();
     running = true;
