@@ -37,7 +37,8 @@ import (
 // becomes ready. Key ids are one byte and may repeat across members; a
 // member that answers unknown_key_id or decrypt_failed (before any state
 // changes) passes the request to the next candidate. If no member holds
-// the key (its enclave restarted), the client gets unknown_key_id and
+// the key (its enclave restarted), the client gets unknown_key_id — never
+// the decrypt_failed of a member that only shares the one-byte key id — and
 // attests again, as with a single enclave that restarted.
 //
 // Members are checked every HealthInterval at /readyz; a member that is not
@@ -426,7 +427,6 @@ func (f *Front) sealed(w http.ResponseWriter, r *http.Request) {
 	if len(body) > 0 {
 		keyID = int(body[0])
 	}
-	var last *forwarded
 	for _, m := range f.candidates(keyID) {
 		fw, err := f.forward(r.Context(), m, r, body)
 		if err != nil {
@@ -434,16 +434,15 @@ func (f *Front) sealed(w http.ResponseWriter, r *http.Request) {
 		}
 		if keyMiss(fw) {
 			f.m.misses.Inc()
-			last = fw
 			continue
 		}
 		fw.write(w)
 		return
 	}
-	if last != nil {
-		last.write(w) // nobody holds the key: the client attests again
-		return
-	}
+	// Every member refused the key, or none was reached. A refusal may be
+	// decrypt_failed from a member whose one-byte key id is the same as
+	// the client's lost enclave's: what the client must hear is that no
+	// enclave holds its key, so it attests again.
 	if len(f.candidates(-1)) > 0 {
 		// Members are ready, none with this key (its enclave restarted or
 		// left): the client attests again, as after a single restart.

@@ -188,6 +188,16 @@ func TestFrontReadiness(t *testing.T) {
 	if !strings.Contains(body, string(wire.CodeUnknownKeyID)) || st != wire.CodeUnknownKeyID.HTTPStatus() {
 		t.Fatalf("sealed to a member that is down: %d %s", st, body)
 	}
+	// A member with the same one-byte key id but another key refuses with
+	// decrypt_failed; the client must still hear unknown_key_id, or it
+	// would not attest again (seen in a rolling upgrade: 170 failed logins).
+	c := newFrontMemberStub(t, 2, 2, 3) // key id 2, as b's
+	fc, urlc := newTestFront(t, a, c)
+	waitFor(t, func() bool { return fc.Members()[1].Ready })
+	st, body = postSealed(t, urlc, wire.RouteLogin, sealTo(t, b, wire.RouteLogin))
+	if !strings.Contains(body, string(wire.CodeUnknownKeyID)) || st != wire.CodeUnknownKeyID.HTTPStatus() {
+		t.Fatalf("sealed to a lost member whose key id another member shares: %d %s", st, body)
+	}
 	a.setReady(false)
 	waitFor(t, func() bool { return !f.Members()[0].Ready })
 	res, err := http.Get(url + "/readyz")
