@@ -128,32 +128,12 @@ func (n *Net) Embed(crop *image.RGBA) ([]float32, error) {
 // at 1e-5 94.9 % against 92.6 % (from a handful of impostor pairs) — a
 // small gain at twice the embedding time, so the engine does not use it.
 func (n *Net) EmbedFlip(crop *image.RGBA) ([]float32, error) {
-	a, err := n.raw(crop)
+	a, err := embednet.FlipSum(n.raw, crop)
 	if err != nil {
 		return nil, err
-	}
-	f, err := n.raw(Mirror(crop))
-	if err != nil {
-		return nil, err
-	}
-	for i := range a {
-		a[i] += f[i]
 	}
 	if !embednet.UnitNorm(a) {
 		return nil, ErrNotFinite
 	}
 	return a, nil
-}
-
-// Mirror returns crop flipped left to right, with its origin at (0, 0).
-func Mirror(crop *image.RGBA) *image.RGBA {
-	b := crop.Bounds()
-	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			src := crop.PixOffset(b.Max.X-1-x, b.Min.Y+y)
-			copy(m.Pix[m.PixOffset(x, y):m.PixOffset(x, y)+4], crop.Pix[src:src+4])
-		}
-	}
-	return m
 }

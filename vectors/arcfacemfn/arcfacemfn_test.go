@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/facesign/facesign/internal/nodetest"
+	"github.com/facesign/facesign/vectors/internal/embednet"
 	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
@@ -211,14 +212,14 @@ func TestEmbedFlip(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := loadCrops(t)[1].Img
-	if m := Mirror(Mirror(c)); !slices.Equal(m.Pix, c.Pix) {
+	if m := embednet.Mirror(embednet.Mirror(c)); !slices.Equal(m.Pix, c.Pix) {
 		t.Fatal("mirror of the mirror differs from the crop")
 	}
 	a, err := n.EmbedFlip(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := n.EmbedFlip(Mirror(c))
+	b, err := n.EmbedFlip(embednet.Mirror(c))
 	if err != nil {
 		t.Fatal(err)
 	}

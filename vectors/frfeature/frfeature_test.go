@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/facesign/facesign/internal/nodetest"
+	"github.com/facesign/facesign/vectors/internal/embednet"
 	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 )
 
@@ -161,8 +162,8 @@ func TestEmbedFlip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mirror(crops[0].Img)
-	if !slices.Equal(mirror(m).Pix, crops[0].Img.Pix) {
+	m := embednet.Mirror(crops[0].Img)
+	if !slices.Equal(embednet.Mirror(m).Pix, crops[0].Img.Pix) {
 		t.Fatal("mirror twice is not the identity")
 	}
 	w, err := n.EmbedFlip(m)

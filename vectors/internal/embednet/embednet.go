@@ -66,3 +66,37 @@ func HashFiles(fsys fs.FS, names ...string) ([32]byte, error) {
 	h.Sum(sum[:0])
 	return sum, nil
 }
+
+// FlipSum runs raw on crop and on its mirror image and returns the sum of
+// the two outputs (not normalised): test-time flip augmentation, shared by
+// the networks' EmbedFlip. The mirror's pixels are zeroed after use.
+func FlipSum(raw func(*image.RGBA) ([]float32, error), crop *image.RGBA) ([]float32, error) {
+	a, err := raw(crop)
+	if err != nil {
+		return nil, err
+	}
+	m := Mirror(crop)
+	defer clear(m.Pix)
+	b, err := raw(m)
+	if err != nil {
+		return nil, err
+	}
+	for i := range a {
+		a[i] += b[i]
+	}
+	return a, nil
+}
+
+// Mirror returns crop flipped left to right, as a new image at the origin.
+func Mirror(crop *image.RGBA) *image.RGBA {
+	b := crop.Bounds()
+	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		src := crop.Pix[crop.PixOffset(b.Min.X, b.Min.Y+y):]
+		dst := m.Pix[m.PixOffset(0, y):]
+		for x := range b.Dx() {
+			copy(dst[4*x:4*x+4], src[4*(b.Dx()-1-x):])
+		}
+	}
+	return m
+}
