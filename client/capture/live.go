@@ -84,6 +84,7 @@ const (
 	GuideCloseMouth   GuideCode = "close_mouth"
 	GuideTurnAside    GuideCode = "turn_aside" // turn a little to either side (before face_front)
 	GuideAction       GuideCode = "action"     // do Guidance.Action
+	GuideTurnMore     GuideCode = "turn_more"  // every action done, the turns too flat yet: turn to a side and back
 	GuideDone         GuideCode = "done"
 )
 
@@ -91,10 +92,11 @@ const (
 type Guidance struct {
 	Code GuideCode
 	// Action is the challenge action the person is asked for, when Code is
-	// GuideAction, or the action that comes next otherwise ("" when done).
+	// GuideAction, or the action that comes next otherwise ("" once every
+	// action is kept).
 	Action string
-	// Step is the index of the current action (0-based; len(actions) when
-	// done) and Steps the number of actions.
+	// Step is the index of the current action (0-based; len(actions) once
+	// every action is kept) and Steps the number of actions.
 	Step, Steps int
 	// Candidate reports that the frame would advance the capture: the
 	// caller should encode it, measure the bytes and [Live.Offer] them.
@@ -114,6 +116,7 @@ const (
 	phaseNeutral phase = iota // frames facing the camera, mouth closed
 	phaseRest                 // the "not yet" frame of the current action
 	phaseDo                   // the frame performing the current action
+	phaseDepth                // every action kept, the parallax rule not yet met
 	phaseDone
 )
 
@@ -139,10 +142,14 @@ type Live struct {
 	framing  Framing
 
 	// MinParallax, when positive, is the parallax ([vectors.Parallax], in
-	// eye distances) the kept frames must reach between two of them before
-	// a turn counts as done, as the enclave requires of a challenge with a
-	// turn: a turn too small to lift the nose out of the face's plane is
-	// not yet a turn (the person is still asked for it). Zero: no check.
+	// eye distances) that two of the kept frames must reach before a
+	// challenge with a turn is done, as the enclave requires: over every
+	// pair of the capture's frames, whatever their order. A turn counts
+	// by its yaw, as the enclave's order rule counts it; if the actions
+	// are all kept and no pair reaches MinParallax yet, the person is asked
+	// to turn to a side and back ([GuideTurnMore]) and the first frame
+	// that lifts the capture past the rule is kept as well (within the
+	// policy's frame limit). Zero: no check.
 	MinParallax float64
 
 	neutral int // neutral frames to collect first
@@ -236,24 +243,28 @@ func (l *Live) qualifies(f Frame, five [5]vectors.Point) bool {
 	case phaseRest:
 		return l.t.doesNot(l.actions[l.step], f)
 	case phaseDo:
-		a := l.actions[l.step]
-		return l.t.does(a, f) && (!isTurn(a) || l.parallax(five) >= l.MinParallax)
+		return l.t.does(l.actions[l.step], f)
+	case phaseDepth:
+		return l.depth(five) >= l.MinParallax
 	}
 	return false
 }
 
 func isTurn(a string) bool { return a == wire.ActionTurnLeft || a == wire.ActionTurnRight }
 
-// parallax is the largest [vectors.Parallax] between two of the kept frames
-// and a frame with points five, as the enclave measures it over a capture
-// (every ordered pair of frames, earlier frame first).
-func (l *Live) parallax(five [5]vectors.Point) float64 {
-	if l.MinParallax <= 0 {
-		return 0
-	}
+// needsDepth reports whether the challenge has a turn and the rule is on.
+func (l *Live) needsDepth() bool { return l.MinParallax > 0 && slices.ContainsFunc(l.actions, isTurn) }
+
+// depth is the largest [vectors.Parallax] between the kept frames and a
+// frame with points five (as the enclave measures a capture: every pair of
+// frames, earlier frame first); with no frame given, between the kept
+// frames alone.
+func (l *Live) depth(five ...[5]vectors.Point) float64 {
 	best := 0.0
 	for i, k := range l.frames {
-		best = max(best, vectors.Parallax(k.five, five))
+		for _, p := range five {
+			best = max(best, vectors.Parallax(k.five, p))
+		}
 		for _, k2 := range l.frames[i+1:] {
 			best = max(best, vectors.Parallax(k.five, k2.five))
 		}
@@ -280,7 +291,9 @@ func (l *Live) Guide(o Observation) Guidance {
 		g.Code = GuideDone
 		return g
 	}
-	g.Action = l.actions[l.step]
+	if l.ph != phaseDepth {
+		g.Action = l.actions[l.step]
+	}
 	if c := l.framingCode(o); c != "" {
 		g.Code = c
 		return g
@@ -293,6 +306,8 @@ func (l *Live) Guide(o Observation) Guidance {
 		g.Code = restCode(g.Action)
 	case phaseDo:
 		g.Code = GuideAction
+	case phaseDepth:
+		g.Code = GuideTurnMore
 	}
 	g.Candidate = l.qualifies(f, o.Five)
 	return g
@@ -323,7 +338,12 @@ func (l *Live) Offer(data []byte, o Observation) (bool, Guidance) {
 		l.ph = phaseRest
 		if l.step == len(l.actions) {
 			l.ph = phaseDone
+			if l.needsDepth() && l.depth() < l.MinParallax {
+				l.ph = phaseDepth
+			}
 		}
+	case phaseDepth:
+		l.ph = phaseDone
 	}
 	return true, l.next()
 }
@@ -341,6 +361,9 @@ func (l *Live) next() Guidance {
 		g.Code = restCode(l.actions[l.step])
 	case phaseDo:
 		g.Code = GuideAction
+	case phaseDepth:
+		g.Code = GuideTurnMore
+		return g
 	}
 	g.Action = l.actions[l.step]
 	return g

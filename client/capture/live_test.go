@@ -171,16 +171,19 @@ func TestLiveBadInput(t *testing.T) {
 	}
 }
 
-// TestLiveParallax: with MinParallax set, a turn counts only once two kept
-// frames reach the enclave's parallax (vectors.Parallax); a turn that does
-// not is refused and changes nothing, and the person is still asked for it.
+// TestLiveParallax: with MinParallax set, a challenge with a turn is done
+// only once two kept frames reach the enclave's parallax (vectors.Parallax),
+// whatever their order. A turn counts by its yaw; when every action is kept
+// and the rule is still short, the person is asked to turn to a side and
+// back, frames that do not lift the capture past the rule are refused and
+// change nothing, and the first that does finishes it.
 func TestLiveParallax(t *testing.T) {
 	front := [5]vectors.Point{vectors.LeftEye: {X: 300, Y: 200}, vectors.RightEye: {X: 340, Y: 200}, vectors.Nose: {X: 320, Y: 220},
 		vectors.LeftMouth: {X: 305, Y: 240}, vectors.RightMouth: {X: 335, Y: 240}}
 	// with is a well-framed observation whose nose sits dx eye distances
 	// out of the face's plane relative to front.
-	with := func(yaw float32, dx float32) Observation {
-		o := framed(yaw, 0.02)
+	with := func(yaw, mouth, dx float32) Observation {
+		o := framed(yaw, mouth)
 		o.Five = front
 		o.Five[vectors.Nose].X += dx * 40
 		return o
@@ -189,44 +192,75 @@ func TestLiveParallax(t *testing.T) {
 		name        string
 		minParallax float64
 		turn        Observation
-		kept        bool
+		done        bool // done after the challenge's frames alone
 	}{
-		{"no rule: any turn past the threshold", 0, with(25, 0), true},
-		{"a turn as flat as a photo", RelaxedParallax, with(25, 0), false},
-		{"a turn just short of the rule", RelaxedParallax, with(25, 0.15), false},
-		{"a turn past the rule", RelaxedParallax, with(25, 0.2), true},
+		{"no rule: any turn past the threshold", 0, with(25, 0.02, 0), true},
+		{"a turn as flat as a photo", RelaxedParallax, with(25, 0.02, 0), false},
+		{"a turn just short of the rule", RelaxedParallax, with(25, 0.02, 0.15), false},
+		{"a turn past the rule", RelaxedParallax, with(25, 0.02, 0.2), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLive(t, wire.ActionTurnLeft, wire.ActionOpenMouth)
 			l.MinParallax = tc.minParallax
-			if ok, _ := l.Offer([]byte("front"), with(0, 0)); !ok {
+			if ok, _ := l.Offer([]byte("front"), with(0, 0.02, 0)); !ok {
 				t.Fatal("neutral frame refused")
 			}
-			if g := l.Guide(tc.turn); g.Candidate != tc.kept || g.Code != GuideAction {
-				t.Fatalf("guidance %+v, want candidate %v", g, tc.kept)
+			// The turn counts by its yaw, as the enclave's order rule counts it.
+			if g := l.Guide(tc.turn); !g.Candidate || g.Code != GuideAction {
+				t.Fatalf("turn guidance %+v", g)
 			}
-			ok, g := l.Offer([]byte("turn"), tc.turn)
-			if ok != tc.kept {
-				t.Fatalf("kept %v, want %v", ok, tc.kept)
+			if ok, g := l.Offer([]byte("turn"), tc.turn); !ok || l.step != 1 || g.Action != wire.ActionOpenMouth {
+				t.Fatalf("turn kept %v: step %d, %+v", ok, l.step, g)
 			}
-			if !ok && (g.Code != GuideAction || g.Action != wire.ActionTurnLeft || len(l.frames) != 1 || l.step != 0) {
-				t.Fatalf("a refused turn changed the capture: %+v, %d frames", g, len(l.frames))
+			// The mouth's "not yet" frame and the open mouth, on the
+			// turn's plane (no new depth).
+			for _, o := range []Observation{with(3, 0.03, tc.turn.Five[vectors.Nose].X/40-8), with(2, 0.5, tc.turn.Five[vectors.Nose].X/40-8)} {
+				if ok, _ := l.Offer([]byte("mouth"), o); !ok {
+					t.Fatalf("mouth frame %+v refused", o)
+				}
 			}
-			if ok && (l.step != 1 || g.Action != wire.ActionOpenMouth) {
-				t.Fatalf("after the turn: step %d, %+v", l.step, g)
+			if l.Done() != tc.done {
+				t.Fatalf("done %v after the challenge's frames, want %v", l.Done(), tc.done)
+			}
+			if tc.done {
+				return
+			}
+			g := l.next()
+			if g.Code != GuideTurnMore || g.Step != 2 || g.Action != "" {
+				t.Fatalf("guidance after the actions %+v, want %s", g, GuideTurnMore)
+			}
+			if _, err := l.Frames(); !errors.Is(err, ErrNotDone) {
+				t.Fatalf("frames of a capture short of the rule: %v", err)
+			}
+			// Still flat: refused, nothing changes.
+			flat := with(-4, 0.02, 0.1)
+			if g := l.Guide(flat); g.Candidate || g.Code != GuideTurnMore {
+				t.Fatalf("flat frame guidance %+v", g)
+			}
+			if ok, _ := l.Offer([]byte("flat"), flat); ok || len(l.frames) != 4 || l.Done() {
+				t.Fatalf("a flat frame was kept (%v) or changed the capture", ok)
+			}
+			// Turned back past the rule: kept, done.
+			back := with(-6, 0.02, -0.2)
+			if g := l.Guide(back); !g.Candidate {
+				t.Fatalf("a frame past the rule is no candidate: %+v", g)
+			}
+			if ok, g := l.Offer([]byte("back"), back); !ok || !l.Done() || g.Code != GuideDone {
+				t.Fatalf("a frame past the rule: kept %v, done %v, %+v", ok, l.Done(), g)
+			}
+			if fr, err := l.Frames(); err != nil || len(fr) != 5 {
+				t.Fatalf("frames %d, %v", len(fr), err)
 			}
 		})
 	}
 	// Open the mouth: no turn, no parallax needed.
 	l := newLive(t, wire.ActionOpenMouth)
 	l.MinParallax = RelaxedParallax
-	for _, o := range []Observation{with(0, 0), with(2, 0), with(4, 0)} { // the policy's 4 frames: 3 neutral + the action
+	for _, o := range []Observation{with(0, 0.02, 0), with(2, 0.02, 0), with(4, 0.02, 0)} { // the policy's 4 frames: 3 neutral + the action
 		l.Offer([]byte("f"), o)
 	}
-	open := with(1, 0)
-	open.MouthOpen = 0.5
-	if ok, _ := l.Offer([]byte("open"), open); !ok || !l.Done() {
+	if ok, _ := l.Offer([]byte("open"), with(1, 0.5, 0)); !ok || !l.Done() {
 		t.Fatalf("open mouth refused (%v) or not done", ok)
 	}
 }

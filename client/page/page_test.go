@@ -270,7 +270,7 @@ func TestMessages(t *testing.T) {
 		t.Errorf("liveness_failed reads %q", got)
 	}
 	for _, g := range []capture.GuideCode{capture.GuideNoFace, capture.GuideSeveralFaces, capture.GuideMoveCloser, capture.GuideMoveBack,
-		capture.GuideCentre, capture.GuideMoreLight, capture.GuideLookAtCamera, capture.GuideCloseMouth, capture.GuideTurnAside, capture.GuideDone} {
+		capture.GuideCentre, capture.GuideMoreLight, capture.GuideLookAtCamera, capture.GuideCloseMouth, capture.GuideTurnAside, capture.GuideTurnMore, capture.GuideDone} {
 		if m.Guide[string(g)] == "" {
 			t.Errorf("no guidance text for %q", g)
 		}
