@@ -67,6 +67,31 @@ func HashFiles(fsys fs.FS, names ...string) ([32]byte, error) {
 	return sum, nil
 }
 
+// Embed runs raw on crop and returns its output scaled to unit length, or
+// notFinite (the network package's error) when the output cannot be
+// normalised ([UnitNorm]).
+func Embed(raw func(*image.RGBA) ([]float32, error), crop *image.RGBA, notFinite error) ([]float32, error) {
+	v, err := raw(crop)
+	return normalised(v, err, notFinite)
+}
+
+// EmbedFlip is [Embed] of [FlipSum]: the sum of crop's and its mirror's
+// outputs, scaled to unit length.
+func EmbedFlip(raw func(*image.RGBA) ([]float32, error), crop *image.RGBA, notFinite error) ([]float32, error) {
+	v, err := FlipSum(raw, crop)
+	return normalised(v, err, notFinite)
+}
+
+func normalised(v []float32, err, notFinite error) ([]float32, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !UnitNorm(v) {
+		return nil, notFinite
+	}
+	return v, nil
+}
+
 // FlipSum runs raw on crop and on its mirror image and returns the sum of
 // the two outputs (not normalised): test-time flip augmentation, shared by
 // the networks' EmbedFlip. The mirror's pixels are zeroed after use.

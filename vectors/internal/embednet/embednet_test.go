@@ -2,8 +2,10 @@ package embednet
 
 import (
 	"crypto/sha256"
+	"errors"
 	"image"
 	"math"
+	"slices"
 	"testing"
 	"testing/fstest"
 )
@@ -81,5 +83,38 @@ func TestHashFiles(t *testing.T) {
 	}
 	if sum, err := HashFiles(fsys, "a", "missing"); err == nil || sum != ([32]byte{}) {
 		t.Fatalf("missing file: %x %v", sum, err)
+	}
+}
+
+func TestEmbed(t *testing.T) {
+	errNF, errRun := errors.New("not finite"), errors.New("run failed")
+	crop := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	crop.Pix[0] = 10 // left pixel red: the mirror differs
+	out := func(v []float32, err error) func(*image.RGBA) ([]float32, error) {
+		return func(c *image.RGBA) ([]float32, error) {
+			if err != nil {
+				return nil, err
+			}
+			w := slices.Clone(v)
+			if c.Pix[0] == 0 { // the mirror: a different output
+				w[0] = 0
+			}
+			return w, nil
+		}
+	}
+	if v, err := Embed(out([]float32{3, 4}, nil), crop, errNF); err != nil || v[0] != 0.6 || v[1] != 0.8 {
+		t.Errorf("Embed: %v, %v", v, err)
+	}
+	n := math.Sqrt(73)
+	if v, err := EmbedFlip(out([]float32{3, 4}, nil), crop, errNF); err != nil || math.Abs(float64(v[0])-3/n) > 1e-6 || math.Abs(float64(v[1])-8/n) > 1e-6 {
+		t.Errorf("EmbedFlip: %v, %v (want (3+0, 4+4) normalised)", v, err)
+	}
+	for _, f := range []func(func(*image.RGBA) ([]float32, error), *image.RGBA, error) ([]float32, error){Embed, EmbedFlip} {
+		if _, err := f(out(nil, errRun), crop, errNF); !errors.Is(err, errRun) {
+			t.Errorf("a failed run: %v", err)
+		}
+		if _, err := f(out([]float32{float32(math.NaN()), 1}, nil), crop, errNF); !errors.Is(err, errNF) {
+			t.Errorf("NaN output: %v", err)
+		}
 	}
 }
