@@ -45,11 +45,10 @@
 // bit-identical results, using [FMA32] for the fused multiply-add. The
 // assembly versions are chosen at start-up by the kernel level
 // (vectors/internal/isa, FACESIGN_CPU): on amd64 at level avx2 or avx512
-// all kernels run in AVX2+FMA; on arm64 at level neon the float32 kernels,
-// [DotF32] and [Read] run in NEON, the int8 kernels in Go (no NEON int8
-// kernel yet). The build tag purego selects the Go twins everywhere. Tests
-// compare each level's kernels with the twins on random inputs, bit for
-// bit.
+// all kernels run in AVX2+FMA; on arm64 at level neon in NEON (the int8
+// ones as one block kernel driven by Go loops). The build tag purego
+// selects the Go twins everywhere. Tests compare each level's kernels with
+// the twins on random inputs, bit for bit.
 //
 // Each call reports, per block and query, a bitmask of the lanes whose score
 // is ≥ the caller's threshold, so that the caller only looks at the few

@@ -2,10 +2,11 @@
 
 #include "textflag.h"
 
-// NEON (Advanced SIMD) twins of the float32 scan kernels and of Read
-// (kernels_amd64.s): every score is one chain of fused multiply-adds
-// (VFMLA) over the dimensions in order from zero, so the scores are
-// bit-identical to the Go twins' (FMA32) and to the AVX2 kernels'.
+// NEON (Advanced SIMD) twins of the scan kernels and of Read
+// (kernels_amd64.s): every float32 score is one chain of fused
+// multiply-adds (VFMLA) over the dimensions in order from zero, and every
+// int8 score an exact integer sum scaled as the Go twin does, so the
+// scores are bit-identical to the Go twins' (FMA32) and the AVX2 kernels'.
 //
 // Masks: FCMGE (a >= thr, false for NaN, as Go's >=) gives all-ones lanes;
 // AND with the lane's bit (lanebits, shifted by 4, 8, 12 for lanes 4-15),
@@ -512,4 +513,112 @@ readloop:
 	VMOV V0.D[1], R6
 	EOR R6, R5, R5
 	MOVD R5, ret+16(FP)
+	RET
+
+// The int8 blocks hold each code offset by 128 (unsigned 0…255); XOR 0x80
+// gives the signed code back. Per group (4 dimensions × 16 lanes, 64
+// bytes) SMULL/SMULL2 multiply the signed codes by the query's 4 codes
+// (repeated 4 times in the first 16 bytes of its 32-byte group vector)
+// into int16 (|code·q| ≤ 128·63), ADDP adds the products of each lane's
+// two pairs (|sum| ≤ 4·128·63 < 2¹⁵, still exact in int16) and SADALP
+// adds each lane's two halves into its int32 accumulator: the exact
+// Σ code·qcode of the Go twin (dotI8Lanes). The epilogue converts to
+// float32 (SCVTF, round to nearest even as Go's conversion) and applies the
+// lane's scale, then the query's scale, in that order.
+//
+// More WORDs (encodings from the Arm ARM, checked with llvm-mc and Go's
+// disassembler):
+//
+//	SMULL8B(m, n, d)    SMULL  Vd.8H, Vn.8B, Vm.8B    0x0E20C000 | m<<16 | n<<5 | d
+//	SMULL216B(m, n, d)  SMULL2 Vd.8H, Vn.16B, Vm.16B  0x4E20C000 | m<<16 | n<<5 | d
+//	SADALP8H(n, d)      SADALP Vd.4S, Vn.8H           0x4E606800 | n<<5 | d
+//	SCVTF4S(n, d)       SCVTF  Vd.4S, Vn.4S           0x4E21D800 | n<<5 | d
+//	FMUL4S(m, n, d)     FMUL   Vd.4S, Vn.4S, Vm.4S    0x6E20DC00 | m<<16 | n<<5 | d
+#define SMULL8B(m, n, d) WORD $(0x0E20C000 | (m)<<16 | (n)<<5 | (d))
+#define SMULL216B(m, n, d) WORD $(0x4E20C000 | (m)<<16 | (n)<<5 | (d))
+#define SADALP8H(n, d) WORD $(0x4E606800 | (n)<<5 | (d))
+#define SCVTF4S(n, d) WORD $(0x4E21D800 | (n)<<5 | (d))
+#define FMUL4S(m, n, d) WORD $(0x6E20DC00 | (m)<<16 | (n)<<5 | (d))
+
+// func dotI8BlockNEON(packed *int8, qstride int, qscale float32, block *byte, groups int, thr float32, out *float32, mask *uint32)
+//
+// Scores one int8 block against one query whose group vectors lie qstride
+// bytes apart (32 for an I8Query, 128 in an I8GroupQuery): out[0:16] and
+// the ≥ thr mask. groups ≥ 1. Accumulators V16-V19 (lanes 0-3 … 12-15).
+TEXT ·dotI8BlockNEON(SB), NOSPLIT, $0-64
+	MOVD packed+0(FP), R0
+	MOVD qstride+8(FP), R1
+	MOVD block+24(FP), R2
+	MOVD groups+32(FP), R3
+	MOVD out+48(FP), R4
+	MOVD mask+56(FP), R5
+	VMOVI $128, V30.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+
+i8loop:
+	VLD1 (R0), [V20.B16]
+	ADD R1, R0, R0
+	VLD1.P 64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VEOR V30.B16, V0.B16, V0.B16
+	VEOR V30.B16, V1.B16, V1.B16
+	VEOR V30.B16, V2.B16, V2.B16
+	VEOR V30.B16, V3.B16, V3.B16
+	SMULL8B(20, 0, 4)
+	SMULL216B(20, 0, 5)
+	SMULL8B(20, 1, 6)
+	SMULL216B(20, 1, 7)
+	SMULL8B(20, 2, 8)
+	SMULL216B(20, 2, 9)
+	SMULL8B(20, 3, 10)
+	SMULL216B(20, 3, 11)
+	VADDP V5.H8, V4.H8, V4.H8
+	VADDP V7.H8, V6.H8, V6.H8
+	VADDP V9.H8, V8.H8, V8.H8
+	VADDP V11.H8, V10.H8, V10.H8
+	SADALP8H(4, 16)
+	SADALP8H(6, 17)
+	SADALP8H(8, 18)
+	SADALP8H(10, 19)
+	SUBS $1, R3, R3
+	BNE i8loop
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4] // the lanes' scales
+	FMOVS qscale+16(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS thr+40(FP), F31
+	VDUP V31.S[0], V31.S4
+	SCVTF4S(16, 0)
+	SCVTF4S(17, 1)
+	SCVTF4S(18, 2)
+	SCVTF4S(19, 3)
+	FMUL4S(20, 0, 0)
+	FMUL4S(21, 1, 1)
+	FMUL4S(22, 2, 2)
+	FMUL4S(23, 3, 3)
+	FMUL4S(24, 0, 0)
+	FMUL4S(24, 1, 1)
+	FMUL4S(24, 2, 2)
+	FMUL4S(24, 3, 3)
+	MOVD $lanebits<>(SB), R9
+	VLD1 (R9), [V28.S4]
+	VSHL $4, V28.S4, V29.S4
+	VSHL $8, V28.S4, V30.S4
+	VSHL $12, V28.S4, V27.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
 	RET
