@@ -4,9 +4,9 @@
 
 // NEON (Advanced SIMD) kernels of the nn package: the arm64 twins of
 // sgemm_amd64.s, with the same packing and the same arithmetic contract —
-// every product is a chain of fused multiply-adds (VFMLA) in the order the
-// AVX2 kernels use, so both are bit-identical to the Go reference of the
-// tests (math.FMA rounded to float32 in that order).
+// every output element is a chain of fused multiply-adds (VFMLA) in the
+// order the AVX2 kernels use, so both are bit-identical to the Go twins of
+// kernel_exact_test.go (an exact float32 FMA, scan.FMA32, in that order).
 //
 // The Go assembler has no vector FADD, FMUL or FCMLT; they are written as
 // WORDs (encodings from the Arm ARM, checked with llvm-mc and Go's
@@ -298,8 +298,8 @@ mdone:
 //
 // Registers: R0 dst, R1 src, R2 f, R3 bias, R4 n (bytes), R5 c (bytes),
 // R6 rowStride (bytes), R7 tapStride (bytes), R8 fskip (bytes), R9 the
-// channel offset (bytes), R10/R11 the src/filter row, R12/R13 the tap,
-// R14/R15 the ky/kx counters.
+// channel offset (bytes), R10/R11 the src/filter row, R12 the src tap,
+// R13 scratch, R14/R15 the ky/kx counters.
 TEXT ·depthwisePixel(SB), NOSPLIT, $0-88
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
