@@ -68,8 +68,9 @@ test-page: node-deps
 	FACESIGN_PAGE_FULL=1 $(GO) test -count=1 -timeout 30m -run TestPageInBrowser -v ./client/page
 
 # test-arm64 runs the vectors, enclave and attest tests built for linux/arm64
-# under qemu-user (Debian qemu-user; .ci/run installs it): every pure-Go
-# kernel twin (the only kernels on arm64), the engines' forward passes
+# under qemu-user (Debian qemu-user; .ci/run installs it): the NEON kernels
+# and the Go twins, each test at levels generic and neon (bit for bit where
+# the kernels promise it), the engines' forward passes on the NEON kernels
 # against their reference runtimes once (-short: a few crops and images),
 # the enclave pipeline on the fake engine (its real-engine tests, which run
 # the CNN dozens of times, stay native), sealed state and attestation.
@@ -81,6 +82,8 @@ test-arm64: node-deps
 	@command -v $(QEMU_ARM64) >/dev/null || { echo "test-arm64: $(QEMU_ARM64) not found (Debian: apt-get install qemu-user)"; exit 1; }
 	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -skip 'RealEngine' $(ARM64_PKGS)
 	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -run 'Conformance' ./vectors/dlibresnet/ ./vectors/mobilefacenet/ ./vectors/detect/
+	# the level capped at start by FACESIGN_CPU on arm64 (neon → generic)
+	FACESIGN_CPU=generic GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) ./vectors/internal/isa/ ./vectors/internal/scan/ ./vectors/internal/nn/
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -28,7 +28,8 @@ const (
 	EnvEngine             = "FACESIGN_ENGINE"              // the face engine (default: enclave.DefaultEngine)
 	EnvNextEngine         = "FACESIGN_NEXT_ENGINE"         // the engine the gallery migrates to (docs/fleet.md); unset: none
 	// EnvCPU caps the vector kernels' instruction-set level: generic, avx2
-	// or avx512 (default: the best the CPU has). The kernels read it
+	// or avx512 on amd64, generic or neon on arm64 (default: the best the
+	// CPU has). The kernels read it
 	// themselves at process start (vectors.KernelEnv); it is listed here so
 	// that it is measured and checked like the other settings.
 	EnvCPU = vectors.KernelEnv
@@ -137,7 +138,7 @@ func arn(s, service, setting, region string) (resource string, err error) {
 func (c *Config) Validate() error {
 	if c.CPU != "" {
 		if err := vectors.CheckKernelLevel(c.CPU); err != nil {
-			return bad(EnvCPU, "%q: want generic, avx2 or avx512", c.CPU)
+			return bad(EnvCPU, "%q: want generic, avx2, avx512 or neon", c.CPU)
 		}
 	}
 	if c.Region == "" {

@@ -58,7 +58,8 @@ func TestFromEnv(t *testing.T) {
 		{"migration to the engine in use", with("FACESIGN_ENGINE=dlibresnet", "FACESIGN_NEXT_ENGINE=dlibresnet"), `FACESIGN_NEXT_ENGINE: "dlibresnet" is the engine in use`},
 		{"kernel level cap", with("FACESIGN_CPU=avx2"), ""},
 		{"kernel level above this CPU's", with("FACESIGN_CPU=avx512"), ""}, // checked by name: the image runs elsewhere
-		{"bad kernel level", with("FACESIGN_CPU=sse4"), `FACESIGN_CPU: "sse4": want generic, avx2 or avx512`},
+		{"bad kernel level", with("FACESIGN_CPU=sse4"), `FACESIGN_CPU: "sse4": want generic, avx2, avx512 or neon`},
+		{"arm64 kernel level", with("FACESIGN_CPU=neon"), ""}, // the image may run on Graviton
 		{"nothing", env(), "FACESIGN_REGION: missing"},
 		{"missing region", with("FACESIGN_REGION"), "FACESIGN_REGION: missing"},
 		{"bad region", with("FACESIGN_REGION=EU West"), `FACESIGN_REGION: "EU West" is not an AWS region name`},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -17,8 +18,10 @@ func TestParse(t *testing.T) {
 		{"generic", Generic, nil},
 		{"avx2", AVX2, nil},
 		{"avx512", AVX512, nil},
+		{"neon", NEON, nil},
 		{"AVX2", Generic, ErrUnknownLevel},
-		{"neon", Generic, ErrUnknownLevel},
+		{"NEON", Generic, ErrUnknownLevel},
+		{"asimd", Generic, ErrUnknownLevel},
 		{" avx2", Generic, ErrUnknownLevel},
 	} {
 		got, err := Parse(tc.in)
@@ -46,6 +49,16 @@ func TestChoose(t *testing.T) {
 		{"avx512", AVX2, Generic, ErrUnsupported},
 		{"avx2", Generic, Generic, ErrUnsupported},
 		{"fast", AVX2, Generic, ErrUnknownLevel},
+		// arm64: generic and neon. The amd64 levels are unsupported there
+		// and neon is unsupported on amd64, whatever their numeric order.
+		{"", NEON, NEON, nil},
+		{"neon", NEON, NEON, nil},
+		{"generic", NEON, Generic, nil},
+		{"avx2", NEON, Generic, ErrUnsupported},
+		{"avx512", NEON, Generic, ErrUnsupported},
+		{"neon", AVX512, Generic, ErrUnsupported},
+		{"neon", AVX2, Generic, ErrUnsupported},
+		{"neon", Generic, Generic, ErrUnsupported},
 	} {
 		got, err := choose(tc.env, tc.have)
 		if !errors.Is(err, tc.err) || got != tc.want {
@@ -70,7 +83,16 @@ func TestLevels(t *testing.T) {
 	if Supported(Detected() + 1) {
 		t.Errorf("a level above Detected() is supported")
 	}
-	if HasVNNI() && Detected() < AVX512 {
+	for l := Generic; l <= NEON+1; l++ {
+		listed := false
+		for _, m := range ls {
+			listed = listed || m == l
+		}
+		if Supported(l) != listed {
+			t.Errorf("%v: Supported %v, listed in Levels() %v", l, Supported(l), listed)
+		}
+	}
+	if HasVNNI() && Detected() != AVX512 {
 		t.Error("VNNI without AVX-512")
 	}
 }
@@ -79,6 +101,39 @@ func TestLevels(t *testing.T) {
 // FACESIGN_CPU in this process's environment asks for. make test runs the
 // package again with FACESIGN_CPU=generic, so a set variable is checked
 // too, in a process it was set for at start.
+// TestWithin: which levels a CPU whose best level is have runs.
+func TestWithin(t *testing.T) {
+	want := map[Level][]Level{
+		Generic: {Generic},
+		AVX2:    {Generic, AVX2},
+		AVX512:  {Generic, AVX2, AVX512},
+		NEON:    {Generic, NEON},
+	}
+	for have, ls := range want {
+		var got []Level
+		for l := Generic; l <= NEON+1; l++ {
+			if within(l, have) {
+				got = append(got, l)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ls) {
+			t.Errorf("have %v: runs %v, want %v", have, got, ls)
+		}
+	}
+}
+
+// TestDetectedArch: the build's architecture decides the detected family.
+func TestDetectedArch(t *testing.T) {
+	switch d := Detected(); {
+	case d == Generic:
+	case arch[d] != runtime.GOARCH:
+		t.Fatalf("detected %v (%s) on %s", d, arch[d], runtime.GOARCH)
+	}
+	if runtime.GOARCH == "arm64" && !purego && Detected() != NEON {
+		t.Fatalf("arm64 without purego detected %v, want neon", Detected())
+	}
+}
+
 func TestEnvReadAtStart(t *testing.T) {
 	want, wantErr := choose(os.Getenv(EnvVar), Detected())
 	if Selected() != want || fmt.Sprint(EnvError()) != fmt.Sprint(wantErr) {

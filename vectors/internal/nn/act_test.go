@@ -13,7 +13,7 @@ import (
 // NaN, ±Inf and ±0 among the values: the results must be bit-identical.
 func TestActivationKernelMatchesGo(t *testing.T) {
 	if !hasPackedGEMM {
-		t.Skipf("no vector kernel on this CPU or build (%s); the Go loop is the only path", "purego, arm64 or no AVX2+FMA")
+		t.Skipf("no vector kernel on this CPU or build (%s); the Go loop is the only path", "purego, generic level, or no AVX2+FMA")
 	}
 	r := rand.New(rand.NewPCG(41, 42))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}

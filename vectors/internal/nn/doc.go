@@ -16,15 +16,25 @@
 //
 // [Conv2D] lowers a convolution to a matrix product: im2col gathers each
 // output pixel's window into one row (1×1 stride-1 convolutions use the
-// input as it is) and gonum's blas32 GEMM multiplies by the filter viewed
-// as a (kh·kw·in)×out matrix; bias and the [Activation] are applied in the
-// same pass over the result. [DepthwiseConv2D], the pools and the
-// elementwise kernels are direct loops over the channel axis. Large kernels
-// split their output rows across GOMAXPROCS goroutines.
+// input as it is) and a GEMM multiplies by the filter viewed as a
+// (kh·kw·in)×out matrix; bias and the [Activation] are applied in the same
+// pass over the result. [DepthwiseConv2D], the pools and the elementwise
+// kernels are direct loops over the channel axis. Large kernels split their
+// output rows across GOMAXPROCS goroutines.
+//
+// Large products run on a packed GEMM whose 6×16 micro-kernel, the
+// depthwise pixel, multiply-add and ReLU/PReLU row kernels are assembly:
+// AVX2+FMA on amd64 (isa levels avx2, avx512), NEON on arm64 (level neon).
+// At level generic, under the purego build tag and on other architectures
+// products go to gonum's blas32 SGEMM and the rest to plain Go loops.
 //
 // Every fast kernel has a plain reference twin in the tests that computes
 // each output element from its definition with float64 accumulation; the
 // tests compare the two on random shapes, strides, dilations and paddings.
+// The assembly kernels have one arithmetic contract on both architectures —
+// each output element a chain of fused multiply-adds in a fixed order — and
+// are compared bit for bit with Go twins that follow it with an exact
+// float32 FMA (kernel_exact_test.go).
 //
 // # Contract
 //

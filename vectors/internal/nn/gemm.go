@@ -6,7 +6,8 @@ import (
 )
 
 // gemm sets c (m×n) to a (m×k) · b (k×n), all row-major and dense. Large
-// products run on the packed AVX2+FMA kernel where the CPU has it
+// products run on the packed micro-kernel (AVX2+FMA on amd64, NEON on arm64)
+// where the selected level has it
 // ([gemmPacked]); the rest on gonum's blas32 SGEMM, which blocks the product
 // and spreads the blocks over GOMAXPROCS goroutines.
 func gemm(m, n, k int, a, b, c []float32) {

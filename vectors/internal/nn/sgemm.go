@@ -8,7 +8,9 @@ import (
 // Packed GEMM: B is packed once into k×16 column panels, each goroutine
 // packs 6-row panels of A (kc values deep) and the micro-kernel computes
 // 6×16 tiles that are added into C. The micro-kernel (AVX2+FMA assembly on
-// amd64) is the only platform-specific part; everything else is Go.
+// amd64, NEON on arm64, with one contract: per element a chain of fused
+// multiply-adds over each kc block in order) is the only platform-specific
+// part; everything else is Go.
 const (
 	mr = 6   // rows per micro-tile
 	nr = 16  // columns per micro-tile
@@ -172,8 +174,8 @@ func gemmPackedB(m, n, k int, a, bp, c, bias []float32, epi func(r0, r1 int)) {
 	wg.Wait()
 }
 
-// mulAdd sets dst[i] += a[i]·b[i], with the AVX2 kernel for the bulk when
-// the CPU has it.
+// mulAdd sets dst[i] += a[i]·b[i], with the vector kernel (AVX2 or NEON)
+// for the bulk at a level that has it.
 func mulAdd(dst, a, b []float32) {
 	n := len(dst)
 	a, b = a[:n], b[:n]

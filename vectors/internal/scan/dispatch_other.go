@@ -1,4 +1,4 @@
-//go:build purego || !amd64
+//go:build purego || (!amd64 && !arm64)
 
 package scan
 
@@ -7,7 +7,8 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 // setLevel is a no-op: only the Go twins exist here ([isa.Generic]).
 func setLevel(isa.Level) isa.Level { return isa.Generic }
 
-// Accel names the kernel set in use: "go" or "avx2".
+// Accel names the kernel set in use: always "go" here ("avx2" and "neon"
+// are the amd64 and arm64 kernel sets).
 func Accel() string { return "go" }
 
 func dotF32Blocks(q, blocks []float32, nblk int, thr float32, out []float32, masks []uint32) {

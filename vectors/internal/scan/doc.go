@@ -42,10 +42,13 @@
 // multiplications.
 //
 // Each kernel has a portable Go twin (files kernels_generic.go) that gives
-// bit-identical results, using [FMA32] for the fused multiply-add. On amd64
-// with AVX2 and FMA the assembly versions are selected at start-up through
-// golang.org/x/sys/cpu; the build tag purego selects the Go twins everywhere.
-// Tests compare the two on random inputs, bit for bit.
+// bit-identical results, using [FMA32] for the fused multiply-add. The
+// assembly versions are chosen at start-up by the kernel level
+// (vectors/internal/isa, FACESIGN_CPU): on amd64 at level avx2 or avx512
+// all kernels run in AVX2+FMA; on arm64 at level neon in NEON (the int8
+// ones as one block kernel driven by Go loops). The build tag purego
+// selects the Go twins everywhere. Tests compare each level's kernels with
+// the twins on random inputs, bit for bit.
 //
 // Each call reports, per block and query, a bitmask of the lanes whose score
 // is ≥ the caller's threshold, so that the caller only looks at the few

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -407,5 +408,46 @@ func TestQuantizeZero(t *testing.T) {
 	}
 	if q := PackI8Query(make([]float32, 3)); q.Scale != 0 || q.Residual != 0 {
 		t.Fatalf("zero query: %+v", q)
+	}
+}
+
+func TestDotI8Extremes(t *testing.T) { atEachLevel(t, testDotI8Extremes) }
+
+// testDotI8Extremes: stored bytes at both ends (codes −128 and 127) against
+// query codes ±QueryMax at the largest dimension — the largest products and
+// sums the kernels' 16-bit intermediate steps see; the scores must still be
+// the Go twin's exact integer sums.
+func testDotI8Extremes(t *testing.T) {
+	dim := MaxDim
+	q := make([]float32, dim)
+	for d := range q {
+		q[d] = float32(1 - 2*(d%2)) // codes +63, −63, …
+	}
+	pq := PackI8Query(q)
+	for name, pattern := range map[string]func(i int) byte{
+		"all -128":          func(int) byte { return 0x00 },
+		"all 127":           func(int) byte { return 0xff },
+		"lanes alternate":   func(i int) byte { return byte(0xff * ((i / 4) % 2)) },
+		"query's signs":     func(i int) byte { return byte(0xff * (i % 2)) },
+		"against the signs": func(i int) byte { return byte(0xff * (1 - i%2)) },
+	} {
+		bl := I8BlockLen(dim)
+		blk := make([]byte, 2*bl)
+		for b := range 2 {
+			codes := blk[b*bl : b*bl+i8CodesLen(dim)]
+			for i := range codes {
+				codes[i] = pattern(i)
+			}
+			for l := range Lanes {
+				binary.LittleEndian.PutUint32(blk[b*bl+i8CodesLen(dim)+4*l:], math.Float32bits(1/float32(l+1)))
+			}
+		}
+		got, want := make([]float32, 2*Lanes), make([]float32, 2*Lanes)
+		gm, wm := make([]uint32, 2), make([]uint32, 2)
+		DotI8Blocks(&pq, blk, 2, 0, got, gm)
+		dotI8BlocksGeneric(&pq, blk, len(pq.Packed)/32, 2, 0, want, wm)
+		if !bitsEqual(got, want) || gm[0] != wm[0] || gm[1] != wm[1] {
+			t.Fatalf("%s: %v (masks %b), twin %v (%b)", name, got, gm, want, wm)
+		}
 	}
 }

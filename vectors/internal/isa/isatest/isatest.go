@@ -10,10 +10,11 @@ import (
 )
 
 // EachLevel runs f once for every kernel level this machine and build
-// support (FACESIGN_CPU=generic|avx2|avx512 and what the CPU has), with the
-// package's dispatch pointed at that level by set (which returns the level
-// it replaces), so the fast paths and the Go twins are all checked in one
-// run. Tests using it must not run in parallel.
+// support (generic, avx2, avx512 on amd64; generic, neon on arm64; as far
+// as the CPU has them), with the package's dispatch pointed at that level by
+// set (which returns the level it replaces), so the fast paths and the Go
+// twins are all checked in one run. Tests using it must not run in
+// parallel.
 func EachLevel(t *testing.T, set func(isa.Level) isa.Level, f func(t *testing.T)) {
 	t.Helper()
 	for _, l := range isa.Levels() {

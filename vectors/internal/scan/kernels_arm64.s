@@ -1,0 +1,624 @@
+//go:build arm64 && !purego
+
+#include "textflag.h"
+
+// NEON (Advanced SIMD) twins of the scan kernels and of Read
+// (kernels_amd64.s): every float32 score is one chain of fused
+// multiply-adds (VFMLA) over the dimensions in order from zero, and every
+// int8 score an exact integer sum scaled as the Go twin does, so the
+// scores are bit-identical to the Go twins' (FMA32) and the AVX2 kernels'.
+//
+// Masks: FCMGE (a >= thr, false for NaN, as Go's >=) gives all-ones lanes;
+// AND with the lane's bit (lanebits, shifted by 4, 8, 12 for lanes 4-15),
+// OR the four vectors and add across (VADDV) — the bits are disjoint, so
+// the sum is the mask. The Go assembler has no vector FCMGE; it is a WORD
+// (encoding from the Arm ARM, checked with llvm-mc and Go's disassembler):
+//
+//	FCMGE4S(m, n, d)  FCMGE Vd.4S, Vn.4S, Vm.4S  0x6E20E400 | m<<16 | n<<5 | d
+#define FCMGE4S(m, n, d) WORD $(0x6E20E400 | (m)<<16 | (n)<<5 | (d))
+
+DATA lanebits<>+0(SB)/4, $1
+DATA lanebits<>+4(SB)/4, $2
+DATA lanebits<>+8(SB)/4, $4
+DATA lanebits<>+12(SB)/4, $8
+GLOBL lanebits<>(SB), (RODATA|NOPTR), $16
+
+// Registers common to the kernels: V31 the threshold, V27-V30 the lane
+// bits of lanes 12-15, 0-3, 4-7 and 8-11; R9 scratch.
+
+// func dotF32BlocksNEON(q *float32, blocks *float32, dim, nblk int, thr float32, out *float32, masks *uint32)
+//
+// Blocks two at a time (eight FMA chains), then one.
+TEXT ·dotF32BlocksNEON(SB), NOSPLIT, $0-56
+	MOVD q+0(FP), R0
+	MOVD blocks+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD nblk+24(FP), R3
+	FMOVS thr+32(FP), F31
+	VDUP V31.S[0], V31.S4
+	MOVD out+40(FP), R4
+	MOVD masks+48(FP), R5
+	LSL $6, R2, R6 // bytes per block
+	MOVD $lanebits<>(SB), R9
+	VLD1 (R9), [V28.S4]
+	VSHL $4, V28.S4, V29.S4
+	VSHL $8, V28.S4, V30.S4
+	VSHL $12, V28.S4, V27.S4
+
+f32pair:
+	CMP $2, R3
+	BLT f32single
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R0, R10
+	ADD R6, R1, R12
+	MOVD R2, R11
+
+f32pairloop:
+	VLD1R.P 4(R10), [V16.S4]
+	VLD1.P 64(R1), [V17.S4, V18.S4, V19.S4, V20.S4]
+	VLD1.P 64(R12), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VFMLA V17.S4, V16.S4, V0.S4
+	VFMLA V18.S4, V16.S4, V1.S4
+	VFMLA V19.S4, V16.S4, V2.S4
+	VFMLA V20.S4, V16.S4, V3.S4
+	VFMLA V21.S4, V16.S4, V4.S4
+	VFMLA V22.S4, V16.S4, V5.S4
+	VFMLA V23.S4, V16.S4, V6.S4
+	VFMLA V24.S4, V16.S4, V7.S4
+	SUBS $1, R11, R11
+	BNE f32pairloop
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	FCMGE4S(31, 4, 4)
+	FCMGE4S(31, 5, 5)
+	FCMGE4S(31, 6, 6)
+	FCMGE4S(31, 7, 7)
+	VAND V28.B16, V4.B16, V4.B16
+	VAND V29.B16, V5.B16, V5.B16
+	VAND V30.B16, V6.B16, V6.B16
+	VAND V27.B16, V7.B16, V7.B16
+	VORR V5.B16, V4.B16, V4.B16
+	VORR V7.B16, V6.B16, V6.B16
+	VORR V6.B16, V4.B16, V4.B16
+	VADDV V4.S4, V4
+	VMOV V4.S[0], R9
+	MOVW.P R9, 4(R5)
+	MOVD R12, R1
+	SUB $2, R3, R3
+	B f32pair
+
+f32single:
+	CBZ R3, f32done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R0, R10
+	MOVD R2, R11
+
+f32singleloop:
+	VLD1R.P 4(R10), [V16.S4]
+	VLD1.P 64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA V20.S4, V16.S4, V0.S4
+	VFMLA V21.S4, V16.S4, V1.S4
+	VFMLA V22.S4, V16.S4, V2.S4
+	VFMLA V23.S4, V16.S4, V3.S4
+	SUBS $1, R11, R11
+	BNE f32singleloop
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
+
+f32done:
+	RET
+
+// func dotF32Blocks4NEON(q *float32, blocks *float32, dim, stride, nblk int, thr float32, out *float32, masks *uint32)
+//
+// Four streams, stride bytes apart; each step scores one block of every
+// stream (sixteen FMA chains), reporting stream s's block at position 4b+s.
+TEXT ·dotF32Blocks4NEON(SB), NOSPLIT, $0-64
+	MOVD q+0(FP), R0
+	MOVD blocks+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD stride+24(FP), R7
+	MOVD nblk+32(FP), R3
+	FMOVS thr+40(FP), F31
+	VDUP V31.S[0], V31.S4
+	MOVD out+48(FP), R4
+	MOVD masks+56(FP), R5
+	ADD R7, R1, R12
+	ADD R7, R12, R13
+	ADD R7, R13, R14
+	MOVD $lanebits<>(SB), R9
+	VLD1 (R9), [V28.S4]
+	VSHL $4, V28.S4, V29.S4
+	VSHL $8, V28.S4, V30.S4
+	VSHL $12, V28.S4, V27.S4
+
+f4blk:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD R0, R10
+	MOVD R2, R11
+
+f4loop:
+	VLD1R.P 4(R10), [V16.S4]
+	VLD1.P 64(R1), [V17.S4, V18.S4, V19.S4, V20.S4]
+	VLD1.P 64(R12), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VFMLA V17.S4, V16.S4, V0.S4
+	VFMLA V18.S4, V16.S4, V1.S4
+	VFMLA V19.S4, V16.S4, V2.S4
+	VFMLA V20.S4, V16.S4, V3.S4
+	VFMLA V21.S4, V16.S4, V4.S4
+	VFMLA V22.S4, V16.S4, V5.S4
+	VFMLA V23.S4, V16.S4, V6.S4
+	VFMLA V24.S4, V16.S4, V7.S4
+	VLD1.P 64(R13), [V17.S4, V18.S4, V19.S4, V20.S4]
+	VLD1.P 64(R14), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VFMLA V17.S4, V16.S4, V8.S4
+	VFMLA V18.S4, V16.S4, V9.S4
+	VFMLA V19.S4, V16.S4, V10.S4
+	VFMLA V20.S4, V16.S4, V11.S4
+	VFMLA V21.S4, V16.S4, V12.S4
+	VFMLA V22.S4, V16.S4, V13.S4
+	VFMLA V23.S4, V16.S4, V14.S4
+	VFMLA V24.S4, V16.S4, V15.S4
+	SUBS $1, R11, R11
+	BNE f4loop
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	FCMGE4S(31, 4, 4)
+	FCMGE4S(31, 5, 5)
+	FCMGE4S(31, 6, 6)
+	FCMGE4S(31, 7, 7)
+	VAND V28.B16, V4.B16, V4.B16
+	VAND V29.B16, V5.B16, V5.B16
+	VAND V30.B16, V6.B16, V6.B16
+	VAND V27.B16, V7.B16, V7.B16
+	VORR V5.B16, V4.B16, V4.B16
+	VORR V7.B16, V6.B16, V6.B16
+	VORR V6.B16, V4.B16, V4.B16
+	VADDV V4.S4, V4
+	VMOV V4.S[0], R9
+	MOVW.P R9, 4(R5)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	FCMGE4S(31, 8, 8)
+	FCMGE4S(31, 9, 9)
+	FCMGE4S(31, 10, 10)
+	FCMGE4S(31, 11, 11)
+	VAND V28.B16, V8.B16, V8.B16
+	VAND V29.B16, V9.B16, V9.B16
+	VAND V30.B16, V10.B16, V10.B16
+	VAND V27.B16, V11.B16, V11.B16
+	VORR V9.B16, V8.B16, V8.B16
+	VORR V11.B16, V10.B16, V10.B16
+	VORR V10.B16, V8.B16, V8.B16
+	VADDV V8.S4, V8
+	VMOV V8.S[0], R9
+	MOVW.P R9, 4(R5)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	FCMGE4S(31, 12, 12)
+	FCMGE4S(31, 13, 13)
+	FCMGE4S(31, 14, 14)
+	FCMGE4S(31, 15, 15)
+	VAND V28.B16, V12.B16, V12.B16
+	VAND V29.B16, V13.B16, V13.B16
+	VAND V30.B16, V14.B16, V14.B16
+	VAND V27.B16, V15.B16, V15.B16
+	VORR V13.B16, V12.B16, V12.B16
+	VORR V15.B16, V14.B16, V14.B16
+	VORR V14.B16, V12.B16, V12.B16
+	VADDV V12.S4, V12
+	VMOV V12.S[0], R9
+	MOVW.P R9, 4(R5)
+	SUBS $1, R3, R3
+	BNE f4blk
+	RET
+
+// func dotF32GroupNEON(qp *float32, block *float32, dim int, thr *float32, out *float32, masks *uint32)
+//
+// Six queries against one block: 24 accumulators V0-V23 (query j in
+// V4j…V4j+3), the block's row in V24-V27, each query value broadcast by
+// VLD1R into V28-V31 — the register plan of the GEMM micro-kernel.
+TEXT ·dotF32GroupNEON(SB), NOSPLIT, $0-48
+	MOVD qp+0(FP), R0
+	MOVD block+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD thr+24(FP), R3
+	MOVD out+32(FP), R4
+	MOVD masks+40(FP), R5
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+
+grploop:
+	VLD1.P 64(R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1R.P 4(R0), [V28.S4]
+	VFMLA V24.S4, V28.S4, V0.S4
+	VFMLA V25.S4, V28.S4, V1.S4
+	VFMLA V26.S4, V28.S4, V2.S4
+	VFMLA V27.S4, V28.S4, V3.S4
+	VLD1R.P 4(R0), [V29.S4]
+	VFMLA V24.S4, V29.S4, V4.S4
+	VFMLA V25.S4, V29.S4, V5.S4
+	VFMLA V26.S4, V29.S4, V6.S4
+	VFMLA V27.S4, V29.S4, V7.S4
+	VLD1R.P 4(R0), [V30.S4]
+	VFMLA V24.S4, V30.S4, V8.S4
+	VFMLA V25.S4, V30.S4, V9.S4
+	VFMLA V26.S4, V30.S4, V10.S4
+	VFMLA V27.S4, V30.S4, V11.S4
+	VLD1R.P 4(R0), [V31.S4]
+	VFMLA V24.S4, V31.S4, V12.S4
+	VFMLA V25.S4, V31.S4, V13.S4
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+	VLD1R.P 4(R0), [V28.S4]
+	VFMLA V24.S4, V28.S4, V16.S4
+	VFMLA V25.S4, V28.S4, V17.S4
+	VFMLA V26.S4, V28.S4, V18.S4
+	VFMLA V27.S4, V28.S4, V19.S4
+	VLD1R.P 4(R0), [V29.S4]
+	VFMLA V24.S4, V29.S4, V20.S4
+	VFMLA V25.S4, V29.S4, V21.S4
+	VFMLA V26.S4, V29.S4, V22.S4
+	VFMLA V27.S4, V29.S4, V23.S4
+	SUBS $1, R2, R2
+	BNE grploop
+	MOVD $lanebits<>(SB), R9
+	VLD1 (R9), [V28.S4]
+	VSHL $4, V28.S4, V29.S4
+	VSHL $8, V28.S4, V30.S4
+	VSHL $12, V28.S4, V27.S4
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	FCMGE4S(31, 4, 4)
+	FCMGE4S(31, 5, 5)
+	FCMGE4S(31, 6, 6)
+	FCMGE4S(31, 7, 7)
+	VAND V28.B16, V4.B16, V4.B16
+	VAND V29.B16, V5.B16, V5.B16
+	VAND V30.B16, V6.B16, V6.B16
+	VAND V27.B16, V7.B16, V7.B16
+	VORR V5.B16, V4.B16, V4.B16
+	VORR V7.B16, V6.B16, V6.B16
+	VORR V6.B16, V4.B16, V4.B16
+	VADDV V4.S4, V4
+	VMOV V4.S[0], R9
+	MOVW.P R9, 4(R5)
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	FCMGE4S(31, 8, 8)
+	FCMGE4S(31, 9, 9)
+	FCMGE4S(31, 10, 10)
+	FCMGE4S(31, 11, 11)
+	VAND V28.B16, V8.B16, V8.B16
+	VAND V29.B16, V9.B16, V9.B16
+	VAND V30.B16, V10.B16, V10.B16
+	VAND V27.B16, V11.B16, V11.B16
+	VORR V9.B16, V8.B16, V8.B16
+	VORR V11.B16, V10.B16, V10.B16
+	VORR V10.B16, V8.B16, V8.B16
+	VADDV V8.S4, V8
+	VMOV V8.S[0], R9
+	MOVW.P R9, 4(R5)
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	FCMGE4S(31, 12, 12)
+	FCMGE4S(31, 13, 13)
+	FCMGE4S(31, 14, 14)
+	FCMGE4S(31, 15, 15)
+	VAND V28.B16, V12.B16, V12.B16
+	VAND V29.B16, V13.B16, V13.B16
+	VAND V30.B16, V14.B16, V14.B16
+	VAND V27.B16, V15.B16, V15.B16
+	VORR V13.B16, V12.B16, V12.B16
+	VORR V15.B16, V14.B16, V14.B16
+	VORR V14.B16, V12.B16, V12.B16
+	VADDV V12.S4, V12
+	VMOV V12.S[0], R9
+	MOVW.P R9, 4(R5)
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	FCMGE4S(31, 16, 16)
+	FCMGE4S(31, 17, 17)
+	FCMGE4S(31, 18, 18)
+	FCMGE4S(31, 19, 19)
+	VAND V28.B16, V16.B16, V16.B16
+	VAND V29.B16, V17.B16, V17.B16
+	VAND V30.B16, V18.B16, V18.B16
+	VAND V27.B16, V19.B16, V19.B16
+	VORR V17.B16, V16.B16, V16.B16
+	VORR V19.B16, V18.B16, V18.B16
+	VORR V18.B16, V16.B16, V16.B16
+	VADDV V16.S4, V16
+	VMOV V16.S[0], R9
+	MOVW.P R9, 4(R5)
+	VLD1R.P 4(R3), [V31.S4]
+	VST1.P [V20.S4, V21.S4, V22.S4, V23.S4], 64(R4)
+	FCMGE4S(31, 20, 20)
+	FCMGE4S(31, 21, 21)
+	FCMGE4S(31, 22, 22)
+	FCMGE4S(31, 23, 23)
+	VAND V28.B16, V20.B16, V20.B16
+	VAND V29.B16, V21.B16, V21.B16
+	VAND V30.B16, V22.B16, V22.B16
+	VAND V27.B16, V23.B16, V23.B16
+	VORR V21.B16, V20.B16, V20.B16
+	VORR V23.B16, V22.B16, V22.B16
+	VORR V22.B16, V20.B16, V20.B16
+	VADDV V20.S4, V20
+	VMOV V20.S[0], R9
+	MOVW.P R9, 4(R5)
+	RET
+
+// func dotF32NEON(a, b *float32, n int) float32
+//
+// One chain: acc = b[i]·a[i] + acc, fused, for i = 0…n-1 (n ≥ 1).
+TEXT ·dotF32NEON(SB), NOSPLIT, $0-28
+	MOVD a+0(FP), R0
+	MOVD b+8(FP), R1
+	MOVD n+16(FP), R2
+	FMOVS ZR, F0
+
+dotloop:
+	FMOVS.P 4(R0), F1
+	FMOVS.P 4(R1), F2
+	FMADDS F1, F0, F2, F0 // F0 += F2·F1
+	SUBS $1, R2, R2
+	BNE dotloop
+	FMOVS F0, ret+24(FP)
+	RET
+
+// func readNEON(p *byte, quarter int) uint64
+//
+// Four sequential streams, quarter bytes apart (a multiple of 64), 64
+// bytes from each per step; the XOR of all 8-byte words.
+TEXT ·readNEON(SB), NOSPLIT, $0-24
+	MOVD p+0(FP), R0
+	MOVD quarter+8(FP), R1
+	ADD R1, R0, R2
+	ADD R1, R2, R3
+	ADD R1, R3, R4
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+
+readloop:
+	VLD1.P 64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VEOR V4.B16, V0.B16, V0.B16
+	VEOR V5.B16, V1.B16, V1.B16
+	VEOR V6.B16, V2.B16, V2.B16
+	VEOR V7.B16, V3.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VEOR V4.B16, V0.B16, V0.B16
+	VEOR V5.B16, V1.B16, V1.B16
+	VEOR V6.B16, V2.B16, V2.B16
+	VEOR V7.B16, V3.B16, V3.B16
+	VLD1.P 64(R3), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VEOR V4.B16, V0.B16, V0.B16
+	VEOR V5.B16, V1.B16, V1.B16
+	VEOR V6.B16, V2.B16, V2.B16
+	VEOR V7.B16, V3.B16, V3.B16
+	VLD1.P 64(R4), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VEOR V4.B16, V0.B16, V0.B16
+	VEOR V5.B16, V1.B16, V1.B16
+	VEOR V6.B16, V2.B16, V2.B16
+	VEOR V7.B16, V3.B16, V3.B16
+	SUBS $64, R1, R1
+	BNE readloop
+	VEOR V1.B16, V0.B16, V0.B16
+	VEOR V3.B16, V2.B16, V2.B16
+	VEOR V2.B16, V0.B16, V0.B16
+	VMOV V0.D[0], R5
+	VMOV V0.D[1], R6
+	EOR R6, R5, R5
+	MOVD R5, ret+16(FP)
+	RET
+
+// The int8 blocks hold each code offset by 128 (unsigned 0…255); XOR 0x80
+// gives the signed code back. Per group (4 dimensions × 16 lanes, 64
+// bytes) SMULL/SMULL2 multiply the signed codes by the query's 4 codes
+// (repeated 4 times in the first 16 bytes of its 32-byte group vector)
+// into int16 (|code·q| ≤ 128·63), ADDP adds the products of each lane's
+// two pairs (|sum| ≤ 4·128·63 < 2¹⁵, still exact in int16) and SADALP
+// adds each lane's two halves into its int32 accumulator: the exact
+// Σ code·qcode of the Go twin (dotI8Lanes). The epilogue converts to
+// float32 (SCVTF, round to nearest even as Go's conversion) and applies the
+// lane's scale, then the query's scale, in that order.
+//
+// More WORDs (encodings from the Arm ARM, checked with llvm-mc and Go's
+// disassembler):
+//
+//	SMULL8B(m, n, d)    SMULL  Vd.8H, Vn.8B, Vm.8B    0x0E20C000 | m<<16 | n<<5 | d
+//	SMULL216B(m, n, d)  SMULL2 Vd.8H, Vn.16B, Vm.16B  0x4E20C000 | m<<16 | n<<5 | d
+//	SADALP8H(n, d)      SADALP Vd.4S, Vn.8H           0x4E606800 | n<<5 | d
+//	SCVTF4S(n, d)       SCVTF  Vd.4S, Vn.4S           0x4E21D800 | n<<5 | d
+//	FMUL4S(m, n, d)     FMUL   Vd.4S, Vn.4S, Vm.4S    0x6E20DC00 | m<<16 | n<<5 | d
+#define SMULL8B(m, n, d) WORD $(0x0E20C000 | (m)<<16 | (n)<<5 | (d))
+#define SMULL216B(m, n, d) WORD $(0x4E20C000 | (m)<<16 | (n)<<5 | (d))
+#define SADALP8H(n, d) WORD $(0x4E606800 | (n)<<5 | (d))
+#define SCVTF4S(n, d) WORD $(0x4E21D800 | (n)<<5 | (d))
+#define FMUL4S(m, n, d) WORD $(0x6E20DC00 | (m)<<16 | (n)<<5 | (d))
+
+// func dotI8BlockNEON(packed *int8, qstride int, qscale float32, block *byte, groups int, thr float32, out *float32, mask *uint32)
+//
+// Scores one int8 block against one query whose group vectors lie qstride
+// bytes apart (32 for an I8Query, 128 in an I8GroupQuery): out[0:16] and
+// the ≥ thr mask. groups ≥ 1. Accumulators V16-V19 (lanes 0-3 … 12-15).
+TEXT ·dotI8BlockNEON(SB), NOSPLIT, $0-64
+	MOVD packed+0(FP), R0
+	MOVD qstride+8(FP), R1
+	MOVD block+24(FP), R2
+	MOVD groups+32(FP), R3
+	MOVD out+48(FP), R4
+	MOVD mask+56(FP), R5
+	VMOVI $128, V30.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+
+i8loop:
+	VLD1 (R0), [V20.B16]
+	ADD R1, R0, R0
+	VLD1.P 64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VEOR V30.B16, V0.B16, V0.B16
+	VEOR V30.B16, V1.B16, V1.B16
+	VEOR V30.B16, V2.B16, V2.B16
+	VEOR V30.B16, V3.B16, V3.B16
+	SMULL8B(20, 0, 4)
+	SMULL216B(20, 0, 5)
+	SMULL8B(20, 1, 6)
+	SMULL216B(20, 1, 7)
+	SMULL8B(20, 2, 8)
+	SMULL216B(20, 2, 9)
+	SMULL8B(20, 3, 10)
+	SMULL216B(20, 3, 11)
+	VADDP V5.H8, V4.H8, V4.H8
+	VADDP V7.H8, V6.H8, V6.H8
+	VADDP V9.H8, V8.H8, V8.H8
+	VADDP V11.H8, V10.H8, V10.H8
+	SADALP8H(4, 16)
+	SADALP8H(6, 17)
+	SADALP8H(8, 18)
+	SADALP8H(10, 19)
+	SUBS $1, R3, R3
+	BNE i8loop
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4] // the lanes' scales
+	FMOVS qscale+16(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS thr+40(FP), F31
+	VDUP V31.S[0], V31.S4
+	SCVTF4S(16, 0)
+	SCVTF4S(17, 1)
+	SCVTF4S(18, 2)
+	SCVTF4S(19, 3)
+	FMUL4S(20, 0, 0)
+	FMUL4S(21, 1, 1)
+	FMUL4S(22, 2, 2)
+	FMUL4S(23, 3, 3)
+	FMUL4S(24, 0, 0)
+	FMUL4S(24, 1, 1)
+	FMUL4S(24, 2, 2)
+	FMUL4S(24, 3, 3)
+	MOVD $lanebits<>(SB), R9
+	VLD1 (R9), [V28.S4]
+	VSHL $4, V28.S4, V29.S4
+	VSHL $8, V28.S4, V30.S4
+	VSHL $12, V28.S4, V27.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	FCMGE4S(31, 0, 0)
+	FCMGE4S(31, 1, 1)
+	FCMGE4S(31, 2, 2)
+	FCMGE4S(31, 3, 3)
+	VAND V28.B16, V0.B16, V0.B16
+	VAND V29.B16, V1.B16, V1.B16
+	VAND V30.B16, V2.B16, V2.B16
+	VAND V27.B16, V3.B16, V3.B16
+	VORR V1.B16, V0.B16, V0.B16
+	VORR V3.B16, V2.B16, V2.B16
+	VORR V2.B16, V0.B16, V0.B16
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R9
+	MOVW.P R9, 4(R5)
+	RET
