@@ -4,19 +4,37 @@ package nn
 
 import "github.com/facesign/facesign/vectors/internal/isa"
 
-// hasPackedGEMM selects the AVX2+FMA kernels (packed GEMM, depthwise pixel,
-// mulAdd8): at [isa.Selected] level AVX2 or above (FACESIGN_CPU caps it).
-// There is no AVX-512 path yet; level AVX512 runs the AVX2 kernels.
-var hasPackedGEMM = isa.Selected() >= isa.AVX2
+// The kernels per [isa.Selected] level (FACESIGN_CPU caps it):
+//
+//   - AVX2 (AVX2 + FMA): the packed GEMM on 6×16 tiles (sgemmKernel6x16C
+//     for whole tiles, sgemmKernel6x16 for the edges), depthwisePixel,
+//     mulAdd8 and actRow, all in ymm registers (sgemm_amd64.s,
+//     act_amd64.s).
+//   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
+//     registers (sgemmKernel12x16Z, sgemm_avx512_amd64.s): A is read in
+//     place instead of being packed, and the ragged edges of C are
+//     written by the kernel under K masks. The other kernels are the AVX2
+//     ones. Results are bit-identical to level AVX2 (same FMA chain per
+//     output element); docs/engine-perf.md has the figures.
+//
+// hasPackedGEMM is true at AVX2 and above, hasAVX512 at AVX512.
+var (
+	hasPackedGEMM = isa.Selected() >= isa.AVX2
+	hasAVX512     = isa.Selected() >= isa.AVX512
+)
 
 // setLevel points the dispatch at level l (which must be supported) and
 // returns the level it replaces. Tests only: no kernel may run meanwhile.
 func setLevel(l isa.Level) isa.Level {
 	old := isa.Generic
-	if hasPackedGEMM {
+	switch {
+	case hasAVX512:
+		old = isa.AVX512
+	case hasPackedGEMM:
 		old = isa.AVX2
 	}
 	hasPackedGEMM = l >= isa.AVX2
+	hasAVX512 = l >= isa.AVX512
 	return old
 }
 
@@ -34,6 +52,11 @@ func mulAdd8(dst, a, b *float32, n int)
 //
 //go:noescape
 func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
+
+// sgemmKernel12x16Z is implemented in sgemm_avx512_amd64.s (AVX-512).
+//
+//go:noescape
+func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32)
 
 // depthwisePixel is implemented in sgemm_amd64.s.
 //
