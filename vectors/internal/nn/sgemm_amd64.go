@@ -13,8 +13,9 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 //   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
 //     registers (sgemmKernel12x16Z, sgemm_avx512_amd64.s): A is read in
 //     place instead of being packed, and the ragged edges of C are
-//     written by the kernel under K masks. The other kernels are the AVX2
-//     ones. Results are bit-identical to level AVX2 (same FMA chain per
+//     written by the kernel under K masks. depthwisePixelZ does 64, then
+//     16 channels at a time and the channel tail under a mask. mulAdd8
+//     and actRow stay the AVX2 ones. Results are bit-identical to level AVX2 (same FMA chain per
 //     output element); docs/engine-perf.md has the figures.
 //
 // hasPackedGEMM is true at AVX2 and above, hasAVX512 at AVX512.
@@ -62,6 +63,12 @@ func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mas
 //
 //go:noescape
 func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
+
+// depthwisePixelZ is implemented in sgemm_avx512_amd64.s (AVX-512):
+// depthwisePixel for any n ≥ 1, the channel tail under a mask.
+//
+//go:noescape
+func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
 
 // actRow is implemented in act_amd64.s: row[i] = a(row[i] + bias[i]) with
 // a PReLU of per-channel slopes, or ReLU when slopes is nil; bias may be nil.

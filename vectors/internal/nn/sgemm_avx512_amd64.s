@@ -139,3 +139,175 @@ znobias:
 zdone:
 	VZEROUPPER
 	RET
+
+// func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
+//
+// depthwisePixel (sgemm_amd64.s) for any n ≥ 1: channels go 64 at a time
+// (four zmm accumulators), then 16 at a time, then 8 (a ymm), and the last
+// 1–7 as the top 16 channels again (n ≥ 16) or under a K mask (n < 16),
+// so there is no channel tail left to the caller. Same FMAs in the same
+// order per channel (one per tap, row-major, from zero, bias added last).
+TEXT ·depthwisePixelZ(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ f+16(FP), DX
+	MOVQ n+32(FP), CX
+	SHLQ $2, CX
+	MOVQ c+40(FP), R8
+	SHLQ $2, R8
+	MOVQ rowStride+64(FP), R11
+	SHLQ $2, R11
+	MOVQ tapStride+72(FP), R10
+	SHLQ $2, R10
+	MOVQ fskip+80(FP), BX
+	SHLQ $2, BX
+	MOVQ BX, fskip+80(FP)
+	XORQ R12, R12
+
+zblk64:
+	MOVQ CX, AX
+	SUBQ R12, AX
+	CMPQ AX, $256
+	JLT  zblk16
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	LEAQ (SI)(R12*1), R13
+	LEAQ (DX)(R12*1), R14
+	MOVQ kh+48(FP), AX
+
+zky64:
+	MOVQ R13, BX
+	MOVQ kw+56(FP), R9
+
+zkx64:
+	VMOVUPS (R14), Z4
+	VMOVUPS 64(R14), Z5
+	VMOVUPS 128(R14), Z6
+	VMOVUPS 192(R14), Z7
+	VFMADD231PS (BX), Z4, Z0
+	VFMADD231PS 64(BX), Z5, Z1
+	VFMADD231PS 128(BX), Z6, Z2
+	VFMADD231PS 192(BX), Z7, Z3
+	ADDQ R10, BX
+	ADDQ R8, R14
+	DECQ R9
+	JNE  zkx64
+	ADDQ fskip+80(FP), R14
+	ADDQ R11, R13
+	DECQ AX
+	JNE  zky64
+	MOVQ bias+24(FP), BX
+	TESTQ BX, BX
+	JEQ  zput64
+	ADDQ R12, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	VADDPS 128(BX), Z2, Z2
+	VADDPS 192(BX), Z3, Z3
+
+zput64:
+	LEAQ (DI)(R12*1), BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	ADDQ $256, R12
+	JMP  zblk64
+
+zblk16:
+	// K1: the channels of this block: 16; 8 or more left go to zblk8;
+	// the last 1–7 when n < 16 under the mask. When n ≥ 16 the last 1–7
+	// are instead the top 16 channels, overlapping the previous block
+	// (the same values written twice): masked loads and stores are slower.
+	MOVQ CX, AX
+	SUBQ R12, AX
+	JLE  zdwdone
+	SHRQ $2, AX
+	MOVL $0xffff, BX
+	CMPQ AX, $16
+	JGE  zmask
+	CMPQ AX, $8
+	JGE  zblk8
+	CMPQ CX, $64
+	JLT  zpartial
+	MOVQ CX, R12
+	SUBQ $64, R12
+	JMP  zmask
+
+zpartial:
+	MOVQ CX, R9
+	MOVQ $16, CX
+	SUBQ AX, CX
+	SHRL CX, BX
+	MOVQ R9, CX
+
+zmask:
+	KMOVW BX, K1
+	VPXORD Z0, Z0, Z0
+	LEAQ (SI)(R12*1), R13
+	LEAQ (DX)(R12*1), R14
+	MOVQ kh+48(FP), AX
+
+zky16:
+	MOVQ R13, BX
+	MOVQ kw+56(FP), R9
+
+zkx16:
+	VMOVUPS.Z (R14), K1, Z4
+	VFMADD231PS (BX), Z4, K1, Z0
+	ADDQ R10, BX
+	ADDQ R8, R14
+	DECQ R9
+	JNE  zkx16
+	ADDQ fskip+80(FP), R14
+	ADDQ R11, R13
+	DECQ AX
+	JNE  zky16
+	MOVQ bias+24(FP), BX
+	TESTQ BX, BX
+	JEQ  zput16
+	VADDPS (BX)(R12*1), Z0, K1, Z0
+
+zput16:
+	VMOVUPS Z0, K1, (DI)(R12*1)
+	ADDQ $64, R12
+	JMP  zblk16
+
+zblk8:
+	// Eight channels in a ymm register (AVX-512 VL encodings not needed:
+	// this is depthwisePixel's 8-channel block).
+	VXORPS Y0, Y0, Y0
+	LEAQ (SI)(R12*1), R13
+	LEAQ (DX)(R12*1), R14
+	MOVQ kh+48(FP), AX
+
+zky8:
+	MOVQ R13, BX
+	MOVQ kw+56(FP), R9
+
+zkx8:
+	VMOVUPS (R14), Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ R10, BX
+	ADDQ R8, R14
+	DECQ R9
+	JNE  zkx8
+	ADDQ fskip+80(FP), R14
+	ADDQ R11, R13
+	DECQ AX
+	JNE  zky8
+	MOVQ bias+24(FP), BX
+	TESTQ BX, BX
+	JEQ  zput8
+	VADDPS (BX)(R12*1), Y0, Y0
+
+zput8:
+	VMOVUPS Y0, (DI)(R12*1)
+	ADDQ $32, R12
+	JMP  zblk16
+
+zdwdone:
+	VZEROUPPER
+	RET

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/facesign/facesign/vectors/internal/isa"
 )
@@ -150,6 +151,14 @@ func TestConvLevelsBitIdentical(t *testing.T) {
 	}
 }
 
+// reportCPU reports the process's CPU time per op since c0 (all
+// goroutines): on a shared machine the steadier figure than the wall time.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	if c := cpuTime() - c0; c0 > 0 && c > 0 {
+		b.ReportMetric(float64(c.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // BenchmarkGemmLayers times the packed GEMM as a convolution calls it
 // (filter packed once, bias added by the kernel) at the engine's ten
 // largest layer shapes (m×n×k), at the level FACESIGN_CPU selects: run it
@@ -163,10 +172,83 @@ func BenchmarkGemmLayers(b *testing.B) {
 		m, n, k := s[0], s[1], s[2]
 		a, bp, bias, c := randSlice(r, m*k), packB(k, n, randSlice(r, k*n)), randSlice(r, n), make([]float32, m*n)
 		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			c0 := cpuTime()
 			for b.Loop() {
 				gemmPackedB(m, n, k, a, bp, c, bias, nil)
 			}
 			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			reportCPU(b, c0)
+		})
+	}
+}
+
+// TestDepthwiseLevelsBitIdentical runs depthwise convolutions with every
+// channel count from 1 to 150 (the AVX2 kernel's 32- and 8-channel blocks
+// and overlapping tail, the AVX-512 kernel's 64- and 16-channel blocks and
+// masked tail), 3×3 and 5×5 taps, strides 1 and 2, SAME and VALID padding
+// (clipped tap rectangles at the borders), bias and activations, at every
+// level with a vector kernel: the outputs must be bit-identical.
+func TestDepthwiseLevelsBitIdentical(t *testing.T) {
+	levels := levelsFrom(isa.AVX2)
+	if len(levels) == 0 {
+		t.Skip("no vector kernel on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(55, 56))
+	for c := 1; c <= 150; c++ {
+		k := 3 + 2*r.IntN(2)
+		s := 1 + r.IntN(2)
+		p := Window{StrideH: s, StrideW: s, Pad: Padding{Mode: PadSame}}
+		if r.IntN(3) == 0 {
+			p.Pad = Padding{}
+		}
+		x, f := randTensor(r, 1, 5+r.IntN(9), 5+r.IntN(9), c), randTensor(r, k, k, c, 1)
+		for i := range 1 + len(x.Data)/40 {
+			x.Data[(i*7919)%len(x.Data)] = float32(math.Copysign(0, -1))
+		}
+		var bias []float32
+		if r.IntN(2) == 0 {
+			bias = randSlice(r, c)
+		}
+		act := randAct(r, c)
+		t.Run(fmt.Sprintf("c=%d/%v*%v/%+v", c, x.Shape, f.Shape, p), func(t *testing.T) {
+			var want *Tensor
+			for _, l := range levels {
+				var got *Tensor
+				var err error
+				atLevel(l, func() { got, err = DepthwiseConv2D(x, f, bias, p, act) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want == nil {
+					want = got
+					continue
+				}
+				for j := range want.Data {
+					if math.Float32bits(got.Data[j]) != math.Float32bits(want.Data[j]) {
+						t.Fatalf("%v: [%d] = %v, %v gives %v", l, j, got.Data[j], levels[0], want.Data[j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDepthwiseLayers times DepthwiseConv2D (3×3, SAME, stride 1,
+// bias, ReLU) at the engine's largest depthwise layers (h×w×c), at the
+// level FACESIGN_CPU selects.
+func BenchmarkDepthwiseLayers(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, s := range [][3]int{{128, 128, 24}, {28, 28, 128}, {64, 64, 24}, {14, 14, 256}, {96, 96, 16}, {32, 32, 48}, {48, 48, 32}} {
+		x, f, bias := randTensor(r, 1, s[0], s[1], s[2]), randTensor(r, 3, 3, s[2], 1), randSlice(r, s[2])
+		p := Window{StrideH: 1, StrideW: 1, Pad: Padding{Mode: PadSame}}
+		b.Run(fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
+			c0 := cpuTime()
+			defer reportCPU(b, c0)
+			for b.Loop() {
+				if _, err := DepthwiseConv2D(x, f, bias, p, Activation{Kind: ReLU}); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -29,4 +29,8 @@ func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStri
 	panic("nn: no vector kernel on this platform")
 }
 
+func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int) {
+	panic("nn: no vector kernel on this platform")
+}
+
 func actRow(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
