@@ -52,7 +52,7 @@ func (a Activation) applyRow(row, bias []float32) {
 }
 
 // vectorRow runs ReLU and per-channel PReLU (with their bias) through the
-// AVX2 kernel (bit-identical to the Go loop), the activations of nearly every convolution: the scalar
+// AVX2 or AVX-512 kernel (bit-identical to the Go loop), the activations of nearly every convolution: the scalar
 // loop's branch on the sign of each value mispredicts about half the time
 // on real feature maps. It reports false for what it does not do.
 func (a Activation) vectorRow(row, bias []float32) bool {
@@ -67,7 +67,11 @@ func (a Activation) vectorRow(row, bias []float32) bool {
 	default:
 		return false
 	}
-	actRow(&row[0], b, s, len(row))
+	if hasAVX512 {
+		actRowZ(&row[0], b, s, len(row))
+	} else {
+		actRow(&row[0], b, s, len(row))
+	}
 	return true
 }
 

@@ -13,9 +13,11 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 //   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
 //     registers (sgemmKernel12x16Z, sgemm_avx512_amd64.s): A is read in
 //     place instead of being packed, and the ragged edges of C are
-//     written by the kernel under K masks. depthwisePixelZ does 64, then
-//     16 channels at a time and the channel tail under a mask. mulAdd8
-//     and actRow stay the AVX2 ones. Results are bit-identical to level AVX2 (same FMA chain per
+//     written by the kernel under K masks. depthwisePixelZ does 64, 16, then
+//     8 channels at a time and the channel tail in the kernel; actRowZ
+//     16 lanes at a time, the tail under a mask. mulAdd8 (the depthwise
+//     convolutions with fewer than 8 channels or a channel multiplier)
+//     stays the AVX2 one. Results are bit-identical to level AVX2 (same FMA chain per
 //     output element); docs/engine-perf.md has the figures.
 //
 // hasPackedGEMM is true at AVX2 and above, hasAVX512 at AVX512.
@@ -75,3 +77,9 @@ func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStr
 //
 //go:noescape
 func actRow(row, bias, slopes *float32, n int)
+
+// actRowZ is implemented in sgemm_avx512_amd64.s: actRow with zmm
+// registers, the tail under a mask (AVX-512).
+//
+//go:noescape
+func actRowZ(row, bias, slopes *float32, n int)

@@ -311,3 +311,61 @@ zput8:
 zdwdone:
 	VZEROUPPER
 	RET
+
+// func actRowZ(row, bias, slopes *float32, n int)
+//
+// actRow (act_amd64.s) with zmm registers: sixteen lanes at a time, the
+// last 1–15 under a K mask. The lanes with v < 0 (the Go loop's test,
+// VCMPPS into K2) get v·s (PReLU, the same VMULPS) or +0 (ReLU); the
+// others keep v: bit-identical to the Go loop and to actRow, NaN, ±Inf
+// and -0 included. n ≥ 1.
+TEXT ·actRowZ(SB), NOSPLIT, $0-32
+	MOVQ   row+0(FP), DI
+	MOVQ   bias+8(FP), SI
+	MOVQ   slopes+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VPXORD Z15, Z15, Z15
+	MOVL   $0xffff, AX
+	KMOVW  AX, K1
+
+zaloop:
+	CMPQ CX, $16
+	JGE  zafull
+	TESTQ CX, CX
+	JEQ  zadone
+	MOVQ CX, R9
+	MOVL $0xffff, AX
+	MOVQ $16, CX
+	SUBQ R9, CX
+	SHRL CX, AX
+	MOVQ R9, CX
+	KMOVW AX, K1
+	MOVQ $16, CX
+
+zafull:
+	VMOVUPS.Z (DI), K1, Z0
+	TESTQ SI, SI
+	JEQ  zanobias
+	VADDPS (SI), Z0, K1, Z0
+	ADDQ $64, SI
+
+zanobias:
+	VCMPPS $1, Z15, Z0, K1, K2
+	TESTQ DX, DX
+	JEQ  zarelu
+	VMULPS (DX), Z0, K2, Z0
+	ADDQ $64, DX
+	JMP  zastore
+
+zarelu:
+	VMOVAPS Z15, K2, Z0
+
+zastore:
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  zaloop
+
+zadone:
+	VZEROUPPER
+	RET

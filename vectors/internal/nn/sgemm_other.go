@@ -34,3 +34,5 @@ func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStr
 }
 
 func actRow(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
+
+func actRowZ(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
