@@ -27,7 +27,9 @@
 // start and refuse to run, so a mistyped or impossible setting is never
 // silently ignored.
 //
-// Results: the scan kernels give bit-identical scores at every level; the
-// nn kernels agree to float32 rounding (their tests bound the difference),
-// so face vectors made on different levels differ in the last bits only.
+// Results: the scan kernels give bit-identical scores at every level. The
+// nn kernels (GEMM, depthwise, ReLU/PReLU) have AVX2 and AVX-512 paths
+// that give bit-identical results; the Go twins agree with them to float32
+// rounding (their tests bound the difference), so face vectors made at
+// [Generic] and at a vector level differ in the last bits only.
 package isa
