@@ -34,8 +34,9 @@
 // silently ignored.
 //
 // Results: the scan kernels give bit-identical scores at every level; the
-// nn assembly kernels are bit-identical between AVX2 and NEON (one chain of
-// fused multiply-adds per output, in one order) and agree with the generic
-// Go path to float32 rounding (their tests bound the difference), so face
-// vectors made on different levels differ in the last bits only.
+// nn assembly kernels (GEMM, depthwise, ReLU/PReLU) are bit-identical
+// between AVX2, AVX-512 and NEON (one chain of fused multiply-adds per
+// output, in one order) and agree with the generic Go path to float32
+// rounding (their tests bound the difference), so face vectors made on
+// different levels differ in the last bits only.
 package isa

@@ -11,7 +11,9 @@ import (
 // per-channel PReLU, with and without bias) against the plain Go loop on
 // rows of every length from 8 to 70 — whole vectors and every tail — with
 // NaN, ±Inf and ±0 among the values: the results must be bit-identical.
-func TestActivationKernelMatchesGo(t *testing.T) {
+func TestActivationKernelMatchesGo(t *testing.T) { atEachLevel(t, testActivationKernelMatchesGo) }
+
+func testActivationKernelMatchesGo(t *testing.T) {
 	if !hasPackedGEMM {
 		t.Skipf("no vector kernel on this CPU or build (%s); the Go loop is the only path", "purego, generic level, or no AVX2+FMA")
 	}

@@ -52,8 +52,8 @@ func (a Activation) applyRow(row, bias []float32) {
 }
 
 // vectorRow runs ReLU and per-channel PReLU (with their bias) through the
-// vector kernel (AVX2 on amd64, NEON on arm64; bit-identical to the Go
-// loop), the activations of nearly every convolution: the scalar
+// vector kernel (AVX2 or AVX-512 on amd64, NEON on arm64; bit-identical to
+// the Go loop), the activations of nearly every convolution: the scalar
 // loop's branch on the sign of each value mispredicts about half the time
 // on real feature maps. It reports false for what it does not do.
 func (a Activation) vectorRow(row, bias []float32) bool {
@@ -68,7 +68,11 @@ func (a Activation) vectorRow(row, bias []float32) bool {
 	default:
 		return false
 	}
-	actRow(&row[0], b, s, len(row))
+	if hasAVX512 {
+		actRowZ(&row[0], b, s, len(row))
+	} else {
+		actRow(&row[0], b, s, len(row))
+	}
 	return true
 }
 

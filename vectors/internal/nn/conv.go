@@ -259,8 +259,12 @@ func DepthwiseConv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*T
 						src := ((iy0+ky0*g.dh)*wd + ix0 + kx0*g.dw) * c
 						fo := (ky0*kw + kx0) * c
 						th, tw := ky1-ky0, kx1-kx0
-						depthwisePixel(&acc[0], &img[src], &w.Data[fo], biasp, c8, c, th, tw, g.dh*wd*c, g.dw*c, (kw-tw)*c)
-						if c8 < c {
+						if hasAVX512 {
+							depthwisePixelZ(&acc[0], &img[src], &w.Data[fo], biasp, c, c, th, tw, g.dh*wd*c, g.dw*c, (kw-tw)*c)
+						} else {
+							depthwisePixel(&acc[0], &img[src], &w.Data[fo], biasp, c8, c, th, tw, g.dh*wd*c, g.dw*c, (kw-tw)*c)
+						}
+						if c8 < c && !hasAVX512 {
 							var tail [8]float32
 							var tb *float32
 							if bias != nil {

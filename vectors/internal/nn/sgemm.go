@@ -10,7 +10,9 @@ import (
 // 6×16 tiles that are added into C. The micro-kernel (AVX2+FMA assembly on
 // amd64, NEON on arm64, with one contract: per element a chain of fused
 // multiply-adds over each kc block in order) is the only platform-specific
-// part; everything else is Go.
+// part; everything else is Go. At level AVX512 the tiles are 12×16 (mrZ),
+// A is not packed (the kernel reads its rows in place) and the kernel
+// writes the ragged edges itself.
 const (
 	mr = 6   // rows per micro-tile
 	nr = 16  // columns per micro-tile
@@ -76,8 +78,11 @@ func gemmPackedB(m, n, k int, a, bp, c, bias []float32, epi func(r0, r1 int)) {
 		}
 		return
 	}
-	panels := (m + mr - 1) / mr
-	npanels := (n + nr - 1) / nr
+	tile := mr
+	if hasAVX512 {
+		tile = mrZ
+	}
+	panels := (m + tile - 1) / tile
 	workers := min(runtime.GOMAXPROCS(0), panels)
 	if m*n*k < 8*minPackedWork {
 		workers = 1
@@ -96,73 +101,22 @@ func gemmPackedB(m, n, k int, a, bp, c, bias []float32, epi func(r0, r1 int)) {
 	}
 	work := func() {
 		defer wg.Done()
-		ap := make([]float32, mr*kc)
-		var tile [mr * nr]float32
+		var panel func(p int)
+		if hasAVX512 {
+			panel = panelsZ(m, n, k, a, bp, c, bias)
+		} else {
+			panel = panels6x16(m, n, k, a, bp, c, bias)
+		}
 		for {
 			lo, hi := grab()
 			if lo >= hi {
 				return
 			}
 			for p := lo; p < hi; p++ {
-				i0 := p * mr
-				h := min(mr, m-i0)
-				for k0 := 0; k0 < k; k0 += kc {
-					d := min(kc, k-k0)
-					// Pack A rows i0..i0+h, depths k0..k0+d, zero rows past m.
-					if h == mr {
-						for r := range mr {
-							src := a[(i0+r)*k+k0 : (i0+r)*k+k0+d]
-							for l, v := range src {
-								ap[l*mr+r] = v
-							}
-						}
-					} else {
-						for l := range d {
-							for r := range mr {
-								if r < h {
-									ap[l*mr+r] = a[(i0+r)*k+k0+l]
-								} else {
-									ap[l*mr+r] = 0
-								}
-							}
-						}
-					}
-					first, last := k0 == 0, k0+d == k
-					for q := range npanels {
-						j0 := q * nr
-						w := min(nr, n-j0)
-						var bt []float32
-						if last && bias != nil {
-							bt = bias[j0 : j0+w]
-						}
-						if h == mr && w == nr {
-							var bptr *float32
-							if bt != nil {
-								bptr = &bt[0]
-							}
-							sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
-							continue
-						}
-						sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
-						for r := range h {
-							row := c[(i0+r)*n+j0 : (i0+r)*n+j0+w]
-							t := tile[r*nr : r*nr+w]
-							if first {
-								copy(row, t)
-							} else {
-								for j := range row {
-									row[j] += t[j]
-								}
-							}
-							for j, v := range bt {
-								row[j] += v
-							}
-						}
-					}
-				}
+				panel(p)
 			}
 			if epi != nil {
-				epi(lo*mr, min(hi*mr, m))
+				epi(lo*tile, min(hi*tile, m))
 			}
 		}
 	}
@@ -172,6 +126,112 @@ func gemmPackedB(m, n, k int, a, bp, c, bias []float32, epi func(r0, r1 int)) {
 	}
 	work()
 	wg.Wait()
+}
+
+// panels6x16 returns the AVX2 computation of row panel p (rows 6p to
+// 6p+6) of gemmPackedB, with its own buffers (one per goroutine).
+func panels6x16(m, n, k int, a, bp, c, bias []float32) func(p int) {
+	npanels := (n + nr - 1) / nr
+	ap := make([]float32, mr*kc)
+	var tile [mr * nr]float32
+	return func(p int) {
+		i0 := p * mr
+		h := min(mr, m-i0)
+		for k0 := 0; k0 < k; k0 += kc {
+			d := min(kc, k-k0)
+			// Pack A rows i0..i0+h, depths k0..k0+d, zero rows past m.
+			if h == mr {
+				for r := range mr {
+					src := a[(i0+r)*k+k0 : (i0+r)*k+k0+d]
+					for l, v := range src {
+						ap[l*mr+r] = v
+					}
+				}
+			} else {
+				for l := range d {
+					for r := range mr {
+						if r < h {
+							ap[l*mr+r] = a[(i0+r)*k+k0+l]
+						} else {
+							ap[l*mr+r] = 0
+						}
+					}
+				}
+			}
+			first, last := k0 == 0, k0+d == k
+			for q := range npanels {
+				j0 := q * nr
+				w := min(nr, n-j0)
+				var bt []float32
+				if last && bias != nil {
+					bt = bias[j0 : j0+w]
+				}
+				if h == mr && w == nr {
+					var bptr *float32
+					if bt != nil {
+						bptr = &bt[0]
+					}
+					sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
+					continue
+				}
+				sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
+				for r := range h {
+					row := c[(i0+r)*n+j0 : (i0+r)*n+j0+w]
+					t := tile[r*nr : r*nr+w]
+					if first {
+						copy(row, t)
+					} else {
+						for j := range row {
+							row[j] += t[j]
+						}
+					}
+					for j, v := range bt {
+						row[j] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+// mrZ is the number of rows of the AVX-512 micro-tile (mrZ×nr).
+const mrZ = 12
+
+// panelsZ returns the AVX-512 computation of row panel p (rows 12p to
+// 12p+12) of gemmPackedB. The kernel reads A in place; only the last,
+// short panel is copied, into a buffer of 12 rows, so that the kernel may
+// read all of them. The depth blocks (kc) and the order of the additions
+// to C are those of panels6x16, so C is bit-identical.
+func panelsZ(m, n, k int, a, bp, c, bias []float32) func(p int) {
+	npanels := (n + nr - 1) / nr
+	var ap []float32
+	return func(p int) {
+		i0 := p * mrZ
+		h := min(mrZ, m-i0)
+		for k0 := 0; k0 < k; k0 += kc {
+			d := min(kc, k-k0)
+			aptr, lda := &a[i0*k+k0], k
+			if h < mrZ {
+				if ap == nil {
+					ap = make([]float32, mrZ*kc)
+				}
+				for r := range h {
+					copy(ap[r*d:(r+1)*d], a[(i0+r)*k+k0:(i0+r)*k+k0+d])
+				}
+				aptr, lda = &ap[0], d
+			}
+			first, last := k0 == 0, k0+d == k
+			for q := range npanels {
+				j0 := q * nr
+				w := min(nr, n-j0)
+				var bptr *float32
+				if last && bias != nil {
+					bptr = &bias[j0]
+				}
+				sgemmKernel12x16Z(d, aptr, lda, &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, h, 1<<w-1, !first, bptr)
+			}
+		}
+	}
 }
 
 // mulAdd sets dst[i] += a[i]·b[i], with the vector kernel (AVX2 or NEON)

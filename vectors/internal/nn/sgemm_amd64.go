@@ -4,18 +4,57 @@ package nn
 
 import "github.com/facesign/facesign/vectors/internal/isa"
 
-// hasPackedGEMM selects the AVX2+FMA kernels (packed GEMM, depthwise pixel,
-// mulAdd8, actRow): at [isa.Selected] level AVX2 or above (FACESIGN_CPU caps it).
-// There is no AVX-512 path yet; level AVX512 runs the AVX2 kernels.
-var hasPackedGEMM = isa.Selected() >= isa.AVX2
+// The amd64 kernels per [isa.Selected] level (FACESIGN_CPU caps it):
+//
+//   - AVX2 (AVX2 + FMA): the packed GEMM on 6×16 tiles (sgemmKernel6x16C
+//     for whole tiles, sgemmKernel6x16 for the edges), depthwisePixel,
+//     mulAdd8 and actRow, all in ymm registers (sgemm_amd64.s,
+//     act_amd64.s).
+//   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
+//     registers (sgemmKernel12x16Z, sgemm_avx512_amd64.s): A is read in
+//     place instead of being packed, and the ragged edges of C are
+//     written by the kernel under K masks. depthwisePixelZ does 64, 16, then
+//     8 channels at a time and the channel tail in the kernel; actRowZ
+//     16 lanes at a time, the tail under a mask. mulAdd8 (the depthwise
+//     convolutions with fewer than 8 channels or a channel multiplier)
+//     stays the AVX2 one. Results are bit-identical to level AVX2 (same FMA chain per
+//     output element); docs/engine-perf.md has the figures.
+//
+// hasPackedGEMM is true at AVX2 and above, hasAVX512 at AVX512. The
+// kernels both levels share are declared in sgemm_asm.go.
+var (
+	hasPackedGEMM = isa.Selected() >= isa.AVX2
+	hasAVX512     = isa.Selected() >= isa.AVX512
+)
 
 // setLevel points the dispatch at level l (which must be supported) and
 // returns the level it replaces. Tests only: no kernel may run meanwhile.
 func setLevel(l isa.Level) isa.Level {
 	old := isa.Generic
-	if hasPackedGEMM {
+	switch {
+	case hasAVX512:
+		old = isa.AVX512
+	case hasPackedGEMM:
 		old = isa.AVX2
 	}
 	hasPackedGEMM = l >= isa.AVX2
+	hasAVX512 = l >= isa.AVX512
 	return old
 }
+
+// sgemmKernel12x16Z is implemented in sgemm_avx512_amd64.s (AVX-512).
+//
+//go:noescape
+func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32)
+
+// depthwisePixelZ is implemented in sgemm_avx512_amd64.s (AVX-512):
+// depthwisePixel for any n ≥ 1, the channel tail under a mask.
+//
+//go:noescape
+func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int)
+
+// actRowZ is implemented in sgemm_avx512_amd64.s: actRow with zmm
+// registers, the tail under a mask (AVX-512).
+//
+//go:noescape
+func actRowZ(row, bias, slopes *float32, n int)

@@ -19,3 +19,16 @@ func setLevel(l isa.Level) isa.Level {
 	hasPackedGEMM = l == isa.NEON
 	return old
 }
+
+// hasAVX512 is amd64's; the AVX-512 kernels never run here.
+const hasAVX512 = false
+
+func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32) {
+	panic("nn: no AVX-512 kernel on arm64")
+}
+
+func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int) {
+	panic("nn: no AVX-512 kernel on arm64")
+}
+
+func actRowZ(row, bias, slopes *float32, n int) { panic("nn: no AVX-512 kernel on arm64") }

@@ -8,9 +8,16 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 func setLevel(isa.Level) isa.Level { return isa.Generic }
 
 // Without the assembly micro-kernel every product goes to gonum.
-const hasPackedGEMM = false
+const (
+	hasPackedGEMM = false
+	hasAVX512     = false
+)
 
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel on this platform") }
+
+func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32) {
+	panic("nn: no packed GEMM kernel on this platform")
+}
 
 func mulAdd8(dst, a, b *float32, n int) { panic("nn: no vector kernel on this platform") }
 
@@ -22,4 +29,10 @@ func depthwisePixel(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStri
 	panic("nn: no vector kernel on this platform")
 }
 
+func depthwisePixelZ(dst, src, f, bias *float32, n, c, kh, kw, rowStride, tapStride, fskip int) {
+	panic("nn: no vector kernel on this platform")
+}
+
 func actRow(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
+
+func actRowZ(row, bias, slopes *float32, n int) { panic("nn: no vector kernel on this platform") }
