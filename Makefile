@@ -71,7 +71,8 @@ test-page: node-deps
 # under qemu-user (Debian qemu-user; .ci/run installs it): the NEON kernels
 # and the Go twins, each test at levels generic and neon (bit for bit where
 # the kernels promise it), the engines' forward passes on the NEON kernels
-# against their reference runtimes once (-short: a few crops and images),
+# against their reference runtimes once (-short: a few crops and images;
+# arcfacemfn and frfeature, the default engine's two networks, included),
 # the enclave pipeline on the fake engine (its real-engine tests, which run
 # the CNN dozens of times, stay native), sealed state and attestation.
 # enclave/kms stays native: stdlib RSA for the KMS recipient, minutes under
@@ -81,7 +82,7 @@ ARM64_PKGS := ./vectors/internal/... ./vectors/align/ ./vectors/imageio/ ./attes
 test-arm64: node-deps
 	@command -v $(QEMU_ARM64) >/dev/null || { echo "test-arm64: $(QEMU_ARM64) not found (Debian: apt-get install qemu-user)"; exit 1; }
 	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -skip 'RealEngine' $(ARM64_PKGS)
-	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -run 'Conformance' ./vectors/dlibresnet/ ./vectors/mobilefacenet/ ./vectors/detect/
+	GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) -run 'Conformance' ./vectors/dlibresnet/ ./vectors/mobilefacenet/ ./vectors/arcfacemfn/ ./vectors/frfeature/ ./vectors/detect/
 	# the level capped at start by FACESIGN_CPU on arm64 (neon → generic)
 	FACESIGN_CPU=generic GOARCH=arm64 $(GO) test -short -count=1 -timeout 10m -exec $(QEMU_ARM64) ./vectors/internal/isa/ ./vectors/internal/scan/ ./vectors/internal/nn/
 
