@@ -51,6 +51,9 @@ func refGemmFMA(m, n, k int, a, b, bias []float32, check func(i int) bool) []flo
 	return c
 }
 
+// allRows selects every row for assertBits.
+func allRows(int) bool { return true }
+
 // assertBits fails t at the first element of want whose bits got does not
 // reproduce, among the rows (of width n) check selects.
 func assertBits(t *testing.T, got, want []float32, n int, check func(i int) bool) {
@@ -77,7 +80,7 @@ func testPackedGEMMBitExact(t *testing.T) {
 		t.Skip("no packed GEMM kernel at this level")
 	}
 	r := rand.New(rand.NewPCG(51, 52))
-	all := func(int) bool { return true }
+	all := allRows
 	type shape struct {
 		m, n, k int
 		check   func(i int) bool
@@ -143,7 +146,7 @@ func testMicroKernelsBitExact(t *testing.T) {
 		}
 		got := make([]float32, mr*nr)
 		sgemmKernel6x16(k, &ap[0], &bp[0], &got[0])
-		assertBits(t, got, tile[:], nr, func(int) bool { return true })
+		assertBits(t, got, tile[:], nr, allRows)
 
 		for _, ldc := range []int{nr, nr + 3, 40} {
 			for _, accumulate := range []bool{false, true} {
@@ -170,7 +173,7 @@ func testMicroKernelsBitExact(t *testing.T) {
 					}
 					sgemmKernel6x16C(k, &ap[0], &bp[0], &c[0], ldc, accumulate, bptr)
 					t.Run(fmt.Sprintf("k=%d/ldc=%d/acc=%v/bias=%v", k, ldc, accumulate, withBias), func(t *testing.T) {
-						assertBits(t, c, want, 1, func(int) bool { return true })
+						assertBits(t, c, want, 1, allRows)
 					})
 				}
 			}
@@ -194,7 +197,7 @@ func testMulAdd8BitExact(t *testing.T) {
 			want[i] = fma32(a[i], b[i], want[i])
 		}
 		mulAdd8(&dst[0], &a[0], &b[0], n)
-		assertBits(t, dst, want, 1, func(int) bool { return true })
+		assertBits(t, dst, want, 1, allRows)
 	}
 }
 
@@ -242,7 +245,7 @@ func testDepthwisePixelBitExact(t *testing.T) {
 		}
 		depthwisePixel(&dst[0], &src[0], &f[0], bptr, n, c, kh, kw, rowStride, tapStride, fskip)
 		t.Run(fmt.Sprintf("%d/n=%d/c=%d/%dx%d", i, n, c, kh, kw), func(t *testing.T) {
-			assertBits(t, dst, want, 1, func(int) bool { return true })
+			assertBits(t, dst, want, 1, allRows)
 		})
 	}
 }

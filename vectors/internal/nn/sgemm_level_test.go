@@ -35,6 +35,22 @@ func atLevel(l isa.Level, f func()) {
 	f()
 }
 
+// sameBitsAtLevels runs f at levels[0] and then, in a subtest per other
+// level, at that level: each must reproduce levels[0]'s output bit for bit
+// (assertBits, rows of width n).
+func sameBitsAtLevels(t *testing.T, levels []isa.Level, n int, f func(t *testing.T, l isa.Level) []float32) {
+	t.Helper()
+	var want []float32
+	atLevel(levels[0], func() { want = f(t, levels[0]) })
+	for _, l := range levels[1:] {
+		t.Run(l.String(), func(t *testing.T) {
+			var got []float32
+			atLevel(l, func() { got = f(t, l) })
+			assertBits(t, got, want, n, allRows)
+		})
+	}
+}
+
 // TestPackedGemmLevelsBitIdentical: the packed GEMM gives the same bits at
 // every level with a packed kernel (AVX2's 6×16 tiles, AVX-512's 12×16
 // tiles reading A in place), on the engine's layer shapes and ragged ones,
@@ -66,20 +82,17 @@ func TestPackedGemmLevelsBitIdentical(t *testing.T) {
 				bias = randSlice(r, n)
 			}
 			t.Run(fmt.Sprintf("%dx%dx%d/bias=%v", m, n, k, withBias), func(t *testing.T) {
-				var want []float32
-				for _, l := range levels {
+				sameBitsAtLevels(t, levels, n, func(t *testing.T, l isa.Level) []float32 {
 					const guard = 64
 					c := make([]float32, m*n+guard)
 					for i := range c {
 						c[i] = nan
 					}
 					seen := make([]int, m)
-					atLevel(l, func() {
-						gemmPackedB(m, n, k, a, bp, c[:m*n], bias, func(r0, r1 int) {
-							for i := r0; i < r1; i++ {
-								seen[i]++
-							}
-						})
+					gemmPackedB(m, n, k, a, bp, c[:m*n], bias, func(r0, r1 int) {
+						for i := r0; i < r1; i++ {
+							seen[i]++
+						}
 					})
 					for i, v := range c[m*n:] {
 						if !math.IsNaN(float64(v)) {
@@ -91,17 +104,8 @@ func TestPackedGemmLevelsBitIdentical(t *testing.T) {
 							t.Fatalf("%v: epilogue saw row %d %d times", l, i, v)
 						}
 					}
-					if want == nil {
-						want = c[:m*n]
-						continue
-					}
-					for i := range want {
-						if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%v: C[%d][%d] = %v (%#x), %v gives %v (%#x)", l, i/n, i%n,
-								c[i], math.Float32bits(c[i]), levels[0], want[i], math.Float32bits(want[i]))
-						}
-					}
-				}
+					return c[:m*n]
+				})
 			})
 		}
 	}
@@ -129,24 +133,13 @@ func TestConvLevelsBitIdentical(t *testing.T) {
 		}
 		act := randAct(r, co)
 		t.Run(fmt.Sprintf("%d/%v*%v", i, x.Shape, f.Shape), func(t *testing.T) {
-			var want *Tensor
-			for _, l := range levels {
-				var got *Tensor
-				var err error
-				atLevel(l, func() { got, err = Conv2D(x, f, bias, p, act) })
+			sameBitsAtLevels(t, levels, 1, func(t *testing.T, _ isa.Level) []float32 {
+				got, err := Conv2D(x, f, bias, p, act)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want == nil {
-					want = got
-					continue
-				}
-				for j := range want.Data {
-					if math.Float32bits(got.Data[j]) != math.Float32bits(want.Data[j]) {
-						t.Fatalf("%v: [%d] = %v, %v gives %v", l, j, got.Data[j], levels[0], want.Data[j])
-					}
-				}
-			}
+				return got.Data
+			})
 		})
 	}
 }
@@ -211,24 +204,13 @@ func TestDepthwiseLevelsBitIdentical(t *testing.T) {
 		}
 		act := randAct(r, c)
 		t.Run(fmt.Sprintf("c=%d/%v*%v/%+v", c, x.Shape, f.Shape, p), func(t *testing.T) {
-			var want *Tensor
-			for _, l := range levels {
-				var got *Tensor
-				var err error
-				atLevel(l, func() { got, err = DepthwiseConv2D(x, f, bias, p, act) })
+			sameBitsAtLevels(t, levels, 1, func(t *testing.T, _ isa.Level) []float32 {
+				got, err := DepthwiseConv2D(x, f, bias, p, act)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want == nil {
-					want = got
-					continue
-				}
-				for j := range want.Data {
-					if math.Float32bits(got.Data[j]) != math.Float32bits(want.Data[j]) {
-						t.Fatalf("%v: [%d] = %v, %v gives %v", l, j, got.Data[j], levels[0], want.Data[j])
-					}
-				}
-			}
+				return got.Data
+			})
 		})
 	}
 }
