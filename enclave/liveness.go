@@ -415,21 +415,16 @@ func (l *DefaultLiveness) actions(in LivenessInput) error {
 // other's and measures how far the nose lands from where that plane puts it.
 // A photo, flat or tilted, moves as one plane: the residual stays at the
 // landmark noise. A turning head moves its nose out of that plane.
+//
+// The measurement is [vectors.MaxParallax], so that a device can apply the
+// same rule before it sends (client/capture).
 func maxParallax(frames []Observation) float64 {
-	best := 0.0
-	for i := range frames {
-		for j := i + 1; j < len(frames); j++ {
-			if p := parallax(frames[i].Faces[0].Five, frames[j].Faces[0].Five); p > best {
-				best = p
-			}
-		}
+	fives := make([][5]vectors.Point, len(frames))
+	for i, f := range frames {
+		fives[i] = f.Faces[0].Five
 	}
-	return best
+	return vectors.MaxParallax(fives)
 }
-
-// parallax is [vectors.Parallax]: the rule's measurement lives in vectors so
-// that a device can apply the same one before it sends (client/capture).
-func parallax(a, b [5]vectors.Point) float64 { return vectors.Parallax(a, b) }
 
 func abs32(f float32) float32 {
 	if f < 0 {
@@ -437,3 +432,6 @@ func abs32(f float32) float32 {
 	}
 	return f
 }
+
+// parallax is [vectors.Parallax], the pairwise measurement of maxParallax.
+func parallax(a, b [5]vectors.Point) float64 { return vectors.Parallax(a, b) }

@@ -34,3 +34,22 @@ func TestParallax(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxParallax(t *testing.T) {
+	front := [5]Point{LeftEye: {100, 100}, RightEye: {140, 100}, Nose: {120, 120}, LeftMouth: {105, 140}, RightMouth: {135, 140}}
+	noseAt := func(dx float32) [5]Point { f := front; f[Nose].X += dx; return f }
+	for _, tc := range []struct {
+		name  string
+		faces [][5]Point
+		want  float64
+	}{
+		{"none", nil, 0},
+		{"one face", [][5]Point{noseAt(8)}, 0},
+		{"the widest pair, not neighbours", [][5]Point{noseAt(-4), front, noseAt(8)}, 0.3},
+		{"all flat", [][5]Point{front, front, front}, 0},
+	} {
+		if got := MaxParallax(tc.faces); math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%s: MaxParallax = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

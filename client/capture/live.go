@@ -245,7 +245,7 @@ func (l *Live) qualifies(f Frame, five [5]vectors.Point) bool {
 	case phaseDo:
 		return l.t.does(l.actions[l.step], f)
 	case phaseDepth:
-		return l.depth(five) >= l.MinParallax
+		return l.reach(five) >= l.MinParallax
 	}
 	return false
 }
@@ -255,19 +255,24 @@ func isTurn(a string) bool { return a == wire.ActionTurnLeft || a == wire.Action
 // needsDepth reports whether the challenge has a turn and the rule is on.
 func (l *Live) needsDepth() bool { return l.MinParallax > 0 && slices.ContainsFunc(l.actions, isTurn) }
 
-// depth is the largest [vectors.Parallax] between the kept frames and a
-// frame with points five (as the enclave measures a capture: every pair of
-// frames, earlier frame first); with no frame given, between the kept
-// frames alone.
-func (l *Live) depth(five ...[5]vectors.Point) float64 {
-	best := 0.0
+// depth is the kept frames' parallax as the enclave measures a capture
+// ([vectors.MaxParallax]).
+func (l *Live) depth() float64 {
+	fives := make([][5]vectors.Point, len(l.frames))
 	for i, k := range l.frames {
-		for _, p := range five {
-			best = max(best, vectors.Parallax(k.five, p))
-		}
-		for _, k2 := range l.frames[i+1:] {
-			best = max(best, vectors.Parallax(k.five, k2.five))
-		}
+		fives[i] = k.five
+	}
+	return vectors.MaxParallax(fives)
+}
+
+// reach is the largest [vectors.Parallax] from a kept frame to a frame with
+// points five, taken after them. In phaseDepth no pair of kept frames
+// reaches the rule, so a frame completes the capture exactly when its
+// reach does.
+func (l *Live) reach(five [5]vectors.Point) float64 {
+	best := 0.0
+	for _, k := range l.frames {
+		best = max(best, vectors.Parallax(k.five, five))
 	}
 	return best
 }
@@ -286,30 +291,15 @@ func restCode(a string) GuideCode {
 // Guide says what to show for a frame measured as o, and whether the frame
 // is a candidate. It changes nothing.
 func (l *Live) Guide(o Observation) Guidance {
-	g := Guidance{Step: l.step, Steps: len(l.actions)}
+	g := l.next()
 	if l.ph == phaseDone {
-		g.Code = GuideDone
 		return g
-	}
-	if l.ph != phaseDepth {
-		g.Action = l.actions[l.step]
 	}
 	if c := l.framingCode(o); c != "" {
 		g.Code = c
 		return g
 	}
-	f := frameOf(o)
-	switch l.ph {
-	case phaseNeutral:
-		g.Code = GuideLookAtCamera
-	case phaseRest:
-		g.Code = restCode(g.Action)
-	case phaseDo:
-		g.Code = GuideAction
-	case phaseDepth:
-		g.Code = GuideTurnMore
-	}
-	g.Candidate = l.qualifies(f, o.Five)
+	g.Candidate = l.qualifies(frameOf(o), o.Five)
 	return g
 }
 
@@ -348,7 +338,8 @@ func (l *Live) Offer(data []byte, o Observation) (bool, Guidance) {
 	return true, l.next()
 }
 
-// next is the guidance after a change, before the next frame is seen.
+// next is the guidance of the capture's current phase: what Offer returns
+// after a change, and what Guide says of a well-framed frame.
 func (l *Live) next() Guidance {
 	g := Guidance{Step: l.step, Steps: len(l.actions)}
 	switch l.ph {
