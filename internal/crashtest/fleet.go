@@ -62,19 +62,8 @@ func RunFleet(ctx context.Context, o Options) (*FleetReport, error) {
 	if o.Binary == "" || o.DataDir == "" || o.Recordings == "" || o.Cycles < 0 || o.Enclaves < 2 {
 		return nil, errors.New("crashtest: Binary, DataDir, Recordings and at least two Enclaves are required")
 	}
-	if o.MaxRun <= 0 {
-		o.MaxRun = 6 * time.Second
-	}
-	if o.BootKillPercent == 0 {
-		o.BootKillPercent = 20
-	}
-	if o.ReadyTimeout <= 0 {
-		o.ReadyTimeout = 3 * time.Minute
-	}
+	o.setDefaults()
 	logf := o.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
 	people, analysis, err := loadPeople(o.Recordings)
 	if err != nil {
 		return nil, err

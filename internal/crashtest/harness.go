@@ -86,15 +86,8 @@ type person struct {
 	takes [][]capture.Frame
 }
 
-// Run kills and restarts the two-process simulator opts.Cycles times while
-// two workers enrol, log in and delete two real faces, checking every
-// acknowledged answer against a [Model]; it ends with a clean boot in which
-// each person's final state is checked by logging in. It returns an error
-// wrapping [ErrViolation] if the service lost or duplicated anything.
-func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.Binary == "" || o.DataDir == "" || o.Recordings == "" || o.Cycles < 0 {
-		return nil, errors.New("crashtest: Binary, DataDir and Recordings are required")
-	}
+// setDefaults fills the limits left at zero and a nil Logf (see [Options]).
+func (o *Options) setDefaults() {
 	if o.MaxRun <= 0 {
 		o.MaxRun = 6 * time.Second
 	}
@@ -104,10 +97,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.ReadyTimeout <= 0 {
 		o.ReadyTimeout = 3 * time.Minute
 	}
-	logf := o.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
 	}
+}
+
+// Run kills and restarts the two-process simulator opts.Cycles times while
+// two workers enrol, log in and delete two real faces, checking every
+// acknowledged answer against a [Model]; it ends with a clean boot in which
+// each person's final state is checked by logging in. It returns an error
+// wrapping [ErrViolation] if the service lost or duplicated anything.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Binary == "" || o.DataDir == "" || o.Recordings == "" || o.Cycles < 0 {
+		return nil, errors.New("crashtest: Binary, DataDir and Recordings are required")
+	}
+	o.setDefaults()
+	logf := o.Logf
 	people, analysis, err := loadPeople(o.Recordings)
 	if err != nil {
 		return nil, err
