@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facesign/facesign/vectors/internal/embednet/embedtest"
 	"github.com/facesign/facesign/vectors/internal/isa"
 )
 
@@ -147,7 +148,7 @@ func TestConvLevelsBitIdentical(t *testing.T) {
 // reportCPU reports the process's CPU time per op since c0 (all
 // goroutines): on a shared machine the steadier figure than the wall time.
 func reportCPU(b *testing.B, c0 time.Duration) {
-	if c := cpuTime() - c0; c0 > 0 && c > 0 {
+	if c := embedtest.CPUTime() - c0; c0 > 0 && c > 0 {
 		b.ReportMetric(float64(c.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -165,7 +166,7 @@ func BenchmarkGemmLayers(b *testing.B) {
 		m, n, k := s[0], s[1], s[2]
 		a, bp, bias, c := randSlice(r, m*k), packB(k, n, randSlice(r, k*n)), randSlice(r, n), make([]float32, m*n)
 		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
-			c0 := cpuTime()
+			c0 := embedtest.CPUTime()
 			for b.Loop() {
 				gemmPackedB(m, n, k, a, bp, c, bias, nil)
 			}
@@ -224,7 +225,7 @@ func BenchmarkDepthwiseLayers(b *testing.B) {
 		x, f, bias := randTensor(r, 1, s[0], s[1], s[2]), randTensor(r, 3, 3, s[2], 1), randSlice(r, s[2])
 		p := Window{StrideH: 1, StrideW: 1, Pad: Padding{Mode: PadSame}}
 		b.Run(fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
-			c0 := cpuTime()
+			c0 := embedtest.CPUTime()
 			defer reportCPU(b, c0)
 			for b.Loop() {
 				if _, err := DepthwiseConv2D(x, f, bias, p, Activation{Kind: ReLU}); err != nil {
