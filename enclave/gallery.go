@@ -142,6 +142,15 @@ func (x *ExactIndex) Len() int {
 
 var _ Index = (*GalleryIndex)(nil)
 
+// galleryOptions is how the service's own galleries (the engine's and a
+// migration's next one) store vectors: int8 codes scanned, re-ranked
+// against float32 copies, so every search returns exactly what a float32
+// scan returns (certified, docs/search.md) while reading a quarter of the
+// bytes. At 10⁶ × 704-d a float32 scan reads 2.8 GB per search and was a
+// quarter of the served enclave's CPU under load (docs/engine-perf.md); the
+// price is memory, 5·D + 4 bytes per vector instead of 4·D.
+var galleryOptions = vectors.GalleryOptions{Type: vectors.GalleryInt8}
+
 // GalleryIndex is the production [Index]: a [vectors.Gallery] (exact
 // float32 or int8-with-certified-re-rank scan across cores) whose concurrent
 // searches are coalesced into one pass over the gallery ([vectors.Coalescer]).

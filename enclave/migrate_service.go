@@ -117,7 +117,7 @@ func checkMigrationConfig(p wire.Policy, next vectors.Engine) error {
 }
 
 func (s *Service) newNextGallery() (*nextGallery, error) {
-	idx, err := NewGalleryIndex(s.nextEngine.Dim(), vectors.GalleryOptions{})
+	idx, err := NewGalleryIndex(s.nextEngine.Dim(), galleryOptions)
 	if err != nil {
 		return nil, err
 	}

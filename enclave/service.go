@@ -45,7 +45,7 @@ type Config struct {
 	Now func() time.Time
 	// Liveness defaults to [NewDefaultLiveness]([DefaultLivenessConfig]).
 	Liveness Liveness
-	// Index defaults to a float32 [GalleryIndex].
+	// Index defaults to an int8 [GalleryIndex] (exact: see galleryOptions).
 	Index Index
 	// Logger defaults to discarding. Log lines carry routes, durations and
 	// error classes only — never frames, vectors, IDs, entropy or outcomes.
@@ -212,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.liveness = NewDefaultLiveness(DefaultLivenessConfig(p.MinFrames))
 	}
 	if s.index == nil {
-		if s.index, err = NewGalleryIndex(cfg.Engine.Dim(), vectors.GalleryOptions{}); err != nil {
+		if s.index, err = NewGalleryIndex(cfg.Engine.Dim(), galleryOptions); err != nil {
 			return nil, err
 		}
 	}

@@ -158,7 +158,7 @@ type Gallery struct {
 	free  int     // no free slot below this one
 	rmax  float64 // int8: largest residual ‖v − s·codes‖ stored so far
 
-	mem *arena // the scanned memory (write lock)
+	mem *arena // the scanned memory and the int8 float32 copies (write lock)
 
 	nSearch, nFallback, nReranked atomic.Uint64
 }
@@ -304,7 +304,7 @@ func (g *Gallery) put(s int, v []float32) {
 	for s >= len(g.segs)*segSlots {
 		seg := &segment{}
 		if g.typ == GalleryInt8 {
-			seg.f32 = make([]float32, segSlots*g.dim)
+			seg.f32 = g.mem.allocF32(segSlots * g.dim)
 			seg.i8 = g.mem.alloc(segBlocks * scan.I8BlockLen(g.dim))
 			scan.ClearI8Blocks(seg.i8, g.dim)
 		} else {

@@ -84,6 +84,9 @@ func TestGalleryMappedMemory(t *testing.T) {
 			if len(gs[1].mem.runs) == 0 && runtime.GOOS == "linux" {
 				t.Fatal("mapFrom 0: no mapped run")
 			}
+			if copies := len(gs[1].segs) * segSlots * dim * 4; typ == GalleryInt8 && gs[1].mem.total < copies {
+				t.Fatalf("int8: the arena handed out %d bytes, less than the float32 copies' %d: the copies are on the Go heap", gs[1].mem.total, copies)
+			}
 			model := map[Slot][]float32{}
 			for i, v := range vs {
 				if i%7 != 0 {
