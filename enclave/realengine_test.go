@@ -138,7 +138,7 @@ func BenchmarkRealEnrol(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			before, cpu0 := h.svc.stages.snapshot(), cpuSeconds()
+			before, u0 := h.svc.stages.snapshot(), rusage()
 			b.ResetTimer()
 			for range b.N {
 				b.StopTimer()
@@ -154,7 +154,10 @@ func BenchmarkRealEnrol(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric((cpuSeconds()-cpu0)*1000/float64(b.N), "cpu-ms")
+			u1 := rusage()
+			b.ReportMetric((u1.user+u1.sys-u0.user-u0.sys)*1000/float64(b.N), "cpu-ms")
+			b.ReportMetric((u1.sys-u0.sys)*1000/float64(b.N), "sys-ms")
+			b.ReportMetric(float64(u1.faults-u0.faults)/float64(b.N), "faults")
 			reportStages(b, before, h.svc.stages.snapshot())
 		})
 	}
