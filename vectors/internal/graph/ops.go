@@ -763,10 +763,14 @@ func addActivation(op string, in []Value, dst *nn.Tensor) (Value, error) {
 		x, y, o := a.Data, b.Data[:len(a.Data)], sum.Data[:len(a.Data)]
 		switch op {
 		case opAddRelu:
-			for i := range o {
-				o[i] = max(x[i]+y[i], 0)
-			}
+			nn.AddActivation(o, x, y, nn.Activation{Kind: nn.ReLU})
 			return Value{Float: sum}, nil
+		case opAddPrelu:
+			if alpha := in[2].Float; len(sum.Shape) > 0 && perChannel(alpha.Shape, len(sum.Shape)) &&
+				(len(alpha.Data) == 1 || len(alpha.Data) == sum.Shape[len(sum.Shape)-1]) &&
+				nn.AddActivation(o, x, y, nn.Activation{Kind: nn.PReLU, Slopes: alpha.Data}) {
+				return Value{Float: sum}, nil
+			}
 		case opAddRelu6:
 			for i := range o {
 				o[i] = min(max(x[i]+y[i], 0), 6)

@@ -84,3 +84,60 @@ func BenchmarkActivation(b *testing.B) {
 		})
 	}
 }
+
+// TestAddActivation holds the fused residual add-and-activate to its Go
+// twin (add in float32, then applyRowGo) bit for bit, at each kernel
+// level: ReLU, PReLU with one slope and with one per channel, the result
+// written over x, over y or into its own slice, with NaN, ±Inf and ±0
+// among the values; and it declines what it does not do, touching nothing.
+func TestAddActivation(t *testing.T) { atEachLevel(t, testAddActivation) }
+
+func testAddActivation(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for _, channels := range []int{1, 3, 8, 16, 24, 64, 130} {
+		n := channels * 37
+		for _, act := range []Activation{{Kind: ReLU}, {Kind: PReLU, Slopes: randSlice(r, 1)}, {Kind: PReLU, Slopes: randSlice(r, channels)}} {
+			for _, into := range []string{"x", "y", "own"} {
+				x, y := randSlice(r, n), randSlice(r, n)
+				for _, v := range special {
+					x[r.IntN(n)], y[r.IntN(n)] = v, v
+				}
+				want := make([]float32, n)
+				for i := range want {
+					want[i] = x[i] + y[i]
+				}
+				for i := 0; i < n; i += channels {
+					act.applyRowGo(want[i:i+channels], nil)
+				}
+				dst := make([]float32, n)
+				switch into {
+				case "x":
+					dst = x
+				case "y":
+					dst = y
+				}
+				if !AddActivation(dst, x, y, act) {
+					t.Fatalf("%d channels, kind %d, %d slopes: declined", channels, act.Kind, len(act.Slopes))
+				}
+				assertBits(t, dst, want, n, allRows)
+			}
+		}
+	}
+	x, y := randSlice(r, 48), randSlice(r, 48)
+	keep := append([]float32(nil), x...)
+	for _, c := range []struct {
+		act  Activation
+		x, y []float32
+	}{
+		{Activation{Kind: ReLU6}, x, y},
+		{Activation{Kind: Sigmoid}, x, y},
+		{Activation{Kind: PReLU, Slopes: randSlice(r, 5)}, x, y}, // 48 is not a multiple of 5
+		{Activation{Kind: ReLU}, x, y[:47]},
+	} {
+		if AddActivation(x, c.x, c.y, c.act) {
+			t.Errorf("took %+v on lengths %d, %d", c.act, len(c.x), len(c.y))
+		}
+	}
+	assertBits(t, x, keep, len(x), allRows)
+}

@@ -126,6 +126,47 @@ func (a Activation) applyRowGo(row, bias []float32) {
 	}
 }
 
+// AddActivation sets dst[i] = act(x[i] + y[i]) for the activations of a
+// residual block, ReLU and PReLU (one slope, or one per channel: then the
+// slopes run along the last dimension, len(dst) a multiple of their
+// number), through the vector activation kernel where there is one; it
+// reports false, touching nothing, for any other activation. dst, x and y
+// have one length; dst may be x or y (the same memory) but must not
+// overlap them otherwise. The results are bit for bit those of adding in
+// float32 and then [Activation]'s Go loop.
+func AddActivation(dst, x, y []float32, act Activation) bool {
+	n := len(dst)
+	if len(x) != n || len(y) != n {
+		return false
+	}
+	row := 2048 // any length: ReLU and a single slope do not depend on position
+	switch {
+	case act.Kind == ReLU, act.Kind == PReLU && len(act.Slopes) == 1:
+	case act.Kind == PReLU && len(act.Slopes) > 0 && n%len(act.Slopes) == 0:
+		row = len(act.Slopes)
+	default:
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	aliasX, aliasY := &dst[0] == &x[0], &dst[0] == &y[0]
+	for i := 0; i < n; i += row {
+		e := min(i+row, n)
+		d := dst[i:e]
+		switch {
+		case aliasX:
+			act.applyRow(d, y[i:e]) // d[j] += y[j]: x + y
+		case aliasY:
+			act.applyRow(d, x[i:e]) // y + x, the same sum exactly
+		default:
+			copy(d, x[i:e])
+			act.applyRow(d, y[i:e])
+		}
+	}
+	return true
+}
+
 func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
 
 // Activate returns act applied elementwise to x, treating the last axis as
