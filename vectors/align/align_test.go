@@ -265,6 +265,55 @@ func TestWarpMatchesReference(t *testing.T) {
 	}
 }
 
+// atLoop is the sampler's general loop alone (every sample through the
+// per-neighbour checks): the twin the interior fast path must reproduce.
+func (s *sampler) atLoop(x, y float64, out *[3]float32) {
+	out[0], out[1], out[2] = 0, 0, 0
+	if math.IsNaN(x) || math.IsNaN(y) || x <= -1 || y <= -1 || x >= float64(s.w) || y >= float64(s.h) {
+		return
+	}
+	fx, fy := math.Floor(x), math.Floor(y)
+	ix, iy := int(fx), int(fy)
+	ax, ay := float32(x-fx), float32(y-fy)
+	ws := [4]float32{(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay}
+	for k, d := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+		px, py := ix+d[0], iy+d[1]
+		if px < 0 || py < 0 || px >= s.w || py >= s.h || ws[k] == 0 {
+			continue
+		}
+		o := py*s.stride + px*4
+		out[0] += ws[k] * float32(s.pix[o])
+		out[1] += ws[k] * float32(s.pix[o+1])
+		out[2] += ws[k] * float32(s.pix[o+2])
+	}
+}
+
+// TestSamplerFastPathBitExact: bilinear samples at random, integer,
+// half-pixel and border positions (a whole image and a sub-image whose
+// rows run on past it) are bit for bit those of the general loop.
+func TestSamplerFastPathBitExact(t *testing.T) {
+	src := noise(61, 47, 9)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, img := range []image.Image{src, src.SubImage(image.Rect(5, 4, 40, 30))} {
+		s := newSampler(img)
+		pts := [][2]float64{{0, 0}, {float64(s.w - 1), float64(s.h - 1)}, {float64(s.w) - 1.5, 0.5}, {-0.5, 3}, {float64(s.w) - 0.999, 2}, {3, float64(s.h - 2)}}
+		for range 20000 {
+			pts = append(pts, [2]float64{rng.Float64()*float64(s.w+2) - 1.5, rng.Float64()*float64(s.h+2) - 1.5})
+			pts = append(pts, [2]float64{float64(rng.IntN(s.w)), float64(rng.IntN(s.h)) + 0.5})
+		}
+		for _, pt := range pts {
+			var got, want [3]float32
+			s.at(pt[0], pt[1], &got)
+			s.atLoop(pt[0], pt[1], &want)
+			for k := range got {
+				if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+					t.Fatalf("at(%v, %v)[%d] = %v, the loop gives %v", pt[0], pt[1], k, got[k], want[k])
+				}
+			}
+		}
+	}
+}
+
 func TestCropPutsLandmarksOnTemplate(t *testing.T) {
 	// Five bright dots at a rotated, scaled copy of the template: after Crop
 	// each dot sits on its template point.
