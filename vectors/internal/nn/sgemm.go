@@ -139,15 +139,20 @@ func panels6x16(m, n, k int, a, bp, c, bias []float32) func(p int) {
 		h := min(mr, m-i0)
 		for k0 := 0; k0 < k; k0 += kc {
 			d := min(kc, k-k0)
-			// Pack A rows i0..i0+h, depths k0..k0+d, zero rows past m.
-			if h == mr {
+			// A full-height panel is read in place where the kernel can
+			// (amd64); otherwise A rows i0..i0+h, depths k0..k0+d, are
+			// packed, zero rows past m.
+			inPlace := inPlaceA && h == mr
+			switch {
+			case inPlace: // nothing to pack
+			case h == mr:
 				for r := range mr {
 					src := a[(i0+r)*k+k0 : (i0+r)*k+k0+d]
 					for l, v := range src {
 						ap[l*mr+r] = v
 					}
 				}
-			} else {
+			default:
 				for l := range d {
 					for r := range mr {
 						if r < h {
@@ -171,10 +176,18 @@ func panels6x16(m, n, k int, a, bp, c, bias []float32) func(p int) {
 					if bt != nil {
 						bptr = &bt[0]
 					}
-					sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
+					if inPlace {
+						sgemmKernel6x16A(d, &a[i0*k+k0], k, &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
+					} else {
+						sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
+					}
 					continue
 				}
-				sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
+				if inPlace {
+					sgemmKernel6x16A(d, &a[i0*k+k0], k, &bp[q*k*nr+k0*nr], &tile[0], nr, false, nil)
+				} else {
+					sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
+				}
 				for r := range h {
 					row := c[(i0+r)*n+j0 : (i0+r)*n+j0+w]
 					t := tile[r*nr : r*nr+w]

@@ -6,8 +6,9 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 
 // The amd64 kernels per [isa.Selected] level (FACESIGN_CPU caps it):
 //
-//   - AVX2 (AVX2 + FMA): the packed GEMM on 6×16 tiles (sgemmKernel6x16C
-//     for whole tiles, sgemmKernel6x16 for the edges), depthwisePixel,
+//   - AVX2 (AVX2 + FMA): the packed GEMM on 6×16 tiles (sgemmKernel6x16A
+//     reads A in place for full-height panels, sgemmKernel6x16C and
+//     sgemmKernel6x16 take a packed A for the last, partial panel), depthwisePixel,
 //     mulAdd8 and actRow, all in ymm registers (sgemm_amd64.s,
 //     act_amd64.s).
 //   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
@@ -41,6 +42,16 @@ func setLevel(l isa.Level) isa.Level {
 	hasAVX512 = l >= isa.AVX512
 	return old
 }
+
+// inPlaceA: at level AVX2 the full-height row panels of the packed GEMM
+// read A in place (sgemmKernel6x16A) instead of packing it first.
+const inPlaceA = true
+
+// sgemmKernel6x16A is implemented in sgemm_amd64.s (AVX2):
+// sgemmKernel6x16C reading A in place, rows lda elements apart.
+//
+//go:noescape
+func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32)
 
 // sgemmKernel12x16Z is implemented in sgemm_avx512_amd64.s (AVX-512).
 //

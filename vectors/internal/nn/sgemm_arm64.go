@@ -23,6 +23,13 @@ func setLevel(l isa.Level) isa.Level {
 // hasAVX512 is amd64's; the AVX-512 kernels never run here.
 const hasAVX512 = false
 
+// inPlaceA is amd64's: NEON packs A (sgemmKernel6x16C).
+const inPlaceA = false
+
+func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32) {
+	panic("nn: no in-place-A kernel on arm64")
+}
+
 func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32) {
 	panic("nn: no AVX-512 kernel on arm64")
 }

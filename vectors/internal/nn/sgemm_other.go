@@ -13,7 +13,13 @@ const (
 	hasAVX512     = false
 )
 
+const inPlaceA = false
+
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel on this platform") }
+
+func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32) {
+	panic("nn: no packed GEMM kernel on this platform")
+}
 
 func sgemmKernel12x16Z(k int, a *float32, lda int, b, c *float32, ldc, rows, mask int, accumulate bool, bias *float32) {
 	panic("nn: no packed GEMM kernel on this platform")
