@@ -186,6 +186,13 @@ func im2col(img []float32, h, w, c int, g geometry, cols []float32) {
 				i := 0
 				for ky := 0; ky < g.kh; ky++ {
 					iy := oy*g.sh - g.padTop + ky*g.dh
+					// A window row wholly inside the image, taps adjacent:
+					// one copy of its kw·c values.
+					if ix := ox*g.sw - g.padLeft; g.dw == 1 && iy >= 0 && iy < h && ix >= 0 && ix+g.kw <= w {
+						copy(dst[i:i+g.kw*c], img[(iy*w+ix)*c:(iy*w+ix+g.kw)*c])
+						i += g.kw * c
+						continue
+					}
 					for kx := 0; kx < g.kw; kx++ {
 						ix := ox*g.sw - g.padLeft + kx*g.dw
 						seg := dst[i : i+c]
