@@ -139,7 +139,12 @@ func Conv2D(x, w *Tensor, bias []float32, p Window, act Activation) (*Tensor, er
 	if _, err := CheckShape([]int{g.oh * g.ow, kdim}); err != nil {
 		return nil, err
 	}
-	out := New(n, g.oh, g.ow, co)
+	var out *Tensor
+	if packsFilter(g.oh*g.ow, co, kdim) {
+		out = newUnwritten(n, g.oh, g.ow, co) // the packed kernel writes it all
+	} else {
+		out = New(n, g.oh, g.ow, co)
+	}
 	direct := kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0
 	var cols []float32
 	if !direct {

@@ -31,13 +31,17 @@ func gemm(m, n, k int, a, b, c []float32) {
 // band of finished rows [r0, r1) of c in the product's workers. When it
 // reports false c holds the bare product and the caller does both.
 func gemmFilter(m, n, k int, a []float32, w *Tensor, c, bias []float32, epi func(r0, r1 int)) bool {
-	if hasPackedGEMM && m*n*k >= minPackedWork && k > 0 {
+	if packsFilter(m, n, k) {
 		gemmPackedB(m, n, k, a, packedFilter(w, k, n), c, bias, epi)
 		return true
 	}
 	gemm(m, n, k, a, w.Data, c)
 	return false
 }
+
+// packsFilter reports whether gemmFilter runs the packed kernel, which
+// writes every element of c (stores the first depth block, then adds).
+func packsFilter(m, n, k int) bool { return hasPackedGEMM && m*n*k >= minPackedWork && k > 0 }
 
 // gemmGonum is the portable path: gonum's blas32 SGEMM.
 func gemmGonum(m, n, k int, a, b, c []float32) {

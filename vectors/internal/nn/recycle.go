@@ -1,6 +1,9 @@
 package nn
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Recycling of tensor memory.
 //
@@ -46,4 +49,35 @@ func zeroed(n int) []float32 {
 		}
 	}
 	return make([]float32, n)
+}
+
+// poisonUnwritten makes newUnwritten fill its buffers with NaN: the tests
+// set it, so that an element its caller fails to write shows.
+var poisonUnwritten = false
+
+// newUnwritten is [New] for a result whose every element the caller writes
+// before anything reads it: a recycled buffer is handed out as it is,
+// without zeroing.
+func newUnwritten(shape ...int) *Tensor {
+	n, err := CheckShape(shape)
+	if err != nil {
+		panic(err)
+	}
+	var d []float32
+	if n >= recycleMin {
+		if p, ok := recycled.Load(n); ok {
+			if b, ok := p.(*sync.Pool).Get().(*[]float32); ok {
+				d = *b
+			}
+		}
+	}
+	if d == nil {
+		d = make([]float32, n)
+	}
+	if poisonUnwritten {
+		for i := range d {
+			d[i] = float32(math.NaN())
+		}
+	}
+	return &Tensor{Shape: append([]int(nil), shape...), Data: d}
 }

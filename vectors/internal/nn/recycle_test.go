@@ -62,3 +62,27 @@ func TestReleaseReused(t *testing.T) {
 	}
 	t.Fatal("released memory never came back from New")
 }
+
+// The package's tests poison newUnwritten's buffers with NaN, so that any
+// element a kernel handed such a buffer fails to write shows in a result.
+func init() { poisonUnwritten = true }
+
+// TestNewUnwrittenReuses: without the poison, newUnwritten hands out a
+// released buffer as it is (its old values), where New zeroes it.
+func TestNewUnwrittenReuses(t *testing.T) {
+	poisonUnwritten = false
+	defer func() { poisonUnwritten = true }()
+	const n = recycleMin + 17
+	old := New(n)
+	for i := range old.Data {
+		old.Data[i] = 7
+	}
+	Release(old)
+	got := newUnwritten(1, n)
+	if len(got.Data) != n || got.Shape[1] != n {
+		t.Fatalf("shape %v, %d values", got.Shape, len(got.Data))
+	}
+	if got.Data[0] != 7 && got.Data[0] != 0 { // 0: the pool dropped it (a GC ran)
+		t.Fatalf("a reused buffer holds %v", got.Data[0])
+	}
+}
