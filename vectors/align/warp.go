@@ -50,7 +50,10 @@ func (s *sampler) at(x, y float64, out *[3]float32) {
 		o := iy*s.stride + ix*4
 		p := s.pix[o : o+s.stride+7 : o+s.stride+7]
 		q := p[s.stride:]
-		r, g, b := ws[0]*float32(p[0]), ws[0]*float32(p[1]), ws[0]*float32(p[2])
+		// The first products are rounded on their own (the conversions):
+		// where the compiler fuses a·b + c (arm64), it must fuse the next
+		// product into them, as the loop does, not them into the next.
+		r, g, b := float32(ws[0]*float32(p[0])), float32(ws[0]*float32(p[1])), float32(ws[0]*float32(p[2]))
 		r += ws[1] * float32(p[4])
 		g += ws[1] * float32(p[5])
 		b += ws[1] * float32(p[6])
