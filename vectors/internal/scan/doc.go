@@ -18,7 +18,7 @@
 // Queries are packed once per search: [PackI8Query] turns a float32 query
 // into 7-bit int8 codes with their own scale (the kernels multiply the
 // unsigned gallery bytes, code+128, by the signed query codes with
-// VPMADDUBSW and subtract 128·Σ query codes), [PackF32Group] and
+// VPMADDUBSW, or VPDPBUSD at level avx512, and subtract 128·Σ query codes), [PackF32Group] and
 // [PackI8Group] interleave [F32Group] and [I8Group] queries for the
 // matrix-matrix kernels.
 //
@@ -44,9 +44,11 @@
 // Each kernel has a portable Go twin (files kernels_generic.go) that gives
 // bit-identical results, using [FMA32] for the fused multiply-add. The
 // assembly versions are chosen at start-up by the kernel level
-// (vectors/internal/isa, FACESIGN_CPU): on amd64 at level avx2 or avx512
-// all kernels run in AVX2+FMA; on arm64 at level neon in NEON (the int8
-// ones as one block kernel driven by Go loops). The build tag purego
+// (vectors/internal/isa, FACESIGN_CPU): on amd64 at level avx2 all kernels
+// run in AVX2+FMA; at level avx512 the int8 kernels run in AVX-512 with
+// VNNI (VPDPBUSD) when the CPU has AVX512_VNNI ([I8Kernel] names them) and
+// the others in AVX2+FMA; on arm64 at level neon in NEON (the int8 ones as
+// one block kernel driven by Go loops). The build tag purego
 // selects the Go twins everywhere. Tests compare each level's kernels with
 // the twins on random inputs, bit for bit.
 //

@@ -582,3 +582,256 @@ readloop:
 	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// The AVX-512 VNNI int8 kernels (level avx512 on a CPU with AVX512_VNNI).
+// One 64-byte group of a block (4 dimensions × 16 lanes) is one ZMM
+// register, and VPDPBUSD multiplies its unsigned bytes (code+128) by the
+// query's 4 signed codes (broadcast from the packed query's first dword of
+// the group), sums each lane's four products and adds them to the lane's
+// int32 accumulator: the same exact integer Σ (g+128)·q as the AVX2
+// VPMADDUBSW + VPMADDWD + VPADDD chain, in one instruction, with no int16
+// step at all. Integer addition is exact, so splitting a lane's sum over
+// several accumulators (even and odd groups) and adding them at the end
+// changes nothing. The epilogue is the AVX2 one, lane for lane, on 16 lanes
+// at once: − corr, VCVTDQ2PS, × the lanes' scales, × the query scale
+// (separately rounded products in that order), VCMPPS GE_OS; the mask comes
+// from the compare's K register (bit l = lane l, as VMOVMSKPS's two halves
+// give). Each step is the same IEEE operation per lane as the AVX2 one, so
+// scores and masks are bit-identical.
+
+// VNNIEPI turns the int32 sums of one block (16 lanes in a) into scores:
+// (a − corr) → float32, × the lanes' scales at sc, × the query scale (Z14);
+// stores them at off(DI) and the ≥ thr (Z15) mask at moff(R8).
+#define VNNIEPI(a, sc, off, moff) \
+	VPSUBD Z13, a, a; \
+	VCVTDQ2PS a, a; \
+	VMULPS sc, a, a; \
+	VMULPS Z14, a, a; \
+	VMOVUPS a, off(DI); \
+	VCMPPS $0x0d, Z15, a, K1; \
+	KMOVW K1, R9; \
+	MOVL R9, moff(R8)
+
+// func dotI8BlocksVNNI(packed *int8, qscale float32, corr int32, blocks *byte, groups, nblk int, thr float32, out *float32, masks *uint32)
+//
+// One stream: per block, four accumulators over groups 4k … 4k+3 (the
+// dependency chain of one VPDPBUSD is several cycles long), then the
+// remaining groups one by one into the first.
+TEXT ·dotI8BlocksVNNI(SB), NOSPLIT, $0-64
+	MOVQ packed+0(FP), AX
+	VBROADCASTSS qscale+8(FP), Z14
+	MOVL corr+12(FP), R9
+	VPBROADCASTD R9, Z13
+	MOVQ blocks+16(FP), SI
+	MOVQ groups+24(FP), CX
+	MOVQ nblk+32(FP), R12
+	VBROADCASTSS thr+40(FP), Z15
+	MOVQ out+48(FP), DI
+	MOVQ masks+56(FP), R8
+v1blk:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ AX, BX
+	MOVQ CX, R11
+	SHRQ $2, R11
+	JZ v1tail
+v1loop:
+	VMOVDQU32 0(SI), Z4
+	VMOVDQU32 64(SI), Z5
+	VMOVDQU32 128(SI), Z6
+	VMOVDQU32 192(SI), Z7
+	VPDPBUSD.BCST 0(BX), Z4, Z0
+	VPDPBUSD.BCST 32(BX), Z5, Z1
+	VPDPBUSD.BCST 64(BX), Z6, Z2
+	VPDPBUSD.BCST 96(BX), Z7, Z3
+	ADDQ $128, BX
+	ADDQ $256, SI
+	DECQ R11
+	JNZ v1loop
+v1tail:
+	MOVQ CX, R11
+	ANDQ $3, R11
+	JZ v1epi
+v1tailloop:
+	VMOVDQU32 0(SI), Z4
+	VPDPBUSD.BCST 0(BX), Z4, Z0
+	ADDQ $32, BX
+	ADDQ $64, SI
+	DECQ R11
+	JNZ v1tailloop
+v1epi:
+	VPADDD Z1, Z0, Z0
+	VPADDD Z3, Z2, Z2
+	VPADDD Z2, Z0, Z0
+	// SI points at the block's scales now.
+	VNNIEPI(Z0, 0(SI), 0, 0)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $4, R8
+	DECQ R12
+	JNZ v1blk
+	VZEROUPPER
+	RET
+
+// func dotI8Blocks4VNNI(packed *int8, qscale float32, corr int32, blocks *byte, groups, stride, nblk int, thr float32, out *float32, masks *uint32)
+//
+// Four streams, as dotI8Blocks4AVX2: block b of stream s is at blocks +
+// s·stride (bytes) + b·block size, reported at position 4b+s. Per step two
+// groups of every stream, eight accumulators (Z0-Z3 even groups, Z4-Z7 odd
+// ones, stream s in Z(s) and Z(4+s)); an odd last group goes to Z0-Z3.
+TEXT ·dotI8Blocks4VNNI(SB), NOSPLIT, $0-72
+	MOVQ packed+0(FP), AX
+	VBROADCASTSS qscale+8(FP), Z14
+	MOVL corr+12(FP), R9
+	VPBROADCASTD R9, Z13
+	MOVQ blocks+16(FP), SI
+	MOVQ groups+24(FP), CX
+	MOVQ stride+32(FP), R13
+	LEAQ (R13)(R13*2), R14 // 3·stride
+	MOVQ nblk+40(FP), R12
+	VBROADCASTSS thr+48(FP), Z15
+	MOVQ out+56(FP), DI
+	MOVQ masks+64(FP), R8
+v4blk:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ AX, BX
+	MOVQ CX, R11
+	SHRQ $1, R11
+	JZ v4odd
+v4loop:
+	VPBROADCASTD 0(BX), Z8
+	VPBROADCASTD 32(BX), Z9
+	VMOVDQU32 0(SI), Z10
+	VMOVDQU32 64(SI), Z11
+	VPDPBUSD Z8, Z10, Z0
+	VPDPBUSD Z9, Z11, Z4
+	VMOVDQU32 0(SI)(R13*1), Z10
+	VMOVDQU32 64(SI)(R13*1), Z11
+	VPDPBUSD Z8, Z10, Z1
+	VPDPBUSD Z9, Z11, Z5
+	VMOVDQU32 0(SI)(R13*2), Z10
+	VMOVDQU32 64(SI)(R13*2), Z11
+	VPDPBUSD Z8, Z10, Z2
+	VPDPBUSD Z9, Z11, Z6
+	VMOVDQU32 0(SI)(R14*1), Z10
+	VMOVDQU32 64(SI)(R14*1), Z11
+	VPDPBUSD Z8, Z10, Z3
+	VPDPBUSD Z9, Z11, Z7
+	ADDQ $64, BX
+	ADDQ $128, SI
+	DECQ R11
+	JNZ v4loop
+v4odd:
+	TESTQ $1, CX
+	JZ v4epi
+	VPBROADCASTD 0(BX), Z8
+	VMOVDQU32 0(SI), Z10
+	VMOVDQU32 0(SI)(R13*1), Z11
+	VPDPBUSD Z8, Z10, Z0
+	VPDPBUSD Z8, Z11, Z1
+	VMOVDQU32 0(SI)(R13*2), Z10
+	VMOVDQU32 0(SI)(R14*1), Z11
+	VPDPBUSD Z8, Z10, Z2
+	VPDPBUSD Z8, Z11, Z3
+	ADDQ $64, SI
+v4epi:
+	VPADDD Z4, Z0, Z0
+	VPADDD Z5, Z1, Z1
+	VPADDD Z6, Z2, Z2
+	VPADDD Z7, Z3, Z3
+	// SI points at the scales of stream 0's block.
+	VNNIEPI(Z0, 0(SI), 0, 0)
+	VNNIEPI(Z1, 0(SI)(R13*1), 64, 4)
+	VNNIEPI(Z2, 0(SI)(R13*2), 128, 8)
+	VNNIEPI(Z3, 0(SI)(R14*1), 192, 12)
+	ADDQ $64, SI
+	ADDQ $256, DI
+	ADDQ $16, R8
+	DECQ R12
+	JNZ v4blk
+	VZEROUPPER
+	RET
+
+// func dotI8GroupVNNI(packed *int8, qscales *float32, corrs *int32, block *byte, groups int, thr *float32, out *float32, masks *uint32)
+//
+// The block's group is loaded once and multiplied by each of the four
+// queries' codes (broadcast from the packed group at 0, 32, 64, 96); two
+// groups per step, eight accumulators (query j in Z(j) and Z(4+j)).
+TEXT ·dotI8GroupVNNI(SB), NOSPLIT, $0-64
+	MOVQ packed+0(FP), BX
+	MOVQ block+24(FP), SI
+	MOVQ groups+32(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ CX, R11
+	SHRQ $1, R11
+	JZ vgodd
+vgloop:
+	VMOVDQU32 0(SI), Z8
+	VMOVDQU32 64(SI), Z9
+	VPDPBUSD.BCST 0(BX), Z8, Z0
+	VPDPBUSD.BCST 32(BX), Z8, Z1
+	VPDPBUSD.BCST 64(BX), Z8, Z2
+	VPDPBUSD.BCST 96(BX), Z8, Z3
+	VPDPBUSD.BCST 128(BX), Z9, Z4
+	VPDPBUSD.BCST 160(BX), Z9, Z5
+	VPDPBUSD.BCST 192(BX), Z9, Z6
+	VPDPBUSD.BCST 224(BX), Z9, Z7
+	ADDQ $256, BX
+	ADDQ $128, SI
+	DECQ R11
+	JNZ vgloop
+vgodd:
+	TESTQ $1, CX
+	JZ vgepi
+	VMOVDQU32 0(SI), Z8
+	VPDPBUSD.BCST 0(BX), Z8, Z0
+	VPDPBUSD.BCST 32(BX), Z8, Z1
+	VPDPBUSD.BCST 64(BX), Z8, Z2
+	VPDPBUSD.BCST 96(BX), Z8, Z3
+	ADDQ $64, SI
+vgepi:
+	VPADDD Z4, Z0, Z0
+	VPADDD Z5, Z1, Z1
+	VPADDD Z6, Z2, Z2
+	VPADDD Z7, Z3, Z3
+	MOVQ qscales+8(FP), AX
+	MOVQ corrs+16(FP), R11
+	MOVQ thr+40(FP), R12
+	MOVQ out+48(FP), DI
+	MOVQ masks+56(FP), R8
+	// SI points at the block's scales; query j's scale, correction and
+	// threshold are broadcast in turn.
+	VBROADCASTSS 0(AX), Z14
+	VPBROADCASTD 0(R11), Z13
+	VBROADCASTSS 0(R12), Z15
+	VNNIEPI(Z0, 0(SI), 0, 0)
+	VBROADCASTSS 4(AX), Z14
+	VPBROADCASTD 4(R11), Z13
+	VBROADCASTSS 4(R12), Z15
+	VNNIEPI(Z1, 0(SI), 64, 4)
+	VBROADCASTSS 8(AX), Z14
+	VPBROADCASTD 8(R11), Z13
+	VBROADCASTSS 8(R12), Z15
+	VNNIEPI(Z2, 0(SI), 128, 8)
+	VBROADCASTSS 12(AX), Z14
+	VPBROADCASTD 12(R11), Z13
+	VBROADCASTSS 12(R12), Z15
+	VNNIEPI(Z3, 0(SI), 192, 12)
+	VZEROUPPER
+	RET
