@@ -55,8 +55,10 @@ test: node-deps
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 	# the pure-Go twins of the assembly kernels, as the code in use
 	$(GO) test -count=1 -tags purego ./vectors/internal/scan/ ./vectors/internal/nn/ ./vectors/
-	# the kernel level capped at start by FACESIGN_CPU (docs/engine-perf.md)
-	FACESIGN_CPU=generic $(GO) test -count=1 ./vectors/internal/isa/ ./vectors/internal/scan/ ./vectors/internal/nn/
+	# the kernel level capped at start by FACESIGN_CPU (docs/engine-perf.md), also under the graph
+	# executor and the detector and engines it runs (their fallbacks when a kernel declines)
+	FACESIGN_CPU=generic $(GO) test -count=1 ./vectors/internal/isa/ ./vectors/internal/scan/ ./vectors/internal/nn/ \
+		./vectors/internal/graph/ ./vectors/detect/ ./vectors/faceengine/
 	$(MAKE) test-arm64
 	# the browser SDK and what it links, compiled to WebAssembly and run by node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -skip '$(WASM_SKIP)' $(WASM_PKGS)

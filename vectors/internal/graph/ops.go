@@ -763,7 +763,11 @@ func addActivation(op string, in []Value, dst *nn.Tensor) (Value, error) {
 		x, y, o := a.Data, b.Data[:len(a.Data)], sum.Data[:len(a.Data)]
 		switch op {
 		case opAddRelu:
-			nn.AddActivation(o, x, y, nn.Activation{Kind: nn.ReLU})
+			if !nn.AddActivation(o, x, y, nn.Activation{Kind: nn.ReLU}) {
+				for i := range o {
+					o[i] = max(x[i]+y[i], 0)
+				}
+			}
 			return Value{Float: sum}, nil
 		case opAddPrelu:
 			if alpha := in[2].Float; len(sum.Shape) > 0 && perChannel(alpha.Shape, len(sum.Shape)) &&

@@ -87,13 +87,22 @@ func BenchmarkActivation(b *testing.B) {
 
 // TestAddActivation holds the fused residual add-and-activate to its Go
 // twin (add in float32, then applyRowGo) bit for bit, at each kernel
-// level: ReLU, PReLU with one slope and with one per channel, the result
+// level that has a vector kernel (the generic level declines): ReLU, PReLU with one slope and with one per channel, the result
 // written over x, over y or into its own slice, with NaN, ±Inf and ±0
 // among the values; and it declines what it does not do, touching nothing.
 func TestAddActivation(t *testing.T) { atEachLevel(t, testAddActivation) }
 
 func testAddActivation(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
+	if !hasPackedGEMM {
+		x, y := randSlice(r, 64), randSlice(r, 64)
+		keep := append([]float32(nil), x...)
+		if AddActivation(x, x, y, Activation{Kind: ReLU}) {
+			t.Fatal("no vector kernel at this level, yet AddActivation took ReLU")
+		}
+		assertBits(t, x, keep, len(x), allRows)
+		return
+	}
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
 	for _, channels := range []int{1, 3, 8, 16, 24, 64, 130} {
 		n := channels * 37

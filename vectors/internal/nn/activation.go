@@ -129,14 +129,16 @@ func (a Activation) applyRowGo(row, bias []float32) {
 // AddActivation sets dst[i] = act(x[i] + y[i]) for the activations of a
 // residual block, ReLU and PReLU (one slope, or one per channel: then the
 // slopes run along the last dimension, len(dst) a multiple of their
-// number), through the vector activation kernel where there is one; it
-// reports false, touching nothing, for any other activation. dst, x and y
+// number), through the vector activation kernel. It reports false,
+// touching nothing, for any other activation and where there is no vector
+// kernel (the generic level): there the caller's own one-pass loop is
+// faster than a copy, an add and an activation pass. dst, x and y
 // have one length; dst may be x or y (the same memory) but must not
 // overlap them otherwise. The results are bit for bit those of adding in
 // float32 and then [Activation]'s Go loop.
 func AddActivation(dst, x, y []float32, act Activation) bool {
 	n := len(dst)
-	if len(x) != n || len(y) != n {
+	if !hasPackedGEMM || len(x) != n || len(y) != n {
 		return false
 	}
 	row := 2048 // any length: ReLU and a single slope do not depend on position
