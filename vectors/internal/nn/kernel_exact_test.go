@@ -121,7 +121,8 @@ func testPackedGEMMBitExact(t *testing.T) {
 	}
 }
 
-// TestMicroKernelsBitExact calls the two micro-kernels directly: depths 0
+// TestMicroKernelsBitExact calls the micro-kernels directly (on amd64 the
+// one reading A in place too, with a row stride wider than k): depths 0
 // to past kc, C with a row stride wider than the tile, stored or added to,
 // bias or none; nothing outside the 6×16 tile may change.
 func TestMicroKernelsBitExact(t *testing.T) { atEachLevel(t, testMicroKernelsBitExact) }
@@ -171,10 +172,25 @@ func testMicroKernelsBitExact(t *testing.T) {
 							want[i*ldc+j] = v
 						}
 					}
+					c0 := append([]float32(nil), c...)
 					sgemmKernel6x16C(k, &ap[0], &bp[0], &c[0], ldc, accumulate, bptr)
 					t.Run(fmt.Sprintf("k=%d/ldc=%d/acc=%v/bias=%v", k, ldc, accumulate, withBias), func(t *testing.T) {
 						assertBits(t, c, want, 1, allRows)
 					})
+					if inPlaceA {
+						// The same rows of A in place, lda apart (amd64).
+						lda := k + 5
+						ain := randSlice(r, mr*lda)
+						for i := range mr {
+							for l := range k {
+								ain[i*lda+l] = ap[l*mr+i]
+							}
+						}
+						sgemmKernel6x16A(k, &ain[0], lda, 1, &bp[0], &c0[0], ldc, accumulate, bptr)
+						t.Run(fmt.Sprintf("in-place/k=%d/ldc=%d/acc=%v/bias=%v", k, ldc, accumulate, withBias), func(t *testing.T) {
+							assertBits(t, c0, want, 1, allRows)
+						})
+					}
 				}
 			}
 		}

@@ -177,14 +177,14 @@ func panels6x16(m, n, k int, a, bp, c, bias []float32) func(p int) {
 						bptr = &bt[0]
 					}
 					if inPlace {
-						sgemmKernel6x16A(d, &a[i0*k+k0], k, &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
+						sgemmKernel6x16A(d, &a[i0*k+k0], k, 1, &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
 					} else {
 						sgemmKernel6x16C(d, &ap[0], &bp[q*k*nr+k0*nr], &c[i0*n+j0], n, !first, bptr)
 					}
 					continue
 				}
 				if inPlace {
-					sgemmKernel6x16A(d, &a[i0*k+k0], k, &bp[q*k*nr+k0*nr], &tile[0], nr, false, nil)
+					sgemmKernel6x16A(d, &a[i0*k+k0], k, 1, &bp[q*k*nr+k0*nr], &tile[0], nr, false, nil)
 				} else {
 					sgemmKernel6x16(d, &ap[0], &bp[q*k*nr+k0*nr], &tile[0])
 				}

@@ -7,8 +7,8 @@ import "github.com/facesign/facesign/vectors/internal/isa"
 // The amd64 kernels per [isa.Selected] level (FACESIGN_CPU caps it):
 //
 //   - AVX2 (AVX2 + FMA): the packed GEMM on 6×16 tiles (sgemmKernel6x16A
-//     reads A in place for full-height panels, sgemmKernel6x16C and
-//     sgemmKernel6x16 take a packed A for the last, partial panel), depthwisePixel,
+//     reads A in place for full-height panels; sgemmKernel6x16 takes a
+//     packed A for the last, partial panel), depthwisePixel,
 //     mulAdd8 and actRow, all in ymm registers (sgemm_amd64.s,
 //     act_amd64.s).
 //   - AVX512 (F, BW, DQ, VL): the packed GEMM runs on 12×16 tiles in zmm
@@ -47,11 +47,18 @@ func setLevel(l isa.Level) isa.Level {
 // read A in place (sgemmKernel6x16A) instead of packing it first.
 const inPlaceA = true
 
-// sgemmKernel6x16A is implemented in sgemm_amd64.s (AVX2):
-// sgemmKernel6x16C reading A in place, rows lda elements apart.
+// sgemmKernel6x16A is implemented in sgemm_amd64.s (AVX2): the 6×16 tile
+// of C from A's element (r, l) at a[r·lda + l·step] (in place: lda = the
+// row stride, step 1; packed: lda 1, step 6).
 //
 //go:noescape
-func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32)
+func sgemmKernel6x16A(k int, a *float32, lda, step int, b, c *float32, ldc int, accumulate bool, bias *float32)
+
+// sgemmKernel6x16C is sgemmKernel6x16A on a packed A panel (the contract
+// arm64's NEON kernel of that name implements).
+func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32) {
+	sgemmKernel6x16A(k, a, 1, mr, b, c, ldc, accumulate, bias)
+}
 
 // sgemmKernel12x16Z is implemented in sgemm_avx512_amd64.s (AVX-512).
 //

@@ -95,139 +95,28 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
+// func sgemmKernel6x16A(k int, a *float32, lda, step int, b, c *float32, ldc int, accumulate bool, bias *float32)
 //
-// The 6×16 product of sgemmKernel6x16, written straight into a row-major C
-// with row stride ldc (in elements): stored, or added to C's values when
-// accumulate is set, and then bias[0:16] (unless nil) added to every row.
-TEXT ·sgemmKernel6x16C(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	TESTQ CX, CX
-	JEQ cstore
-
-cloop:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNE cloop
-
-cstore:
-	MOVBLZX accumulate+40(FP), AX
-	TESTQ AX, AX
-	JEQ cput
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VADDPS 32(DX), Y5, Y5
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VADDPS 32(DX), Y7, Y7
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VADDPS 32(DX), Y9, Y9
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VADDPS 32(DX), Y11, Y11
-	MOVQ c+24(FP), DX
-
-cput:
-	MOVQ bias+48(FP), AX
-	TESTQ AX, AX
-	JEQ cput2
-	VMOVUPS (AX), Y12
-	VMOVUPS 32(AX), Y13
-	VADDPS Y12, Y0, Y0
-	VADDPS Y13, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VADDPS Y12, Y4, Y4
-	VADDPS Y13, Y5, Y5
-	VADDPS Y12, Y6, Y6
-	VADDPS Y13, Y7, Y7
-	VADDPS Y12, Y8, Y8
-	VADDPS Y13, Y9, Y9
-	VADDPS Y12, Y10, Y10
-	VADDPS Y13, Y11, Y11
-
-cput2:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
-
-// func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32)
-//
-// sgemmKernel6x16C with A read in place instead of packed: row r of the
-// 6×k block starts at a + r·lda (lda in elements), so the six broadcasts
+// The 6×16 product of A (6 rows, k depths) and a packed 16-wide B panel,
+// written straight into a row-major C with row stride ldc (in elements):
+// stored, or added to C's values when accumulate is set, and then
+// bias[0:16] (unless nil) added to every row. Element (r, l) of A is at
+// a[r·lda + l·step]: lda = k's row stride and step 1 read A in place; lda
+// 1 and step 6 read a packed panel (sgemmKernel6x16C). The six broadcasts
 // of each depth come from two row pointers (rows 0–2 and 3–5) and the row
-// stride. The FMA chain of every output element is the packed kernel's,
-// so the results are bit-identical; the A panel is never copied.
-TEXT ·sgemmKernel6x16A(SB), NOSPLIT, $0-64
+// stride; the FMA chain of every output element is the same either way.
+TEXT ·sgemmKernel6x16A(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R9
 	SHLQ $2, R9
 	LEAQ (SI)(R9*2), R10
 	ADDQ R9, R10
-	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
+	MOVQ step+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -265,14 +154,14 @@ aloop:
 	VBROADCASTSS (R10)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $4, SI
-	ADDQ $4, R10
+	ADDQ R11, SI
+	ADDQ R11, R10
 	ADDQ $64, DI
 	DECQ CX
 	JNE aloop
 
 astore:
-	MOVBLZX accumulate+48(FP), AX
+	MOVBLZX accumulate+56(FP), AX
 	TESTQ AX, AX
 	JEQ aput
 	VADDPS (DX), Y0, Y0
@@ -292,10 +181,10 @@ astore:
 	ADDQ R8, DX
 	VADDPS (DX), Y10, Y10
 	VADDPS 32(DX), Y11, Y11
-	MOVQ c+32(FP), DX
+	MOVQ c+40(FP), DX
 
 aput:
-	MOVQ bias+56(FP), AX
+	MOVQ bias+64(FP), AX
 	TESTQ AX, AX
 	JEQ aput2
 	VMOVUPS (AX), Y12

@@ -26,7 +26,12 @@ const hasAVX512 = false
 // inPlaceA is amd64's: NEON packs A (sgemmKernel6x16C).
 const inPlaceA = false
 
-func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32) {
+// sgemmKernel6x16C is implemented in sgemm_arm64.s (NEON).
+//
+//go:noescape
+func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
+
+func sgemmKernel6x16A(k int, a *float32, lda, step int, b, c *float32, ldc int, accumulate bool, bias *float32) {
 	panic("nn: no in-place-A kernel on arm64")
 }
 

@@ -16,11 +16,6 @@ func sgemmKernel6x16(k int, a, b, c *float32)
 //go:noescape
 func mulAdd8(dst, a, b *float32, n int)
 
-// sgemmKernel6x16C is implemented in sgemm_amd64.s and sgemm_arm64.s.
-//
-//go:noescape
-func sgemmKernel6x16C(k int, a, b, c *float32, ldc int, accumulate bool, bias *float32)
-
 // depthwisePixel is implemented in sgemm_amd64.s and sgemm_arm64.s.
 //
 //go:noescape

@@ -17,7 +17,7 @@ const inPlaceA = false
 
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("nn: no packed GEMM kernel on this platform") }
 
-func sgemmKernel6x16A(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool, bias *float32) {
+func sgemmKernel6x16A(k int, a *float32, lda, step int, b, c *float32, ldc int, accumulate bool, bias *float32) {
 	panic("nn: no packed GEMM kernel on this platform")
 }
 
