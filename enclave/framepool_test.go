@@ -278,6 +278,10 @@ func TestStagesServed(t *testing.T) {
 	if got["frames"].Sum <= 0 || got["decode"].Sum <= 0 {
 		t.Errorf("zero durations with a real clock: %+v", got)
 	}
+	// The gallery's own counters: the enrolment searched it once.
+	if st.Searches != 1 || st.SecondPasses != 0 {
+		t.Errorf("gallery counters: %d searches, %d second passes; want 1, 0", st.Searches, st.SecondPasses)
+	}
 	// A request refused before it opens is not a face request's stages.
 	if code, _ := h.post(wire.RouteEnroll, wire.MediaTypeRequest, []byte("junk")); code == 200 {
 		t.Fatal("junk envelope accepted")

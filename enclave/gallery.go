@@ -213,6 +213,9 @@ func (x *GalleryIndex) Search(q []float32, k int) ([]Match, error) {
 // Len implements [Index].
 func (x *GalleryIndex) Len() int { return x.g.Len() }
 
+// Stats returns the gallery's search counters.
+func (x *GalleryIndex) Stats() vectors.GalleryStats { return x.g.Stats() }
+
 // Vector implements [Index].
 func (x *GalleryIndex) Vector(slot int) ([]float32, error) {
 	if slot < 0 || int64(slot) > math.MaxUint32 {

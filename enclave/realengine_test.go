@@ -169,7 +169,7 @@ func BenchmarkRealEnrol(b *testing.B) {
 // galleryStats reads the search counters of the service's own gallery.
 func galleryStats(s *Service) vectors.GalleryStats {
 	if x, ok := s.index.(*GalleryIndex); ok {
-		return x.g.Stats()
+		return x.Stats()
 	}
 	return vectors.GalleryStats{}
 }

@@ -197,7 +197,12 @@ func (f *frameLaps) done() {
 
 // handleStages serves the stage histograms to the parent (GET /stages).
 func (s *Service) handleStages(w http.ResponseWriter, _ *http.Request) {
-	b, err := wire.Marshal(s.stages.snapshot())
+	h := s.stages.snapshot()
+	if x, ok := s.index.(*GalleryIndex); ok {
+		st := x.Stats()
+		h.Searches, h.SecondPasses = st.Searches, st.Fallbacks
+	}
+	b, err := wire.Marshal(h)
 	if err != nil {
 		writePlainError(w, wire.CodeInternal, "encoding failed")
 		return

@@ -24,9 +24,11 @@ const stagesTimeout = 5 * time.Second
 // sends durations and counts only; the parent checks the message
 // ([wire.ParseStageHistograms]) and shows nothing of one that fails.
 type enclaveStages struct {
-	client *http.Client
-	hist   *prometheus.Desc
-	up     *prometheus.Desc
+	client       *http.Client
+	hist         *prometheus.Desc
+	up           *prometheus.Desc
+	searches     *prometheus.Desc
+	secondPasses *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*enclaveStages)(nil)
@@ -39,6 +41,10 @@ func newEnclaveStages(c *http.Client) *enclaveStages {
 			[]string{"stage"}, nil),
 		up: prometheus.NewDesc("facesign_enclave_stages_up",
 			"1 if the last fetch of the enclave's stage histograms worked, else 0.", nil, nil),
+		searches: prometheus.NewDesc("facesign_enclave_gallery_searches_total",
+			"Searches of the enclave's gallery since it started.", nil, nil),
+		secondPasses: prometheus.NewDesc("facesign_enclave_gallery_second_passes_total",
+			"Gallery searches whose int8 scan needed the certified second pass over the whole gallery (a rising share: the re-rank depth is too small).", nil, nil),
 	}
 }
 
@@ -46,6 +52,8 @@ func newEnclaveStages(c *http.Client) *enclaveStages {
 func (e *enclaveStages) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.hist
 	ch <- e.up
+	ch <- e.searches
+	ch <- e.secondPasses
 }
 
 // Collect implements [prometheus.Collector].
@@ -56,6 +64,8 @@ func (e *enclaveStages) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(e.up, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(e.searches, prometheus.CounterValue, float64(h.Searches))
+	ch <- prometheus.MustNewConstMetric(e.secondPasses, prometheus.CounterValue, float64(h.SecondPasses))
 	for _, s := range h.Stages {
 		buckets := make(map[float64]uint64, len(h.Bounds))
 		for i, b := range h.Bounds {

@@ -14,6 +14,7 @@ func TestEnclaveStagesOnMetrics(t *testing.T) {
 	s, _, _ := newTestServer(t, d, nil)
 	h := s.Handler()
 	good, err := wire.Marshal(wire.StageHistograms{
+		Searches: 12, SecondPasses: 1,
 		Bounds: []float64{0.01, 0.1},
 		Stages: []wire.StageHistogram{{Stage: "embed", Count: 4, Sum: 0.2, Buckets: []uint64{1, 3}}},
 	})
@@ -38,8 +39,10 @@ func TestEnclaveStagesOnMetrics(t *testing.T) {
 			`facesign_enclave_stage_duration_seconds_bucket{stage="embed",le="+Inf"} 4`,
 			`facesign_enclave_stage_duration_seconds_sum{stage="embed"} 0.2`,
 			`facesign_enclave_stage_duration_seconds_count{stage="embed"} 4`,
+			"facesign_enclave_gallery_searches_total 12",
+			"facesign_enclave_gallery_second_passes_total 1",
 		}, nil},
-		{"invalid message", 200, bad, []string{"facesign_enclave_stages_up 0"}, []string{"unique_id", "stage_duration"}},
+		{"invalid message", 200, bad, []string{"facesign_enclave_stages_up 0"}, []string{"unique_id", "stage_duration", "searches_total"}},
 		{"not CBOR", 200, []byte("<html>"), []string{"facesign_enclave_stages_up 0"}, []string{"stage_duration"}},
 		{"error status", 503, good, []string{"facesign_enclave_stages_up 0"}, []string{"stage_duration"}},
 	} {

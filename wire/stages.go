@@ -40,6 +40,12 @@ const (
 type StageHistograms struct {
 	Bounds []float64        `cbor:"bounds"` // seconds, strictly increasing, finite, positive
 	Stages []StageHistogram `cbor:"stages"`
+	// Searches counts the gallery's searches since the enclave started, and
+	// SecondPasses those of them whose int8 scan needed the certified second
+	// pass over the gallery (≤ Searches): a rising share says the re-rank
+	// depth is too small for the gallery's scores (docs/search.md).
+	Searches     uint64 `cbor:"searches,omitempty"`
+	SecondPasses uint64 `cbor:"second_passes,omitempty"`
 }
 
 // StageHistogram is one stage's histogram.
@@ -68,6 +74,9 @@ func (h *StageHistograms) Check() error {
 	}
 	if len(h.Stages) > len(StageNames) {
 		return fmt.Errorf("%w: %d stages, at most %d", ErrBadStages, len(h.Stages), len(StageNames))
+	}
+	if h.SecondPasses > h.Searches {
+		return fmt.Errorf("%w: %d second passes in %d searches", ErrBadStages, h.SecondPasses, h.Searches)
 	}
 	seen := map[string]bool{}
 	for _, s := range h.Stages {

@@ -9,6 +9,7 @@ import (
 
 func goodStages() StageHistograms {
 	return StageHistograms{
+		Searches: 9, SecondPasses: 2,
 		Bounds: []float64{0.001, 0.01, 0.1},
 		Stages: []StageHistogram{
 			{Stage: "open", Count: 3, Sum: 0.004, Buckets: []uint64{1, 3, 3}},
@@ -52,6 +53,7 @@ func TestParseStageHistograms(t *testing.T) {
 		{"bucket count", func(h *StageHistograms) { h.Stages[0].Buckets = h.Stages[0].Buckets[:2] }},
 		{"not cumulative", func(h *StageHistograms) { h.Stages[0].Buckets = []uint64{2, 1, 3} }},
 		{"bucket above count", func(h *StageHistograms) { h.Stages[0].Buckets = []uint64{1, 3, 4} }},
+		{"more second passes than searches", func(h *StageHistograms) { h.Searches, h.SecondPasses = 3, 4 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := goodStages()
