@@ -40,15 +40,24 @@ func Release(t *Tensor) {
 // zeroed returns a zero buffer of n elements, recycled when one of that
 // length was released.
 func zeroed(n int) []float32 {
+	if b := reused(n); b != nil {
+		clear(b)
+		return b
+	}
+	return make([]float32, n)
+}
+
+// reused returns a released buffer of exactly n elements, as it was left,
+// or nil when there is none.
+func reused(n int) []float32 {
 	if n >= recycleMin {
 		if p, ok := recycled.Load(n); ok {
 			if b, ok := p.(*sync.Pool).Get().(*[]float32); ok {
-				clear(*b)
 				return *b
 			}
 		}
 	}
-	return make([]float32, n)
+	return nil
 }
 
 // poisonUnwritten makes newUnwritten fill its buffers with NaN: the tests
@@ -63,14 +72,7 @@ func newUnwritten(shape ...int) *Tensor {
 	if err != nil {
 		panic(err)
 	}
-	var d []float32
-	if n >= recycleMin {
-		if p, ok := recycled.Load(n); ok {
-			if b, ok := p.(*sync.Pool).Get().(*[]float32); ok {
-				d = *b
-			}
-		}
-	}
+	d := reused(n)
 	if d == nil {
 		d = make([]float32, n)
 	}
