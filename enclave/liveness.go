@@ -432,6 +432,3 @@ func abs32(f float32) float32 {
 	}
 	return f
 }
-
-// parallax is [vectors.Parallax], the pairwise measurement of maxParallax.
-func parallax(a, b [5]vectors.Point) float64 { return vectors.Parallax(a, b) }

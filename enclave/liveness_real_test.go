@@ -348,14 +348,14 @@ func TestRealRecordings(t *testing.T) {
 		}
 	}
 	for _, deg := range flatAngles {
-		if p := parallax(obs[ht("0013")].Faces[0].Five, obs[flatName(deg)].Faces[0].Five); p >= DefaultLivenessConfig(4).Parallax/2 {
+		if p := vectors.Parallax(obs[ht("0013")].Faces[0].Five, obs[flatName(deg)].Faces[0].Five); p >= DefaultLivenessConfig(4).Parallax/2 {
 			t.Fatalf("flat picture at %+.0f°: parallax %.3f", deg, p)
 		}
 	}
 
 	// Nose parallax: real turns move the nose out of the eye/mouth plane.
-	p := parallax(obs[ht("0013")].Faces[0].Five, obs[ht("0106")].Faces[0].Five)
-	q := parallax(obs[ht("0013")].Faces[0].Five, obs[ht("0016")].Faces[0].Five)
+	p := vectors.Parallax(obs[ht("0013")].Faces[0].Five, obs[ht("0106")].Faces[0].Five)
+	q := vectors.Parallax(obs[ht("0013")].Faces[0].Five, obs[ht("0016")].Faces[0].Five)
 	if p < 0.3 || q > 0.1 {
 		t.Fatalf("parallax: turned %.3f, frontal %.3f", p, q)
 	}

@@ -104,10 +104,10 @@ func TestParallaxOfAPlaneIsZero(t *testing.T) {
 		w := 0.001*x + 0.002*y + 1
 		b[i] = vectors.Point{X: float32((0.9*x + 0.2*y + 5) / w), Y: float32((-0.1*x + 1.1*y - 3) / w)}
 	}
-	if p := parallax(a, b); p > 1e-3 {
+	if p := vectors.Parallax(a, b); p > 1e-3 {
 		t.Fatalf("plane parallax %v", p)
 	}
-	head := parallax(fakeFace(scene{yaw: 0}).Five, fakeFace(scene{yaw: 25}).Five)
+	head := vectors.Parallax(fakeFace(scene{yaw: 0}).Five, fakeFace(scene{yaw: 25}).Five)
 	if head < 0.1 {
 		t.Fatalf("3-D head parallax %v", head)
 	}

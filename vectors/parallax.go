@@ -14,19 +14,6 @@ import "math"
 // The enclave's liveness check asks for a largest Parallax over the frames
 // of a challenge with a turn (enclave.LivenessConfig.Parallax); a device
 // applies the same measurement to its kept frames before it sends them.
-// MaxParallax is the largest [Parallax] over every pair of faces, the
-// earlier face first, as the enclave measures a capture (0 for fewer than
-// two faces).
-func MaxParallax(faces [][5]Point) float64 {
-	best := 0.0
-	for i, a := range faces {
-		for _, b := range faces[i+1:] {
-			best = max(best, Parallax(a, b))
-		}
-	}
-	return best
-}
-
 func Parallax(a, b [5]Point) float64 {
 	src := [4]Point{a[LeftEye], a[RightEye], a[LeftMouth], a[RightMouth]}
 	dst := [4]Point{b[LeftEye], b[RightEye], b[LeftMouth], b[RightMouth]}
@@ -92,4 +79,17 @@ func homography(src, dst [4]Point) (homog, bool) {
 	}
 	h[8] = 1
 	return h, true
+}
+
+// MaxParallax is the largest [Parallax] over every pair of faces, the
+// earlier face first, as the enclave measures a capture (0 for fewer than
+// two faces).
+func MaxParallax(faces [][5]Point) float64 {
+	best := 0.0
+	for i, a := range faces {
+		for _, b := range faces[i+1:] {
+			best = max(best, Parallax(a, b))
+		}
+	}
+	return best
 }
