@@ -138,7 +138,7 @@ func BenchmarkRealEnrol(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			gs0 := galleryStats(h.svc)
+			gs0 := h.svc.galleryStats()
 			before, u0 := h.svc.stages.snapshot(), rusage()
 			b.ResetTimer()
 			for range b.N {
@@ -160,18 +160,10 @@ func BenchmarkRealEnrol(b *testing.B) {
 			b.ReportMetric((u1.sys-u0.sys)*1000/float64(b.N), "sys-ms")
 			b.ReportMetric(float64(u1.faults-u0.faults)/float64(b.N), "faults")
 			// int8 searches that needed the certified second pass over the gallery
-			b.ReportMetric(float64(galleryStats(h.svc).Fallbacks-gs0.Fallbacks)/float64(b.N), "second-passes")
+			b.ReportMetric(float64(h.svc.galleryStats().Fallbacks-gs0.Fallbacks)/float64(b.N), "second-passes")
 			reportStages(b, before, h.svc.stages.snapshot())
 		})
 	}
-}
-
-// galleryStats reads the search counters of the service's own gallery.
-func galleryStats(s *Service) vectors.GalleryStats {
-	if x, ok := s.index.(*GalleryIndex); ok {
-		return x.Stats()
-	}
-	return vectors.GalleryStats{}
 }
 
 // reportStages reports the time per iteration spent in each stage between

@@ -195,13 +195,20 @@ func (f *frameLaps) done() {
 	}
 }
 
+// galleryStats reads the search counters of the service's gallery (zero for
+// an index that is not a [GalleryIndex]). s.index is set once, in New.
+func (s *Service) galleryStats() vectors.GalleryStats {
+	if x, ok := s.index.(*GalleryIndex); ok {
+		return x.Stats()
+	}
+	return vectors.GalleryStats{}
+}
+
 // handleStages serves the stage histograms to the parent (GET /stages).
 func (s *Service) handleStages(w http.ResponseWriter, _ *http.Request) {
 	h := s.stages.snapshot()
-	if x, ok := s.index.(*GalleryIndex); ok {
-		st := x.Stats()
-		h.Searches, h.SecondPasses = st.Searches, st.Fallbacks
-	}
+	st := s.galleryStats()
+	h.Searches, h.SecondPasses = st.Searches, st.Fallbacks
 	b, err := wire.Marshal(h)
 	if err != nil {
 		writePlainError(w, wire.CodeInternal, "encoding failed")
