@@ -222,18 +222,9 @@ runs skip the network, --json prints one JSON object instead of text.`,
 			if err != nil {
 				return err
 			}
-			var exclude *eval.Exclude
-			if excludePath != "" {
-				f, err := os.Open(excludePath)
-				if err != nil {
-					return fmt.Errorf("--exclude: %w", err)
-				}
-				ex, err := eval.ParseExclude(f)
-				f.Close()
-				if err != nil {
-					return fmt.Errorf("--exclude %s: %w", excludePath, err)
-				}
-				exclude = &ex
+			exclude, err := readExclude(excludePath)
+			if err != nil {
+				return err
 			}
 			eopt := eval.EmbedOptions{Limits: imageio.DefaultLimits, Workers: workers, Now: time.Now}
 			if cacheDir != "" {
@@ -359,4 +350,21 @@ func writePlot(path string, e vectors.Engine, ev eval.Evaluation) error {
 		return err
 	}
 	return f.Close()
+}
+
+// readExclude reads the --exclude list at path; nil for "".
+func readExclude(path string) (*eval.Exclude, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--exclude: %w", err)
+	}
+	defer f.Close()
+	ex, err := eval.ParseExclude(f)
+	if err != nil {
+		return nil, fmt.Errorf("--exclude %s: %w", path, err)
+	}
+	return &ex, nil
 }

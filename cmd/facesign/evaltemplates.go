@@ -21,12 +21,12 @@ import (
 func init() { registerSub("eval", evalTemplatesCmd) }
 
 func evalTemplatesCmd() *cobra.Command {
-	var engine, dataset, recordings, cacheDir, split, fuse, sizes string
+	var engine, dataset, recordings, cacheDir, split, fuse, sizes, excludePath string
 	var asJSON bool
 	var workers, captures int
 	var seed uint64
 	cmd := &cobra.Command{
-		Use: "templates [--engine NAME] [--dataset DIR] [--recordings DIR] [--cache DIR] [--split report|calibrate|all] " +
+		Use: "templates [--engine NAME] [--dataset DIR] [--recordings DIR] [--cache DIR] [--split report|calibrate|all] [--exclude FILE] " +
 			"[--fuse 2,3] [--sizes 4,6,8] [--captures N] [--seed N] [--workers N] [--json]",
 		Short: "Measure quality-weighted fusion and templates per identity (docs/templates.md)",
 		Long: `eval templates measures whether the two steps of the enclave's capture handling help, with the engine and
@@ -46,7 +46,9 @@ the service's own code (vectors.Quality, vectors.Fuse, vectors.Decide):
       thresholds at the number of identities and at the number of vectors; photo 2 kept always, never, or as
       the enclave's rule (enclave.DefaultPolicy's template levels) would keep it.
 
-Use the --cache of 'facesign eval' to reuse its detections and vectors.`,
+--exclude leaves the photos and folders a list names out of --dataset, as in 'facesign eval'
+(docs/engine-lfw-errata.txt: the LFW errata and the two-name people). Use the --cache of 'facesign eval' to
+reuse its detections and vectors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dataset == "" && recordings == "" {
@@ -64,6 +66,13 @@ Use the --cache of 'facesign eval' to reuse its detections and vectors.`,
 			if err != nil {
 				return err
 			}
+			exclude, err := readExclude(excludePath)
+			if err != nil {
+				return err
+			}
+			if exclude != nil && dataset == "" {
+				return errors.New("--exclude applies to --dataset: give it too")
+			}
 			if workers < 1 || captures < 1 {
 				return fmt.Errorf("--workers %d, --captures %d: need at least 1", workers, captures)
 			}
@@ -77,7 +86,7 @@ Use the --cache of 'facesign eval' to reuse its detections and vectors.`,
 			}
 			pol := enclave.DefaultPolicy(e)
 			opt := eval.TemplatesOptions{
-				Dataset: dataset, Part: part, Recordings: recordings,
+				Dataset: dataset, Part: part, Exclude: exclude, ExcludeFile: excludePath, Recordings: recordings,
 				Embed:      eval.EmbedOptions{Limits: imageio.DefaultLimits, Workers: workers},
 				FuseImages: fuseN, CaptureSizes: sizeN, Captures: captures, Rand: rand.New(rand.NewPCG(seed, 12)),
 				Fixed: fixed, Policy: calib.DefaultPolicy(),
@@ -117,6 +126,7 @@ Use the --cache of 'facesign eval' to reuse its detections and vectors.`,
 	f.StringVar(&recordings, "recordings", "", "the liveness recordings folder (shared/testdata/liveness)")
 	f.StringVar(&cacheDir, "cache", "", "keep detections and vectors per image in this folder")
 	f.StringVar(&split, "split", "report", "part of --dataset to measure: report, calibrate or all")
+	f.StringVar(&excludePath, "exclude", "", "leave out the photos and folders this list names (e.g. docs/engine-lfw-errata.txt)")
 	f.StringVar(&fuse, "fuse", "2,3", "photos fused per side (comma-separated)")
 	f.StringVar(&sizes, "sizes", "4,6,8", "frames per simulated capture (comma-separated)")
 	f.IntVar(&captures, "captures", 1000, "simulated captures per person pair and size")

@@ -51,6 +51,12 @@ type ExcludeJSON struct {
 	Missing int    `json:"not_in_dataset"`
 }
 
+// String is the line the text reports print.
+func (x *ExcludeJSON) String() string {
+	return fmt.Sprintf("left out as listed in %s: %d images, %d people without images left (%d entries name nothing in this dataset)",
+		x.File, x.Images, x.People, x.Missing)
+}
+
 // Evaluation holds every figure of one engine on one dataset, as
 // `facesign eval` prints it (text or JSON).
 type Evaluation struct {

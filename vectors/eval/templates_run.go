@@ -18,6 +18,10 @@ type TemplatesOptions struct {
 	// measurements.
 	Dataset string
 	Part    Part
+	// Exclude, if not nil, lists photos and folders of Dataset to leave
+	// out (the LFW errata, as in [Options]); ExcludeFile names it.
+	Exclude     *Exclude
+	ExcludeFile string
 	// Recordings is the liveness recordings folder ([RecordingTakes]); ""
 	// skips the recording measurements.
 	Recordings string
@@ -51,11 +55,13 @@ type TakeInfo struct {
 
 // TemplatesReport is everything [MeasureTemplates] measured.
 type TemplatesReport struct {
-	Engine     EngineInfo          `json:"engine"`
-	Dataset    string              `json:"dataset,omitempty"`
-	Part       string              `json:"part,omitempty"`
-	Images     int                 `json:"images,omitempty"` // usable photos of the part
-	Failed     int                 `json:"failed,omitempty"` // photos without a usable face
+	Engine  EngineInfo `json:"engine"`
+	Dataset string     `json:"dataset,omitempty"`
+	Part    string     `json:"part,omitempty"`
+	Images  int        `json:"images,omitempty"` // usable photos of the part
+	Failed  int        `json:"failed,omitempty"` // photos without a usable face
+	// Exclude is set when photos were left out ([TemplatesOptions.Exclude]).
+	Exclude    *ExcludeJSON        `json:"excluded,omitempty"`
 	FusionLFW  []FusionLFWResult   `json:"fusion_lfw,omitempty"`
 	Takes      []TakeInfo          `json:"takes,omitempty"`
 	Recordings []RecordingFusion   `json:"fusion_recordings,omitempty"`
@@ -76,6 +82,11 @@ func MeasureTemplates(e vectors.Engine, opt TemplatesOptions) (TemplatesReport, 
 		people, err := LoadDataset(opt.Dataset)
 		if err != nil {
 			return rep, err
+		}
+		if opt.Exclude != nil {
+			var st ExcludeStats
+			people, st = opt.Exclude.Apply(people, opt.Dataset)
+			rep.Exclude = &ExcludeJSON{File: opt.ExcludeFile, Images: st.Images, People: st.People, Missing: st.Missing}
 		}
 		people = Select(people, opt.Part)
 		rep.Dataset, rep.Part = opt.Dataset, opt.Part.String()
@@ -191,6 +202,9 @@ func (r TemplatesReport) WriteText(w io.Writer) error {
 	pr("engine %s (%d-d, model %s)\n", r.Engine.Name, r.Engine.Dim, r.Engine.ModelSHA256)
 	if r.Dataset != "" {
 		pr("\nphotos: %s, %s part: %d usable, %d without a usable face\n", r.Dataset, r.Part, r.Images, r.Failed)
+		if x := r.Exclude; x != nil {
+			pr("%s\n", x)
+		}
 	}
 	if len(r.FusionLFW) > 0 {
 		pr("\n(* : fewer than 10/FAR impostor pairs: low confidence)\n")

@@ -28,7 +28,7 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 		pr("  failed: %s\n", f.Error)
 	}
 	if x := ds.Exclude; x != nil {
-		pr("left out as listed in %s: %d images, %d people without images left (%d entries name nothing in this dataset)\n", x.File, x.Images, x.People, x.Missing)
+		pr("%s\n", x)
 	}
 	pr("split %s: %s\n", ds.Part, ds.SplitDescription)
 	pr("  reported part (%s): %d people, %d images; calibration part (%s): %d people, %d images\n",
