@@ -76,10 +76,17 @@ type engineJournal interface {
 func migrationPolicy(e vectors.Engine) *wire.MigrationPolicy { return migrationOf(DefaultPolicy(e)) }
 
 // migrationOf is the decision part of p (a policy of the migration's
-// engine) as a migration.
+// engine) as a migration. Its rule keeps no template epsilon: no template
+// is added to the new engine's gallery while it migrates.
 func migrationOf(p wire.Policy) *wire.MigrationPolicy {
-	return &wire.MigrationPolicy{Engine: p.Engine, ModelSHA256: p.ModelSHA256, MatchThreshold: p.MatchThreshold,
-		NewThreshold: p.NewThreshold, Margin: p.Margin, Rule: p.Rule}
+	m := &wire.MigrationPolicy{Engine: p.Engine, ModelSHA256: p.ModelSHA256, MatchThreshold: p.MatchThreshold,
+		NewThreshold: p.NewThreshold, Margin: p.Margin}
+	if p.Rule != nil {
+		r := *p.Rule
+		r.TemplateEpsilon = 0
+		m.Rule = &r
+	}
+	return m
 }
 
 // MigratingPolicy is [DefaultPolicy] of engine e while the gallery migrates

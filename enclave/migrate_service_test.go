@@ -243,3 +243,28 @@ func TestMigrationRule(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationPolicyShippedRule: a migration to the default engine takes
+// that engine's shipped rule for its decisions but no template epsilon (no
+// template is added while the gallery migrates), and the rule passes the
+// boot check against the shipped curve.
+func TestMigrationPolicyShippedRule(t *testing.T) {
+	e, err := vectors.Open(DefaultEngine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := DefaultPolicy(e)
+	if full.Rule == nil || full.Rule.TemplateEpsilon == 0 || full.MaxTemplates < 2 {
+		t.Fatalf("the default policy of %s: rule %+v, K %d", e.ID(), full.Rule, full.MaxTemplates)
+	}
+	m := migrationPolicy(e)
+	if m.Rule == nil || m.Rule.TemplateEpsilon != 0 || m.Rule.Capacity != full.Rule.Capacity {
+		t.Fatalf("migration rule %+v", m.Rule)
+	}
+	if full.Rule.TemplateEpsilon == 0 {
+		t.Fatal("migrationPolicy changed the default policy's rule")
+	}
+	if _, err := newThresholdRule(m.AsPolicy(), nil, nil); err != nil {
+		t.Fatalf("the migration's rule does not boot: %v", err)
+	}
+}

@@ -21,13 +21,15 @@ import (
 //   - the decision was existing (enrol of a known face, or login): the
 //     best score cleared the match threshold and every other identity
 //     stayed below it by the margin;
-//   - the best score reaches the policy's TemplateMatch, the "strong
-//     match" level above the match threshold (a false match that strong
-//     is far rarer than one at the threshold, so a stranger's face almost
-//     never becomes someone's template);
-//   - the capture scores below the policy's TemplateNovel against every
-//     vector the identity keeps: it adds a view the identity does not
-//     have yet, not a near-copy.
+//   - the best score reaches the "strong match" level above the match
+//     threshold (a false match that strong is far rarer than one at the
+//     threshold, so a stranger's face almost never becomes someone's
+//     template): the policy's TemplateMatch, or under a threshold rule the
+//     level its TemplateEpsilon gives at the gallery's size
+//     ([calib.Curve.TemplateLevelsAt]: N × FMR(strong) ≤ TemplateEpsilon);
+//   - the capture scores below the near-copy level (TemplateNovel, or the
+//     rule's) against every vector the identity keeps: it adds a view the
+//     identity does not have yet, not a near-copy.
 //
 // Where it goes: the lowest free position 1…K−1; when all are taken, the
 // position whose template is nearest the capture (highest cosine; ties:
@@ -109,7 +111,18 @@ func (s *Service) heldLocked(slot int) bool {
 // (see the rule above). Called with s.mu held.
 func (s *Service) templatePositionLocked(id identity, v []float32, best float32) (int, bool, error) {
 	k := templatesK(s.policy)
-	if k < 2 || !(best >= s.policy.TemplateMatch) {
+	if k < 2 {
+		return 0, false, nil
+	}
+	strong, novel := s.policy.TemplateMatch, s.policy.TemplateNovel
+	if s.rule != nil {
+		lv, ok := s.rule.templateLevels(s.index.Len())
+		if !ok {
+			return 0, false, nil
+		}
+		strong, novel = lv.Strong, lv.Novel
+	}
+	if !(best >= strong) {
 		return 0, false, nil
 	}
 	free, nearest := -1, -1
@@ -128,7 +141,7 @@ func (s *Service) templatePositionLocked(id identity, v []float32, best float32)
 		}
 		sc := exactScore(kept, v)
 		clear(kept)
-		if !(sc < s.policy.TemplateNovel) {
+		if !(sc < novel) {
 			return 0, false, nil // a near-copy of a vector it keeps
 		}
 		if pos > 0 && sc > nearestScore {

@@ -20,8 +20,11 @@ var ErrRule = errors.New("enclave: threshold rule")
 // RulePolicy returns p with its decision thresholds derived from the gallery
 // size by curve c under cp ([wire.ThresholdRule], package vectors/calib):
 // the fixed thresholds are cleared, the margin is the curve's, and the rule
-// names the curve's SHA-256, cp's bounds and the capacity they give. The
-// curve must be the one measured for p's engine and weights.
+// names the curve's SHA-256, cp's bounds and the capacity they give. When p
+// keeps templates, their levels follow the gallery size as well: the rule
+// carries cp.TemplateEpsilon (required then) and p's fixed template levels
+// are cleared. The curve must be the one measured for p's engine and
+// weights.
 func RulePolicy(p wire.Policy, c calib.Curve, cp calib.Policy) (wire.Policy, error) {
 	if err := cp.Check(); err != nil {
 		return wire.Policy{}, fmt.Errorf("%w: %w", ErrRule, err)
@@ -38,6 +41,16 @@ func RulePolicy(p wire.Policy, c calib.Curve, cp calib.Policy) (wire.Policy, err
 		MaxNewRefused: cp.MaxNewRefused,
 		MaxDuplicate:  cp.MaxDuplicate,
 		Capacity:      int64(c.Capacity(cp)),
+	}
+	if templatesK(p) > 1 {
+		// The template levels follow the gallery size too: fixed ones would
+		// fall below the rule's match threshold as the gallery grows, and a
+		// capture would become a template at the first existing match.
+		if cp.TemplateEpsilon == 0 {
+			return wire.Policy{}, fmt.Errorf("%w: the policy keeps %d templates per identity; the rule needs a template epsilon", ErrRule, p.MaxTemplates)
+		}
+		p.Rule.TemplateEpsilon = cp.TemplateEpsilon
+		p.TemplateMatch, p.TemplateNovel = 0, 0
 	}
 	return p, nil
 }
@@ -103,6 +116,10 @@ type thresholdRule struct {
 	bucket int // the size th holds thresholds for; 0: none yet
 	th     vectors.Thresholds
 	state  capacityState
+	// levels are the template levels at bucket (levelsOK false: no
+	// capture becomes a template there, or the policy keeps none).
+	levels   calib.TemplateLevels
+	levelsOK bool
 }
 
 // newThresholdRule checks p's rule against its curve (curve, or the one
@@ -125,7 +142,7 @@ func newThresholdRule(p wire.Policy, curve *calib.Curve, log *slog.Logger) (*thr
 		}
 	}
 	sum, model := c.SHA256(), c.ModelSHA256()
-	cp := calib.Policy{Epsilon: r.Epsilon, MaxNewRefused: r.MaxNewRefused, MaxDuplicate: r.MaxDuplicate}
+	cp := calib.Policy{Epsilon: r.Epsilon, MaxNewRefused: r.MaxNewRefused, MaxDuplicate: r.MaxDuplicate, TemplateEpsilon: r.TemplateEpsilon}
 	switch {
 	case !bytes.Equal(r.CurveSHA256, sum[:]):
 		return nil, fmt.Errorf("%w: names curve %x, the curve for %s is %x", ErrRule, r.CurveSHA256, p.Engine, sum)
@@ -135,6 +152,12 @@ func newThresholdRule(p wire.Policy, curve *calib.Curve, log *slog.Logger) (*thr
 		return nil, fmt.Errorf("%w: fixed thresholds %v/%v set beside the rule", ErrRule, p.MatchThreshold, p.NewThreshold)
 	case p.Margin != c.Margin():
 		return nil, fmt.Errorf("%w: margin %v, the curve's is %v", ErrRule, p.Margin, c.Margin())
+	case templatesK(p) > 1 && r.TemplateEpsilon == 0:
+		return nil, fmt.Errorf("%w: the policy keeps %d templates per identity but the rule has no template epsilon", ErrRule, p.MaxTemplates)
+	case templatesK(p) <= 1 && r.TemplateEpsilon != 0:
+		return nil, fmt.Errorf("%w: a template epsilon set for a policy that keeps no templates", ErrRule)
+	case p.TemplateMatch != 0 || p.TemplateNovel != 0:
+		return nil, fmt.Errorf("%w: fixed template levels %v/%v set beside the rule", ErrRule, p.TemplateMatch, p.TemplateNovel)
 	}
 	if err := cp.Check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRule, err)
@@ -146,7 +169,8 @@ func newThresholdRule(p wire.Policy, curve *calib.Curve, log *slog.Logger) (*thr
 		log = slog.New(slog.DiscardHandler)
 	}
 	log.Info("decision thresholds follow the gallery size", "curve_sha256", fmt.Sprintf("%x", sum), "epsilon", cp.Epsilon,
-		"max_new_refused", cp.MaxNewRefused, "max_duplicate", cp.MaxDuplicate, "capacity", r.Capacity, "provisional_curve", c.Source().Provisional)
+		"max_new_refused", cp.MaxNewRefused, "max_duplicate", cp.MaxDuplicate, "template_epsilon", cp.TemplateEpsilon,
+		"capacity", r.Capacity, "provisional_curve", c.Source().Provisional)
 	return &thresholdRule{curve: c, policy: cp, capacity: int(r.Capacity), log: log}, nil
 }
 
@@ -174,11 +198,31 @@ func (r *thresholdRule) at(n int) vectors.Thresholds {
 		// (there is nobody to match), and no capacity to pass.
 		return vectors.Thresholds{Match: float32(math.Inf(1)), New: float32(math.Inf(-1)), Margin: r.curve.Margin()}
 	}
-	b := bucketOf(n, r.capacity)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.updateLocked(n)
+	return r.th
+}
+
+// templateLevels returns the template levels for a search against n ≥ 1
+// vectors ([calib.Curve.TemplateLevelsAt] at the same bucket as the
+// thresholds); ok is false when no capture may become a template there.
+func (r *thresholdRule) templateLevels(n int) (lv calib.TemplateLevels, ok bool) {
+	if n < 1 {
+		return calib.TemplateLevels{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.updateLocked(n)
+	return r.levels, r.levelsOK
+}
+
+// updateLocked brings the thresholds and template levels to n's bucket.
+// Called with r.mu held.
+func (r *thresholdRule) updateLocked(n int) {
+	b := bucketOf(n, r.capacity)
 	if b == r.bucket {
-		return r.th
+		return
 	}
 	margin := r.curve.Margin()
 	state := withinCapacity
@@ -198,8 +242,12 @@ func (r *thresholdRule) at(n int) vectors.Thresholds {
 			r.log.Warn("gallery over the capacity of the threshold rule: "+state.String(), "capacity", r.capacity)
 		}
 	}
+	r.levels, r.levelsOK = calib.TemplateLevels{}, false
+	if r.policy.TemplateEpsilon > 0 {
+		lv, err := r.curve.TemplateLevelsAt(b, r.policy)
+		r.levels, r.levelsOK = lv, err == nil
+	}
 	r.bucket, r.th, r.state = b, th, state
-	return th
 }
 
 // decideLocked applies the decision rule to matches (the best score per

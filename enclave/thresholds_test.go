@@ -13,6 +13,7 @@ import (
 	"github.com/facesign/facesign/vectors"
 	"github.com/facesign/facesign/vectors/calib"
 	"github.com/facesign/facesign/wire"
+	"github.com/google/uuid"
 )
 
 // fakeCurve is a calibration curve for fakeEngine, built by calib.Build
@@ -313,3 +314,161 @@ func TestZeroCapacityRule(t *testing.T) {
 		t.Fatal("no over-capacity log line")
 	}
 }
+
+// TestRuleTemplateLevels: under a threshold rule the template levels follow
+// the gallery size like the thresholds do — the strong level is the lowest
+// score at which N × FMR ≤ the template epsilon, never below the match
+// threshold in force (over the capacity too), rising with N, until no level
+// up to 1 is strict enough and no capture becomes a template.
+func TestRuleTemplateLevels(t *testing.T) {
+	c := fakeCurve(t)
+	pol := rulePolicy(t, c)
+	if pol.MaxTemplates != 0 {
+		t.Fatalf("test policy keeps %d templates", pol.MaxTemplates)
+	}
+	withK := testPolicy(fakeEngine{dim: 64})
+	withK.MaxTemplates, withK.TemplateMatch, withK.TemplateNovel = 4, 0.8, 0.97
+	pol, err := RulePolicy(withK, c, calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pol.TemplateMatch != 0 || pol.TemplateNovel != 0 || pol.Rule.TemplateEpsilon != calib.DefaultTemplateEpsilon {
+		t.Fatalf("rule policy with templates: levels %v/%v, rule %+v", pol.TemplateMatch, pol.TemplateNovel, pol.Rule)
+	}
+	r, err := newThresholdRule(pol, &c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.templateLevels(0); ok {
+		t.Fatal("template levels for an empty gallery")
+	}
+	cp := calib.DefaultPolicy()
+	prev, gone := float32(-1), 0
+	for n := 1; n <= 1<<40; n *= 4 {
+		lv, ok := r.templateLevels(n)
+		th := r.at(n)
+		if !ok {
+			if n == 1 {
+				t.Fatal("no template levels for one vector")
+			}
+			if gone == 0 {
+				gone = n
+			}
+			continue
+		}
+		if gone != 0 {
+			t.Fatalf("n=%d: template levels again after none at %d", n, gone)
+		}
+		b := bucketOf(n, r.capacity)
+		f, _ := c.FMR(lv.Strong)
+		fb, _ := c.FMR(below(lv.Strong))
+		if !(float64(b)*f <= cp.TemplateEpsilon && float64(b)*fb > cp.TemplateEpsilon) {
+			t.Fatalf("n=%d: strong %v: %d × FMR %g, just below %g (template epsilon %g)", n, lv.Strong, b, f, fb, cp.TemplateEpsilon)
+		}
+		if !(lv.Strong >= th.Match) || lv.Strong < prev || lv.Novel != lv.Strong+(1-lv.Strong)/2 {
+			t.Fatalf("n=%d: levels %+v, match %v, previous strong %v", n, lv, th.Match, prev)
+		}
+		prev = lv.Strong
+	}
+	if gone == 0 {
+		t.Fatal("template levels at every size: the strong level never reached 1")
+	}
+
+	// The policy checks: templates under a rule need the template epsilon,
+	// and only they may carry one; fixed levels do not sit beside a rule.
+	edit := func(f func(p *wire.Policy)) wire.Policy {
+		p := pol
+		rr := *pol.Rule
+		p.Rule = &rr
+		f(&p)
+		return p
+	}
+	for name, p := range map[string]wire.Policy{
+		"templates without a template epsilon":  edit(func(p *wire.Policy) { p.Rule.TemplateEpsilon = 0 }),
+		"a template epsilon without templates":  edit(func(p *wire.Policy) { p.MaxTemplates = 1 }),
+		"fixed template levels beside the rule": edit(func(p *wire.Policy) { p.TemplateMatch, p.TemplateNovel = 0.8, 0.97 }),
+		"template epsilon above epsilon":        edit(func(p *wire.Policy) { p.Rule.TemplateEpsilon = 2 * p.Rule.Epsilon }),
+	} {
+		if _, err := newThresholdRule(p, &c, nil); !errors.Is(err, ErrRule) {
+			t.Errorf("%s: %v, want ErrRule", name, err)
+		}
+	}
+	noTE := calib.DefaultPolicy()
+	noTE.TemplateEpsilon = 0
+	if _, err := RulePolicy(withK, c, noTE); !errors.Is(err, ErrRule) {
+		t.Fatalf("RulePolicy with templates and no template epsilon: %v", err)
+	}
+}
+
+// TestTemplatePositionUnderRule: the service keeps a template only at the
+// rule's strong level for its gallery's size, not at the policy's old fixed
+// level, and not at all where the rule has no level.
+func TestTemplatePositionUnderRule(t *testing.T) {
+	const dim = 8
+	eng := fakeEngine{dim: dim}
+	c := fakeCurveFor(t, eng)
+	withK := testPolicy(eng)
+	withK.MaxTemplates = 4
+	pol, err := RulePolicy(withK, c, calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, err := newThresholdRule(pol, &c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{policy: pol, rule: rule, index: NewExactIndex(dim), ids: map[int]identity{}, tmpl: map[int]int{}, byID: map[uuid.UUID]int{}, inflight: map[uint64]int{}}
+	e0 := make([]float32, dim)
+	e0[0] = 1
+	if err := s.addLocked(&identity{uniqueID: uuid.UUID{0: 1}}, e0); err != nil {
+		t.Fatal(err)
+	}
+	key := s.byID[uuid.UUID{0: 1}]
+	lv, err := c.TemplateLevelsAt(1, calib.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := rule.at(1).Match
+	if !(lv.Strong > match) {
+		t.Fatalf("strong %v not above the match threshold %v", lv.Strong, match)
+	}
+	// A capture at cosine x to the enrolment vector.
+	at := func(x float32) []float32 {
+		v := make([]float32, dim)
+		v[0], v[1] = x, float32(math.Sqrt(1-float64(x)*float64(x)))
+		return v
+	}
+	mid := (lv.Strong + lv.Novel) / 2
+	for _, tt := range []struct {
+		name string
+		best float32
+		v    []float32
+		ok   bool
+	}{
+		{"existing but below strong", below(lv.Strong), at(mid), false},
+		{"strong and novel", mid, at(mid), true},
+		{"strong but a near-copy", lv.Novel, at(lv.Novel), false},
+	} {
+		p, ok, err := s.templatePositionLocked(s.ids[key], tt.v, tt.best)
+		if err != nil || ok != tt.ok || ok && p != 1 {
+			t.Fatalf("%s: position %d %v %v, want kept %v", tt.name, p, ok, err, tt.ok)
+		}
+	}
+	// Where the rule has no strong level, nothing is kept however strong:
+	// a template epsilon no score up to 1 meets (the tail never reaches
+	// 1e-300 below 1).
+	strict := calib.DefaultPolicy()
+	strict.TemplateEpsilon = 1e-300
+	if pol, err = RulePolicy(withK, c, strict); err != nil {
+		t.Fatal(err)
+	}
+	if s.rule, err = newThresholdRule(pol, &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.templatePositionLocked(s.ids[key], at(mid), 1); ok {
+		t.Fatal("kept a template where the rule has no level")
+	}
+}
+
+// below is the next float32 below x.
+func below(x float32) float32 { return math.Nextafter32(x, -2) }

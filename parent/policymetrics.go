@@ -40,11 +40,11 @@ func newPolicyMetrics(reg prometheus.Registerer) (*policyMetrics, error) {
 		}),
 		bounds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "facesign", Subsystem: "enclave", Name: "threshold_rule_bound",
-			Help: "The attested threshold rule's bounds: epsilon (N x FMR at the match threshold), max_new_refused, max_duplicate.",
+			Help: "The attested threshold rule's bounds: epsilon (N x FMR at the match threshold), max_new_refused, max_duplicate, and template_epsilon (N x FMR at the template strong-match level) when the policy keeps templates.",
 		}, []string{"bound"}),
 		thresholds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "facesign", Subsystem: "enclave", Name: "threshold",
-			Help: `Decision thresholds (cosine) of the attested policy: fixed ones (gallery="any"), or the rule's at each power of ten up to the capacity and at the capacity.`,
+			Help: `Decision thresholds (cosine) of the attested policy: fixed ones (gallery="any"), or the rule's at each power of ten up to the capacity and at the capacity, with its template levels (kind template_match, template_novel) where it has them.`,
 		}, []string{"kind", "gallery"}),
 	}
 	for _, c := range []prometheus.Collector{m.rule, m.capacity, m.bounds, m.thresholds} {
@@ -94,12 +94,15 @@ func (m *policyMetrics) observe(body []byte) {
 	m.bounds.WithLabelValues("epsilon").Set(r.Epsilon)
 	m.bounds.WithLabelValues("max_new_refused").Set(r.MaxNewRefused)
 	m.bounds.WithLabelValues("max_duplicate").Set(r.MaxDuplicate)
+	if r.TemplateEpsilon > 0 {
+		m.bounds.WithLabelValues("template_epsilon").Set(r.TemplateEpsilon)
+	}
 	c, ok := calib.ForEngine(p.Engine)
 	sum := c.SHA256()
 	if !ok || !bytes.Equal(sum[:], r.CurveSHA256) {
 		return // the curve is not one this parent ships: bounds only
 	}
-	cp := calib.Policy{Epsilon: r.Epsilon, MaxNewRefused: r.MaxNewRefused, MaxDuplicate: r.MaxDuplicate}
+	cp := calib.Policy{Epsilon: r.Epsilon, MaxNewRefused: r.MaxNewRefused, MaxDuplicate: r.MaxDuplicate, TemplateEpsilon: r.TemplateEpsilon}
 	sizes := []int64{}
 	for n := int64(1); n < r.Capacity; n *= 10 {
 		sizes = append(sizes, n)
@@ -108,11 +111,15 @@ func (m *policyMetrics) observe(body []byte) {
 		sizes = append(sizes, r.Capacity)
 	}
 	for _, n := range sizes {
+		g := strconv.FormatInt(n, 10)
+		if lv, err := c.TemplateLevelsAt(int(n), cp); err == nil {
+			set("template_match", g, lv.Strong)
+			set("template_novel", g, lv.Novel)
+		}
 		th, err := c.ThresholdsAt(int(n), cp)
 		if err != nil {
 			continue
 		}
-		g := strconv.FormatInt(n, 10)
 		set("match", g, th.Match)
 		set("new", g, th.New)
 		set("margin", g, th.Margin)

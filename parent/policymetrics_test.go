@@ -49,17 +49,22 @@ func TestPolicyMetrics(t *testing.T) {
 		`facesign_enclave_threshold\{gallery="any",kind="new"\} 0\.89\d*`)
 
 	c, _ := calib.ForEngine("dlibresnet")
-	cp := calib.Policy{Epsilon: 1e-3, MaxNewRefused: 0.01, MaxDuplicate: 0.2}
+	cp := calib.Policy{Epsilon: 1e-3, MaxNewRefused: 0.01, MaxDuplicate: 0.2, TemplateEpsilon: 1e-5}
 	capacity := c.Capacity(cp)
 	if capacity < 10 {
 		t.Fatalf("capacity %d", capacity)
 	}
 	sum := c.SHA256()
 	ruled := wire.Policy{Engine: "dlibresnet", Margin: c.Margin(), Rule: &wire.ThresholdRule{CurveSHA256: sum[:],
-		Epsilon: cp.Epsilon, MaxNewRefused: cp.MaxNewRefused, MaxDuplicate: cp.MaxDuplicate, Capacity: int64(capacity)}}
+		Epsilon: cp.Epsilon, MaxNewRefused: cp.MaxNewRefused, MaxDuplicate: cp.MaxDuplicate, Capacity: int64(capacity),
+		TemplateEpsilon: cp.TemplateEpsilon}, MaxTemplates: 4}
 	attest(ruled)
 	text := metrics()
 	th10, err := c.ThresholdsAt(10, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv10, err := c.TemplateLevelsAt(10, cp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +75,9 @@ func TestPolicyMetrics(t *testing.T) {
 		`facesign_enclave_threshold_rule_bound\{bound="max_duplicate"\} 0\.2`,
 		`facesign_enclave_threshold\{gallery="1",kind="match"\} 0\.9\d*`,
 		`facesign_enclave_threshold\{gallery="10",kind="new"\} `+regexp.QuoteMeta(ftoa(th10.New)),
+		`facesign_enclave_threshold_rule_bound\{bound="template_epsilon"\} 1e-05`,
+		`facesign_enclave_threshold\{gallery="10",kind="template_match"\} `+regexp.QuoteMeta(ftoa(lv10.Strong)),
+		`facesign_enclave_threshold\{gallery="10",kind="template_novel"\} `+regexp.QuoteMeta(ftoa(lv10.Novel)),
 		`facesign_enclave_threshold\{gallery="`+itoa(capacity)+`",kind="match"\} 0\.9\d*`)
 	if strings.Contains(text, `facesign_enclave_threshold{gallery="any"`) {
 		t.Fatal("fixed thresholds left over")

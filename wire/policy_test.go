@@ -44,4 +44,31 @@ func TestPolicyRule(t *testing.T) {
 	if h1 == h2 || h2 == h3 {
 		t.Fatal("the rule does not change the policy hash")
 	}
+
+	// A rule without a template epsilon encodes without the field (hashes of
+	// such policies are unchanged); with one, it round-trips and changes the
+	// hash.
+	if bytes.Contains(b, []byte("template_epsilon")) {
+		t.Fatal("a rule without a template epsilon encodes the field")
+	}
+	tmpl := ruled
+	tr := *ruled.Rule
+	tr.TemplateEpsilon = 1e-8
+	tmpl.Rule, tmpl.MaxTemplates = &tr, 4
+	b, err = Marshal(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back = Policy{}
+	if err := Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, tmpl) || back.Rule.TemplateEpsilon != 1e-8 {
+		t.Fatalf("round trip with a template epsilon: %+v", back.Rule)
+	}
+	tmpl.MaxTemplates = 0
+	h4, _ := tmpl.Hash()
+	if h4 == h2 {
+		t.Fatal("the template epsilon does not change the policy hash")
+	}
 }

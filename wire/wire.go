@@ -125,13 +125,20 @@ func (m MigrationPolicy) AsPolicy() Policy {
 // 1 − (1 − FMR(t))^N ≤ MaxNewRefused; and both exist only while FNMR(new) ≤
 // MaxDuplicate and new < match − margin. Capacity is the largest N at which
 // they do; above it the enclave enrols nobody (docs/protocol.md §6.1 says
-// what it answers).
+// what it answers). TemplateEpsilon, when the policy keeps templates, sets
+// the template levels the same way: strong = the lowest t with N × FMR(t) ≤
+// TemplateEpsilon (≤ Epsilon, so at or above the match threshold), novel =
+// strong + (1 − strong)/2; the policy's TemplateMatch and TemplateNovel are
+// then zero. Absent (zero) from the encoding when the policy keeps none.
 type ThresholdRule struct {
 	CurveSHA256   []byte  `cbor:"curve_sha256"` // SHA-256 of the curve's canonical JSON
 	Epsilon       float64 `cbor:"epsilon"`
 	MaxNewRefused float64 `cbor:"max_new_refused"`
 	MaxDuplicate  float64 `cbor:"max_duplicate"`
 	Capacity      int64   `cbor:"capacity"`
+	// TemplateEpsilon bounds the chance per attempt that a stranger's
+	// capture becomes an enrolled person's template (docs/templates.md).
+	TemplateEpsilon float64 `cbor:"template_epsilon,omitempty"`
 }
 
 // Hash is SHA-256 of the policy's canonical encoding.

@@ -44,7 +44,8 @@ the service's own code (vectors.Quality, vectors.Fuse, vectors.Decide):
       comparisons with other identities whose score reaches each threshold) and the open-set outcome under
       vectors.Decide, with the engine's thresholds and, when a curve ships for the engine, the curve's
       thresholds at the number of identities and at the number of vectors; photo 2 kept always, never, or as
-      the enclave's rule (enclave.DefaultPolicy's template levels) would keep it.
+      the enclave's rule would keep it (enclave.DefaultPolicy's template levels; under a threshold rule, the
+      levels its template epsilon gives at the number of vectors).
 
 --exclude leaves the photos and folders a list names out of --dataset, as in 'facesign eval'
 (docs/engine-lfw-errata.txt: the LFW errata and the two-name people). Use the --cache of 'facesign eval' to
@@ -94,6 +95,11 @@ reuse its detections and vectors.`,
 			}
 			if c, ok := calib.ForEngine(e.ID()); ok && c.ModelSHA256() == e.ModelSHA256() {
 				opt.Curve = &c
+			}
+			if r := pol.Rule; r != nil && r.TemplateEpsilon > 0 && opt.Curve != nil {
+				// The enclave derives the levels from the curve (its
+				// policy's fixed levels are zero): measure those.
+				opt.Policy.TemplateEpsilon, opt.LevelsFromCurve = r.TemplateEpsilon, true
 			}
 			if cacheDir != "" {
 				c, err := eval.OpenCache(cacheDir)

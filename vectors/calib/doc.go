@@ -81,6 +81,12 @@
 // threshold is set as low as the refusal budget allows, and MaxDuplicate
 // bounds what remains.
 //
+// [Curve.TemplateLevelsAt] gives, for a policy that keeps templates, the
+// level a capture must reach to become a template of the identity it
+// matched: the lowest t with N × FMR(t) ≤ TemplateEpsilon (default
+// Epsilon/100, so at or above the match threshold), and the near-copy level
+// halfway from it to 1 (docs/templates.md).
+//
 // [Curve.Capacity] is the largest N at which thresholds exist. The
 // conditions tighten with N (both thresholds rise, FNMR at the new one with
 // them); past the capacity a service must not guess. What it may still do:

@@ -23,6 +23,14 @@ type Policy struct {
 	// when nobody else scores above it: FNMR(new) ≤ MaxDuplicate. Default
 	// 0.01.
 	MaxDuplicate float64
+	// TemplateEpsilon bounds the chance that a search by someone not
+	// enrolled reaches the strong-match level a capture needs to become a
+	// template of the identity it matched (docs/templates.md): N ×
+	// FMR(strong) ≤ TemplateEpsilon ([Curve.TemplateLevelsAt]). A planted
+	// template turns one lucky false match into a face that keeps matching,
+	// so the bound sits below Epsilon: default Epsilon/100. 0: the policy
+	// keeps no templates by this rule.
+	TemplateEpsilon float64
 }
 
 // Policy defaults.
@@ -30,15 +38,20 @@ const (
 	DefaultEpsilon       = 1e-6
 	DefaultMaxNewRefused = 0.01
 	DefaultMaxDuplicate  = 0.01
+	// DefaultTemplateEpsilon: a stranger's capture becomes someone's
+	// template a hundred times more rarely than it is handed a wallet.
+	DefaultTemplateEpsilon = DefaultEpsilon / 100
 )
 
 // DefaultPolicy is the policy the service runs unless configured otherwise.
 func DefaultPolicy() Policy {
-	return Policy{Epsilon: DefaultEpsilon, MaxNewRefused: DefaultMaxNewRefused, MaxDuplicate: DefaultMaxDuplicate}
+	return Policy{Epsilon: DefaultEpsilon, MaxNewRefused: DefaultMaxNewRefused, MaxDuplicate: DefaultMaxDuplicate,
+		TemplateEpsilon: DefaultTemplateEpsilon}
 }
 
 // Check returns an error wrapping [ErrPolicy] unless 0 < Epsilon < 1,
-// 0 < MaxNewRefused < 1 and 0 < MaxDuplicate < 1.
+// 0 < MaxNewRefused < 1, 0 < MaxDuplicate < 1 and TemplateEpsilon is 0 or
+// in (0, Epsilon].
 func (p Policy) Check() error {
 	in := func(x float64) bool { return x > 0 && x < 1 }
 	switch {
@@ -48,6 +61,8 @@ func (p Policy) Check() error {
 		return fmt.Errorf("%w: max new refused %v not in (0, 1)", ErrPolicy, p.MaxNewRefused)
 	case !in(p.MaxDuplicate):
 		return fmt.Errorf("%w: max duplicate %v not in (0, 1)", ErrPolicy, p.MaxDuplicate)
+	case p.TemplateEpsilon != 0 && !(p.TemplateEpsilon > 0 && p.TemplateEpsilon <= p.Epsilon):
+		return fmt.Errorf("%w: template epsilon %v not 0 or in (0, epsilon %v]", ErrPolicy, p.TemplateEpsilon, p.Epsilon)
 	}
 	return nil
 }
@@ -242,4 +257,43 @@ func (c Curve) Capacity(p Policy) int {
 		}
 	}
 	return lo
+}
+
+// TemplateLevels are the template rule's levels at one gallery size: a
+// capture that matched an identity becomes one of its templates only when
+// its best score reaches Strong and it scores below Novel against every
+// vector the identity keeps (docs/templates.md).
+type TemplateLevels struct {
+	Strong, Novel float32
+	// Extrapolated: FMR at Strong comes from the curve's tail model.
+	Extrapolated bool
+}
+
+// TemplateLevelsAt returns the template levels for a gallery of n enrolled
+// vectors under p: Strong = the lowest t with max(n, 1) × FMR(t) ≤
+// p.TemplateEpsilon — at or above the match threshold at n, since
+// TemplateEpsilon ≤ Epsilon — and Novel = Strong + (1 − Strong)/2, the
+// near-copy level halfway from Strong to 1 (a capture that close to a kept
+// vector adds no view). Like the match threshold, Strong rises with n, so
+// the chance that a stranger plants a template stays bounded however large
+// the gallery grows. The error wraps [ErrPolicy] when p keeps no templates
+// (TemplateEpsilon 0) and [ErrOverCapacity] when no threshold up to 1 is
+// strict enough: then no capture becomes a template.
+func (c Curve) TemplateLevelsAt(n int, p Policy) (TemplateLevels, error) {
+	if !c.ok() {
+		return TemplateLevels{}, fmt.Errorf("%w: zero curve", ErrCurve)
+	}
+	if err := p.Check(); err != nil {
+		return TemplateLevels{}, err
+	}
+	if p.TemplateEpsilon == 0 {
+		return TemplateLevels{}, fmt.Errorf("%w: no template epsilon: the policy keeps no templates", ErrPolicy)
+	}
+	n = max(n, 1)
+	strong, ok := c.matchAt(n, p.TemplateEpsilon)
+	if !ok {
+		return TemplateLevels{}, fmt.Errorf("%w: at %d, no strong-match level keeps %d × FMR ≤ %g: no templates", ErrOverCapacity, n, n, p.TemplateEpsilon)
+	}
+	_, ex := c.FMR(strong)
+	return TemplateLevels{Strong: strong, Novel: strong + (1-strong)/2, Extrapolated: ex}, nil
 }

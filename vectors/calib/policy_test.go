@@ -20,6 +20,11 @@ func TestPolicyCheck(t *testing.T) {
 		{"epsilon NaN", Policy{Epsilon: nan, MaxNewRefused: 0.01, MaxDuplicate: 0.01}, false},
 		{"refused negative", Policy{Epsilon: 1e-6, MaxNewRefused: -0.1, MaxDuplicate: 0.01}, false},
 		{"duplicate 1", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 1}, false},
+		{"no template epsilon", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 0.01}, true},
+		{"template epsilon = epsilon", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 0.01, TemplateEpsilon: 1e-6}, true},
+		{"template epsilon above epsilon", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 0.01, TemplateEpsilon: 2e-6}, false},
+		{"template epsilon negative", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 0.01, TemplateEpsilon: -1e-8}, false},
+		{"template epsilon NaN", Policy{Epsilon: 1e-6, MaxNewRefused: 0.01, MaxDuplicate: 0.01, TemplateEpsilon: nan}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,5 +149,58 @@ func TestLowest(t *testing.T) {
 		if unkey(key(x)) != x || (x < 1 && key(x) >= key(math.Nextafter32(x, 2))) {
 			t.Fatalf("key order at %v", x)
 		}
+	}
+}
+
+// TestTemplateLevelsAt: the strong level is the lowest score at which
+// N × FMR ≤ the template epsilon, at or above the match threshold at every
+// N, rising with N; the near-copy level lies halfway from it to 1; no
+// template epsilon, or none reachable, is an error.
+func TestTemplateLevelsAt(t *testing.T) {
+	c, _, _ := expTail.curve(t, 12, 5000, 400_000)
+	p := DefaultPolicy()
+	if p.TemplateEpsilon != p.Epsilon/100 {
+		t.Fatalf("default template epsilon %v", p.TemplateEpsilon)
+	}
+	prev := float32(-1)
+	for n := 1; n <= 1000; n *= 10 {
+		lv, err := c.TemplateLevelsAt(n, p)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		f, ex := c.FMR(lv.Strong)
+		fb, _ := c.FMR(below(lv.Strong))
+		if !(float64(n)*f <= p.TemplateEpsilon && float64(n)*fb > p.TemplateEpsilon) || ex != lv.Extrapolated {
+			t.Fatalf("n=%d: strong %v: n × FMR %g, just below %g, extrapolated %v/%v", n, lv.Strong, float64(n)*f, float64(n)*fb, ex, lv.Extrapolated)
+		}
+		tm, _, err := c.MatchAt(n, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !(lv.Strong > tm) || !(lv.Strong > prev) || lv.Novel != lv.Strong+(1-lv.Strong)/2 || !(lv.Novel <= 1) {
+			t.Fatalf("n=%d: levels %+v, match %v, previous strong %v", n, lv, tm, prev)
+		}
+		prev = lv.Strong
+	}
+	// This curve's tail reaches 1 before 10⁴ × FMR ≤ 10⁻⁸.
+	if _, err := c.TemplateLevelsAt(10_000, p); !errors.Is(err, ErrOverCapacity) {
+		t.Fatalf("n=10⁴: %v", err)
+	}
+	none := p
+	none.TemplateEpsilon = 0
+	if _, err := c.TemplateLevelsAt(10, none); !errors.Is(err, ErrPolicy) {
+		t.Fatalf("no template epsilon: %v", err)
+	}
+	none.TemplateEpsilon = 1e-300
+	if _, err := c.TemplateLevelsAt(10, none); !errors.Is(err, ErrOverCapacity) {
+		t.Fatalf("unreachable template epsilon: %v", err)
+	}
+	bad := p
+	bad.TemplateEpsilon = 1
+	if _, err := c.TemplateLevelsAt(10, bad); !errors.Is(err, ErrPolicy) {
+		t.Fatalf("bad policy: %v", err)
+	}
+	if _, err := (Curve{}).TemplateLevelsAt(10, p); !errors.Is(err, ErrCurve) {
+		t.Fatalf("zero curve: %v", err)
 	}
 }

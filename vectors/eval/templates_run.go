@@ -42,7 +42,11 @@ type TemplatesOptions struct {
 	Curve  *calib.Curve
 	Policy calib.Policy
 	// Levels is the template rule's strong-match and near-copy levels.
-	Levels TemplateLevels
+	// With LevelsFromCurve they come from Curve under Policy instead, at
+	// the two-template gallery's number of vectors, as the enclave derives
+	// them under a threshold rule ([calib.Curve.TemplateLevelsAt]).
+	Levels          TemplateLevels
+	LevelsFromCurve bool
 }
 
 // TakeInfo describes one recording take used.
@@ -122,7 +126,32 @@ func MeasureTemplates(e vectors.Engine, opt TemplatesOptions) (TemplatesReport, 
 				ths = append(ths, NamedThresholds{Name: name, Thresholds: th})
 			}
 		}
-		t, err := TemplatesLFW(imgs, ths, opt.Levels)
+		levels := opt.Levels
+		if opt.LevelsFromCurve {
+			if opt.Curve == nil {
+				return rep, fmt.Errorf("%w: template levels from a curve, but no curve", ErrTemplates)
+			}
+			_, vecs := templatesCounts(imgs)
+			lv, err := opt.Curve.TemplateLevelsAt(vecs, opt.Policy)
+			switch {
+			case errors.Is(err, calib.ErrOverCapacity):
+				// No strong level: the rule keeps nothing (a best score of 1
+				// is a near-copy of the vector it matched).
+				levels = TemplateLevels{Strong: 1, Novel: 1}
+				rep.Notes = append(rep.Notes, fmt.Sprintf("template levels at N=%d vectors: %v", vecs, err))
+			case err != nil:
+				return rep, err
+			default:
+				levels = TemplateLevels{Strong: lv.Strong, Novel: lv.Novel}
+				ex := ""
+				if lv.Extrapolated {
+					ex = " (extrapolated)"
+				}
+				rep.Notes = append(rep.Notes, fmt.Sprintf("template levels from the curve at N=%d vectors (template epsilon %g): strong %.4f%s, novel %.4f",
+					vecs, opt.Policy.TemplateEpsilon, lv.Strong, ex, lv.Novel))
+			}
+		}
+		t, err := TemplatesLFW(imgs, ths, levels)
 		if err != nil {
 			return rep, err
 		}
