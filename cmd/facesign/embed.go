@@ -178,6 +178,10 @@ the folder name):
     searches; people with one image alternate between enrolling and searching as new people) under the
     service's own decision rule, with the engine's fixed thresholds and with the thresholds the calibration
     part's curve gives at the gallery size; and that curve's capacity;
+  - with --split report, a check of the curve's tail model: curves fitted on the calibration part and on every
+    4th and 16th of its people (their tail models reaching one and two decades further), against the FMR the
+    reported part measures at the same thresholds — with all images, and with at most 4 per person — and the
+    pairs of people behind the reported part's impostor pairs at FMR 1e-5;
   - the median detection and embedding time per face; with --time N, the engine beside the dlibresnet pipeline
     on N images spread over the dataset, one image at a time, in one run.
 

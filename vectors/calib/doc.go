@@ -48,7 +48,9 @@
 // threshold it really uses). The cost is capacity, and a better curve (more
 // impostor pairs, so less extrapolation) buys it back. The tests check the
 // fit on synthetic data with known tails: an exponential tail is recovered,
-// and a normal tail is overstated, never understated.
+// and a normal tail is overstated, never understated; `facesign eval
+// --split report` checks it on real faces it was not fitted on
+// (docs/engine-lfw.md).
 //
 // # Thresholds at gallery size N
 //

@@ -72,7 +72,14 @@ type Evaluation struct {
 	KFold            *KFoldJSON        `json:"lfw_10fold,omitempty"`
 	OpenSet          []OpenSetJSON     `json:"open_set"`
 	Calibration      CalibrationJSON   `json:"calibration"`
-	Timing           Timing            `json:"timing"`
+	// TailCheck compares curves fitted on the calibration part and on
+	// thinner subsets of it with the FMR the reported part measures
+	// (tailcheck.go); only when the two parts differ (--split report).
+	TailCheck []TailCheckJSON `json:"tail_check,omitempty"`
+	// TailPeople says which pairs of people make the reported part's
+	// impostor tail (with TailCheck).
+	TailPeople *TailPeopleJSON `json:"tail_people,omitempty"`
+	Timing     Timing          `json:"timing"`
 	// SideBySide, if set by the caller ([TimeSideBySide]), times this engine
 	// beside others on the same images in one run.
 	SideBySide []TimingRow `json:"side_by_side,omitempty"`
@@ -391,20 +398,23 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 		}
 	}
 	all := Group(figRes, len(figPeople))
-	part := func(p Part) ([][]vectors.FaceVector, int, int) {
+	part := func(p Part) ([][]vectors.FaceVector, []string, int) {
 		var vs [][]vectors.FaceVector
+		var names []string
 		images := 0
 		for i, q := range figPeople {
 			if p == PartAll || PartOf(q.Name) == p {
 				vs = append(vs, all[i])
+				names = append(names, q.Name)
 				images += len(q.Files)
 			}
 		}
-		return vs, len(vs), images
+		return vs, names, images
 	}
-	repVecs, rp, ri := part(opt.Part)
-	ds.ReportedPeople, ds.ReportedImages = rp, ri
-	calVecs, cp, ci := part(calPart)
+	repVecs, repNames, ri := part(opt.Part)
+	ds.ReportedPeople, ds.ReportedImages = len(repVecs), ri
+	calVecs, _, ci := part(calPart)
+	cp := len(calVecs)
 	ds.CalibrationPeople, ds.CalibrationImages = cp, ci
 
 	var err error
@@ -454,6 +464,12 @@ func Evaluate(info EngineInfo, people []Person, res []ImageResult, opt Options) 
 	}
 	if opt.Shipped.Engine() != "" {
 		cal.ShippedCapacity = opt.Shipped.Capacity(pol)
+	}
+	if calPart != opt.Part {
+		if ev.TailCheck, err = tailCheck(info, opt.Fixed, calVecs, repVecs, ev.CalDist, ev.Dist); err != nil {
+			return Evaluation{}, err
+		}
+		ev.TailPeople = tailPeople(repVecs, repNames, ev.Dist)
 	}
 
 	n := GallerySize(repVecs)

@@ -121,6 +121,18 @@ func TestEvaluateSynthetic(t *testing.T) {
 	if o := ev.OpenSet[1]; o.Bucket != bucket || o.State != st.String() || *o.Returning != *rates(direct.Returning) || *o.New != *rates(direct.New) || (o.Predicted != nil) != (st == WithinCapacity) {
 		t.Fatalf("calibrated open set %+v (%+v), want %+v at %d, %v", o, *o.Thresholds, direct, bucket, st)
 	}
+	// The tail check: three fits (every, every 4th, every 16th calibration
+	// person), all images and at most TailMaxImages per person; the full
+	// fit is the curve above.
+	if len(ev.TailCheck) != 6 || ev.TailCheck[0].People != len(cal) || ev.TailCheck[0].ImpostorPairs != wantCal.N ||
+		ev.TailCheck[1].People != (len(cal)+3)/4 || ev.TailCheck[3].MaxImages != TailMaxImages || ev.TailCheck[0].MaxImages != 0 {
+		t.Fatalf("tail check %+v", ev.TailCheck)
+	}
+	if pts := ev.TailCheck[0].Points; ev.TailCheck[0].Error != "" || len(pts) == 0 {
+		t.Fatalf("tail check of the full fit: %+v", ev.TailCheck[0])
+	} else if f, _ := ev.Curve.FMR(pts[0].Threshold); f != pts[0].PredictedFMR {
+		t.Fatalf("full fit predicts %g at %v, the curve %g", pts[0].PredictedFMR, pts[0].Threshold, f)
+	}
 	// k-fold: 80 pairs, one unscored.
 	if k := ev.KFold; k == nil || k.Pairs != 80 || k.Unscored != 1 || k.Folds != 2 || k.Mean <= 0.5 || k.Mean > 79.0/80 {
 		t.Fatalf("k-fold %+v", ev.KFold)
@@ -147,7 +159,8 @@ func TestEvaluateSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"split report:", "all pairs of the report part", "2-fold accuracy", "1 pairs with an image without a usable face",
-		"calibration curve (calibrate part", "open set (report part", "the engine's fixed thresholds", "the calibrate part's curve at N=", "time per face"} {
+		"calibration curve (calibrate part", "open set (report part", "the engine's fixed thresholds", "the calibrate part's curve at N=", "time per face",
+		"tail check: FMR of curves fitted on the calibrate part", "every 4th person of the calibration part", "both parts at most 4 images per person"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("text lacks %q:\n%s", s, text.String())
 		}

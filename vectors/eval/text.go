@@ -67,6 +67,35 @@ func (ev Evaluation) WriteText(w io.Writer) error {
 	if cal.ShippedCapacity >= 0 {
 		pr("shipped curve: capacity %d people\n", cal.ShippedCapacity)
 	}
+	if len(ev.TailCheck) > 0 {
+		pr("tail check: FMR of curves fitted on the %s part (and on thinner subsets of its people) against the FMR the %s part measures; ratio > 1: overstated (* extrapolated)\n", cal.Part, ds.Part)
+	}
+	for _, tc := range ev.TailCheck {
+		capped := ""
+		if tc.MaxImages > 0 {
+			capped = fmt.Sprintf(", both parts at most %d images per person", tc.MaxImages)
+		}
+		pr("  %s (%d people, %d impostor pairs%s):", tc.Fit, tc.People, tc.ImpostorPairs, capped)
+		if tc.Error != "" {
+			pr(" no curve: %s\n", tc.Error)
+			continue
+		}
+		for _, p := range tc.Points {
+			ex := ""
+			if p.Extrapolated {
+				ex = "*"
+			}
+			pr(" | t %.4f measured %.1e predicted %.1e%s ×%.2g", p.Threshold, p.MeasuredFMR, p.PredictedFMR, ex, p.Ratio)
+		}
+		pr("\n")
+	}
+	if tp := ev.TailPeople; tp != nil {
+		pr("  the %s part's %d impostor pairs at or above %.4f (FMR %.0e), by pair of people:", ds.Part, tp.Pairs, tp.Threshold, tp.TargetFMR)
+		for _, p := range tp.Top {
+			pr(" %s / %s %d;", p.A, p.B, p.Pairs)
+		}
+		pr("\n")
+	}
 	for _, o := range ev.OpenSet {
 		from := "the engine's fixed thresholds"
 		switch o.ThresholdsFrom {
