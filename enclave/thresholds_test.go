@@ -55,6 +55,15 @@ func rulePolicy(t testing.TB, c calib.Curve) wire.Policy {
 	return p
 }
 
+// editRule returns p, which has a rule, changed by f; the change never
+// reaches p's own rule.
+func editRule(p wire.Policy, f func(p *wire.Policy)) wire.Policy {
+	r := *p.Rule
+	p.Rule = &r
+	f(&p)
+	return p
+}
+
 func TestBucketOf(t *testing.T) {
 	tests := []struct{ n, capacity, want int }{
 		{1, 100, 1}, {2, 100, 2}, {3, 100, 4}, {64, 100, 64}, {65, 100, 100},
@@ -77,13 +86,7 @@ func TestRulePolicyChecks(t *testing.T) {
 	if _, err := newThresholdRule(good, &c, nil); err != nil {
 		t.Fatal(err)
 	}
-	edit := func(f func(p *wire.Policy)) wire.Policy {
-		p := good
-		r := *good.Rule
-		p.Rule = &r
-		f(&p)
-		return p
-	}
+	edit := func(f func(p *wire.Policy)) wire.Policy { return editRule(good, f) }
 	tests := []struct {
 		name string
 		p    wire.Policy
@@ -376,13 +379,7 @@ func TestRuleTemplateLevels(t *testing.T) {
 
 	// The policy checks: templates under a rule need the template epsilon,
 	// and only they may carry one; fixed levels do not sit beside a rule.
-	edit := func(f func(p *wire.Policy)) wire.Policy {
-		p := pol
-		rr := *pol.Rule
-		p.Rule = &rr
-		f(&p)
-		return p
-	}
+	edit := func(f func(p *wire.Policy)) wire.Policy { return editRule(pol, f) }
 	for name, p := range map[string]wire.Policy{
 		"templates without a template epsilon":  edit(func(p *wire.Policy) { p.Rule.TemplateEpsilon = 0 }),
 		"a template epsilon without templates":  edit(func(p *wire.Policy) { p.MaxTemplates = 1 }),

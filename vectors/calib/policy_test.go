@@ -182,25 +182,23 @@ func TestTemplateLevelsAt(t *testing.T) {
 		}
 		prev = lv.Strong
 	}
-	// This curve's tail reaches 1 before 10⁴ × FMR ≤ 10⁻⁸.
-	if _, err := c.TemplateLevelsAt(10_000, p); !errors.Is(err, ErrOverCapacity) {
-		t.Fatalf("n=10⁴: %v", err)
-	}
-	none := p
-	none.TemplateEpsilon = 0
-	if _, err := c.TemplateLevelsAt(10, none); !errors.Is(err, ErrPolicy) {
-		t.Fatalf("no template epsilon: %v", err)
-	}
-	none.TemplateEpsilon = 1e-300
-	if _, err := c.TemplateLevelsAt(10, none); !errors.Is(err, ErrOverCapacity) {
-		t.Fatalf("unreachable template epsilon: %v", err)
-	}
-	bad := p
-	bad.TemplateEpsilon = 1
-	if _, err := c.TemplateLevelsAt(10, bad); !errors.Is(err, ErrPolicy) {
-		t.Fatalf("bad policy: %v", err)
-	}
-	if _, err := (Curve{}).TemplateLevelsAt(10, p); !errors.Is(err, ErrCurve) {
-		t.Fatalf("zero curve: %v", err)
+	for _, tc := range []struct {
+		name  string
+		c     Curve
+		n     int
+		te    float64
+		wants error
+	}{
+		{"this curve's tail reaches 1 before 10⁴ × FMR ≤ 10⁻⁸", c, 10_000, p.TemplateEpsilon, ErrOverCapacity},
+		{"no template epsilon", c, 10, 0, ErrPolicy},
+		{"unreachable template epsilon", c, 10, 1e-300, ErrOverCapacity},
+		{"template epsilon above epsilon", c, 10, 1, ErrPolicy},
+		{"zero curve", Curve{}, 10, p.TemplateEpsilon, ErrCurve},
+	} {
+		q := p
+		q.TemplateEpsilon = tc.te
+		if _, err := tc.c.TemplateLevelsAt(tc.n, q); !errors.Is(err, tc.wants) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.wants)
+		}
 	}
 }

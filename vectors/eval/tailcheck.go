@@ -94,11 +94,7 @@ func tailCheck(info EngineInfo, fixed *vectors.Thresholds, cal, rep [][]vectors.
 					return nil, err
 				}
 			}
-			tc, err := tailCompare(info, fixed, stride, maxImages, len(sub), d, report)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, tc)
+			out = append(out, tailCompare(info, fixed, stride, maxImages, len(sub), d, report))
 		}
 	}
 	return out, nil
@@ -119,20 +115,18 @@ func capImages(vecs [][]vectors.FaceVector, max int) [][]vectors.FaceVector {
 
 // tailCompare fits a curve on d (people of the calibration part, every
 // stride-th) and compares it with report.
-func tailCompare(info EngineInfo, fixed *vectors.Thresholds, stride, maxImages, people int, d, report Dist) (TailCheckJSON, error) {
-	{
-		tc := TailCheckJSON{Fit: "every person of the calibration part", MaxImages: maxImages, People: people, ImpostorPairs: d.N}
-		if stride > 1 {
-			tc.Fit = fmt.Sprintf("every %dth person of the calibration part", stride)
-		}
-		c, err := BuildCurve(info, fixed, d, calib.Source{Dataset: "tail check", Split: tc.Fit, Command: "facesign eval"})
-		if err != nil {
-			tc.Error = err.Error()
-		} else {
-			tc.Points = tailPoints(c, report)
-		}
-		return tc, nil
+func tailCompare(info EngineInfo, fixed *vectors.Thresholds, stride, maxImages, people int, d, report Dist) TailCheckJSON {
+	tc := TailCheckJSON{Fit: "every person of the calibration part", MaxImages: maxImages, People: people, ImpostorPairs: d.N}
+	if stride > 1 {
+		tc.Fit = fmt.Sprintf("every %dth person of the calibration part", stride)
 	}
+	c, err := BuildCurve(info, fixed, d, calib.Source{Dataset: "tail check", Split: tc.Fit, Command: "facesign eval"})
+	if err != nil {
+		tc.Error = err.Error()
+	} else {
+		tc.Points = tailPoints(c, report)
+	}
+	return tc
 }
 
 // tailPoints compares c's FMR with report's measured FMR at each of
