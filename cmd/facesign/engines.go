@@ -38,7 +38,16 @@ type engineInfo struct {
 	MatchOnly             *float32   `json:"match_only,omitempty"`
 	MatchOnlyExtrapolated bool       `json:"match_only_extrapolated,omitempty"`
 	Curve                 *curveJSON `json:"curve,omitempty"`
-	Error                 string     `json:"error,omitempty"`
+	// TemplateLevels are the template rule's levels at N under the
+	// policy's template epsilon (absent where none meets it).
+	TemplateLevels *templateLevelsJSON `json:"template_levels,omitempty"`
+	Error          string              `json:"error,omitempty"`
+}
+
+type templateLevelsJSON struct {
+	Strong       float32 `json:"strong"`
+	Novel        float32 `json:"novel"`
+	Extrapolated bool    `json:"extrapolated"`
 }
 
 type thresholdsJSON struct {
@@ -101,6 +110,9 @@ func describeEngine(name string, n int, p calib.Policy) engineInfo {
 		GenuinePairs: g, ImpostorPairs: m, TailModel: c.Tail().Model}
 	capacity := c.Capacity(p)
 	info.Capacity = &capacity
+	if lv, err := c.TemplateLevelsAt(n, p); err == nil {
+		info.TemplateLevels = &templateLevelsJSON{Strong: lv.Strong, Novel: lv.Novel, Extrapolated: lv.Extrapolated}
+	}
 	o, err := c.At(n, p)
 	switch {
 	case errors.Is(err, calib.ErrOverCapacity):
@@ -171,6 +183,15 @@ func writeEngineTable(w io.Writer, infos []engineInfo, n int, p calib.Policy) er
 		return err
 	}
 	fmt.Fprintf(w, "\nthresholds at a gallery of %d; policy: epsilon %g, max new refused %g, max duplicate %g\n", n, p.Epsilon, p.MaxNewRefused, p.MaxDuplicate)
+	for _, in := range infos {
+		if lv := in.TemplateLevels; lv != nil {
+			ex := ""
+			if lv.Extrapolated {
+				ex, star = "*", true
+			}
+			fmt.Fprintf(w, "template levels of %s at %d (template epsilon %g): strong %.4f%s, near-copy %.4f\n", in.Name, n, p.TemplateEpsilon, lv.Strong, ex, lv.Novel)
+		}
+	}
 	if star {
 		fmt.Fprintln(w, "* extrapolated: fewer than 10 impostor pairs of the calibration set score that high; the figure comes from the curve's tail model")
 	}
@@ -191,8 +212,10 @@ func init() {
 			Long: `List the registered face engines: dimension, weights, and the decision thresholds at a
 gallery of N enrolled vectors, derived from the engine's shipped calibration curve under the
 policy (epsilon: N x FMR(match) bound; max new refused: share of new people refused; max
-duplicate: share of returning people below the new threshold), with the capacity - the largest
-gallery the curve supports. Figures marked extrapolated come from the curve's tail model.
+duplicate: share of returning people below the new threshold; template epsilon: N x FMR bound
+at the level a capture must reach to become a template), with the capacity - the largest
+gallery the curve supports - and the template levels. Figures marked extrapolated come from the
+curve's tail model.
 Engines without a curve show their fixed thresholds.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -219,6 +242,7 @@ Engines without a curve show their fixed thresholds.`,
 		f.Float64Var(&p.Epsilon, "epsilon", p.Epsilon, "policy: bound on N x FMR at the match threshold")
 		f.Float64Var(&p.MaxNewRefused, "max-new-refused", p.MaxNewRefused, "policy: largest share of new people refused as ambiguous")
 		f.Float64Var(&p.MaxDuplicate, "max-duplicate", p.MaxDuplicate, "policy: largest share of returning people below the new threshold")
+		f.Float64Var(&p.TemplateEpsilon, "template-epsilon", p.TemplateEpsilon, "policy: bound on N x FMR at the template strong-match level (0: no templates)")
 		return cmd
 	})
 }
