@@ -3,6 +3,7 @@ package eval
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -73,6 +74,12 @@ type TailPointJSON struct {
 // repDist are the two parts' distributions. Then the same with every
 // person of both parts capped at [TailMaxImages] images.
 func tailCheck(info EngineInfo, fixed *vectors.Thresholds, cal, rep [][]vectors.FaceVector, calDist, repDist Dist) ([]TailCheckJSON, error) {
+	subs := make([][][]vectors.FaceVector, len(tailStrides))
+	for si, stride := range tailStrides {
+		for i := 0; i < len(cal); i += stride {
+			subs[si] = append(subs[si], cal[i])
+		}
+	}
 	var out []TailCheckJSON
 	for _, maxImages := range []int{0, TailMaxImages} {
 		report := repDist
@@ -82,11 +89,8 @@ func tailCheck(info EngineInfo, fixed *vectors.Thresholds, cal, rep [][]vectors.
 				return nil, err
 			}
 		}
-		for _, stride := range tailStrides {
-			var sub [][]vectors.FaceVector
-			for i := 0; i < len(cal); i += stride {
-				sub = append(sub, cal[i])
-			}
+		for si, stride := range tailStrides {
+			sub := subs[si]
 			d := calDist
 			if stride > 1 || maxImages > 0 {
 				var err error
@@ -134,24 +138,29 @@ func tailCompare(info EngineInfo, fixed *vectors.Thresholds, stride, maxImages, 
 func tailPoints(c calib.Curve, report Dist) []TailPointJSON {
 	var pts []TailPointJSON
 	for _, target := range TailTargets {
-		k := int64(target * float64(report.N))
-		if k < calib.MinCount || k > int64(len(report.Top)) {
+		t, ok := scoreAtFMR(report, target)
+		if !ok {
 			continue
 		}
-		t := report.Top[k-1]
-		n := int64(0)
-		for _, s := range report.Top {
-			if s < t {
-				break
-			}
-			n++
-		}
-		measured := float64(n) / float64(report.N)
+		n, _ := report.ImpostorsAtLeast(float64(t))
+		measured := n / float64(report.N)
 		pred, ex := c.FMR(t)
-		pts = append(pts, TailPointJSON{TargetFMR: target, Threshold: t, MeasuredPairs: n, MeasuredFMR: measured,
+		pts = append(pts, TailPointJSON{TargetFMR: target, Threshold: t, MeasuredPairs: int64(n), MeasuredFMR: measured,
 			PredictedFMR: pred, Extrapolated: ex, Ratio: pred / measured})
 	}
 	return pts
+}
+
+// scoreAtFMR is d's k-th highest impostor score, k = ⌊target · N⌋: the
+// threshold at which d measures FMR target; false unless at least
+// calib.MinCount pairs lie there and the score is among those d keeps
+// exactly.
+func scoreAtFMR(d Dist, target float64) (float32, bool) {
+	k := int64(target * float64(d.N))
+	if k < calib.MinCount || k > int64(len(d.Top)) {
+		return 0, false
+	}
+	return d.Top[k-1], true
 }
 
 // TailPeopleTarget is the reported part's FMR level at which [tailPeople]
@@ -182,13 +191,12 @@ type PersonPairJSON struct {
 // look-alike can make most of an all-pairs tail (docs/engine-lfw.md). Nil
 // when report measures fewer than ten pairs there.
 func tailPeople(rep [][]vectors.FaceVector, names []string, report Dist) *TailPeopleJSON {
-	k := int64(TailPeopleTarget * float64(report.N))
-	if k < calib.MinCount || k > int64(len(report.Top)) {
+	t, ok := scoreAtFMR(report, TailPeopleTarget)
+	if !ok {
 		return nil
 	}
-	t := report.Top[k-1]
 	type key struct{ a, b int }
-	workers := 2
+	workers := max(1, runtime.GOMAXPROCS(0))
 	counts := make([]map[key]int64, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -222,7 +230,10 @@ func tailPeople(rep [][]vectors.FaceVector, names []string, report Dist) *TailPe
 	return out
 }
 
-// dot32 is the inner product of two vectors of one length, in float32.
+// dot32 is the inner product of two vectors of one length in float32, as
+// [AllPairs] scores them: the threshold is one of the distribution's
+// float32 scores, and vectors.Cosine, which sums in float64, can put the
+// pair that gave it just below (on LFW it counts 235 of the 236 pairs).
 func dot32(a, b []float32) float32 {
 	var s float32
 	for i, x := range a[:len(b)] {
